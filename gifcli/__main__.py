@@ -1,0 +1,3 @@
+from gifcli.cli import main
+
+main()

@@ -1,0 +1,32 @@
+"""What one simulation returns: the traces on the grid and the precise spike times."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gifcli.preset import Preset
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    preset: Preset  # with any overrides applied
+    method: str
+    dt: float
+    t: np.ndarray  # ms, t_k = k dt, k = 0..n_steps
+    V: np.ndarray  # mV; after a spike, the reset value
+    V_th: np.ndarray  # mV
+    I1: np.ndarray
+    I2: np.ndarray
+    I_ext: np.ndarray  # the input during the step that starts at t_k
+    spike_times: np.ndarray  # ms; precise crossing times with `exact`, grid times otherwise
+    notes: tuple[str, ...] = ()  # what the user should know about this run (e.g. grid rounding)
+
+    @property
+    def n_spikes(self) -> int:
+        return int(self.spike_times.size)
+
+    @property
+    def duration(self) -> float:
+        return float(self.t[-1])

@@ -1,0 +1,1 @@
+"""The 20 shipped presets (YAML), installed as the package data gifcli.presets."""
