@@ -1,4 +1,4 @@
-"""Numba kernels: one affine step serves all three integrators.
+"""Numba kernels: one linear step serves all three integrators.
 
 Between spikes the model is linear with constant input: dx/dt = M (x - x*), with
 x = (I1, I2, V, V_th), M the lower-triangular system matrix and x* the fixed point for the
@@ -13,12 +13,14 @@ with phi(z) = (e^z - 1)/z. Both fixed-step maps have x* as their fixed point, so
 same arithmetic as ``x + h f(x)`` (or ``x + h phi f(x)``), rearranged. Deviations shrink as the
 neuron settles, so rounding shrinks with them: that is what keeps the class 1 neuron, 2e-5 mV
 above threshold, on time. P depends only on the parameters and h: it is computed once per
-run (once more for a step split by an off-grid segment boundary), never per step. The methods differ only in the spike test
-(``exp-euler`` compares the new V with the old V_th) and in what happens at a crossing:
-the fixed-step methods reset at the step's end; ``exact`` finds the crossing time inside the
-step, resets there and goes on to the end of the step, where it tests again.
+run (once more for a step split by an off-grid segment boundary), never per step.
 
-Inside a step ``exact`` uses the Taylor series of x(s) = x* + exp(M s)(x0 - x*): the exponents
+The methods differ only in the spike test (``exp-euler`` compares the new V with the old
+V_th) and in what happens at a crossing: the fixed-step methods reset at the step's end;
+``exact`` finds the crossing time inside the step, resets there and goes on to the end of the
+step, where it tests again.
+
+Inside a step ``exact`` uses the Taylor series of y(s) = exp(M s) y0: the exponents
 are tiny (rate * dt <= 0.02 for the defaults), so a few terms give full float64 accuracy and
 V(s) - V_th(s) becomes a polynomial that Newton's method solves cheaply. ``batch.py`` calls
 these same functions, so a neuron in a sweep gives the same numbers as a single run.
