@@ -1,0 +1,176 @@
+"""The CSV and JSON files of a run, written atomically and byte-for-byte reproducibly.
+
+Plain Python and NumPy only: no typer, rich or matplotlib here. Every writer goes through
+:func:`write_atomic`, so an interrupted run leaves each file either complete or absent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gifcli.errors import GifError
+from gifcli.model import PARAMETER_NAMES
+from gifcli.preset import INITIAL_KEYS
+from gifcli.result import Result
+
+CSV_HEADER = "t_ms,V_mV,V_th_mV,I1,I2,I_ext,spike"
+#: A spike this close below a grid point (in steps) counts as on it: a fixed-step spike at
+#: (k + 1) dt marks row k + 1 itself, not the row after, despite rounding in t / dt.
+ON_GRID_STEPS = 1e-9
+
+
+class OutputError(GifError):
+    """The output folder cannot be created or written."""
+
+
+# --- the output folder ------------------------------------------------------------------------
+
+
+def check_out_dir(path: Path) -> None:
+    """Raise OutputError unless ``path`` is, or can be created as, a writable folder.
+
+    Writes nothing: this runs before any simulation so that bad input leaves no trace.
+    """
+    probe = path
+    while not probe.exists():
+        if probe.is_symlink():
+            raise OutputError(f"output folder {path}: {probe} is a broken symbolic link")
+        parent = probe.parent
+        if parent == probe:
+            break
+        probe = parent
+    if not probe.is_dir():
+        if probe == path:
+            raise OutputError(f"output folder {path} is a file, not a folder")
+        raise OutputError(f"output folder {path} cannot be created: {probe} is a file")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        if probe == path:
+            raise OutputError(f"output folder {path} is not writable")
+        raise OutputError(f"output folder {path} cannot be created: {probe} is not writable")
+
+
+def make_out_dir(path: Path) -> Path:
+    """Create the output folder (and its parents) if needed; OutputError if that fails."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"output folder {path} cannot be created ({error.strerror})") from None
+    return path
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+
+    Readers never see a partial file, and an interruption (even Ctrl-C) leaves the old file
+    or none, never half of one. The file gets the usual permissions (0o666 less the umask).
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except OSError as error:
+        _remove_quietly(temporary)
+        raise OutputError(f"cannot write {path} ({error.strerror})") from None
+    except BaseException:
+        _remove_quietly(temporary)
+        raise
+
+
+def _remove_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+def spike_rows(spike_times: np.ndarray, dt: float, n_steps: int) -> np.ndarray:
+    """A 0/1 column with a 1 on the first grid row at or after each spike time.
+
+    Row k is t = k dt, k = 0..n_steps. Several spikes in one step mark one row.
+    """
+    column = np.zeros(n_steps + 1, dtype=np.int8)
+    if spike_times.size:
+        rows = np.ceil(np.asarray(spike_times, dtype=np.float64) / dt - ON_GRID_STEPS)
+        column[np.clip(rows, 0, n_steps).astype(np.int64)] = 1
+    return column
+
+
+def csv_bytes(result: Result) -> bytes:
+    """The trace as CSV: one row per grid point, each float in its shortest exact form."""
+    n_steps = result.t.size - 1
+    spikes = spike_rows(result.spike_times, result.dt, n_steps).tolist()
+    columns = [result.t, result.V, result.V_th, result.I1, result.I2, result.I_ext]
+    lists = [np.asarray(c, dtype=np.float64).tolist() for c in columns]
+    lines = [CSV_HEADER]
+    lines.extend(
+        f"{t!r},{v!r},{th!r},{i1!r},{i2!r},{ie!r},{s}"
+        for t, v, th, i1, i2, ie, s in zip(*lists, spikes, strict=True)
+    )
+    lines.append("")
+    return "\n".join(lines).encode("ascii")
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+
+def summary(result: Result, features: dict[str, Any], check: dict[str, Any] | None,
+            version: str) -> dict[str, Any]:
+    """The JSON summary of one run, in a fixed key order (see shared/spec/cli.md).
+
+    ``features`` and ``check`` are already JSON-ready (``check`` is None for a preset
+    without expectations).
+    """
+    preset = result.preset
+    initial = preset.initial
+    return {
+        "name": preset.name,
+        "title": preset.title,
+        "letter": preset.letter,
+        "source": preset.source,
+        "description": preset.description,
+        "method": result.method,
+        "dt": result.dt,
+        "duration_ms": preset.duration,
+        "n_steps": int(result.t.size - 1),
+        "params": {name: preset.params[name] for name in PARAMETER_NAMES},
+        "initial": {name: initial[name] for name in INITIAL_KEYS},
+        "input": [{"amplitude": a, "duration": d} for a, d in preset.segments],
+        "spike_times_ms": np.asarray(result.spike_times, dtype=np.float64).tolist(),
+        "n_spikes": result.n_spikes,
+        "features": features,
+        "check": check,
+        "notes": list(result.notes),
+        "version": version,
+    }
+
+
+def json_bytes(data: Any) -> bytes:
+    """Deterministic JSON: the given key order, 2-space indent, floats in shortest exact form.
+
+    NaN and infinities are not valid JSON; they become null.
+    """
+    return (json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+            ).encode("utf-8")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    if isinstance(value, np.generic):
+        return _finite(value.item())
+    return value
