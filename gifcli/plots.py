@@ -26,6 +26,7 @@ FAIL_COLOR = "#c62828"
 FIGURE_FORMATS = ("png", "svg")
 PNG_DPI = 150  # 1200 × 660 px for one pattern: sharp on a slide, quick to render
 GALLERY_DPI = 110
+SPIKE_COLOR = "0.15"
 SPIKE_HEIGHT = 0.35  # spike marks rise this fraction of the trace's range above its top
 RC = {
     "font.size": 9,
@@ -60,12 +61,13 @@ def _draw_traces(ax: Axes, result: Result, linewidth: float = 1.1) -> None:
     hi = float(max(v.max(), th.max()))
     span = max(hi - lo, 1.0)
     top = hi + SPIKE_HEIGHT * span
-    ax.plot(t, v, color=V_COLOR, linewidth=linewidth, label="V")
-    ax.plot(t, th, color=TH_COLOR, linewidth=linewidth, linestyle=(0, (4, 2)), label="V_th")
+    ax.plot(t, v, color=V_COLOR, linewidth=linewidth, label="membrane $V$")
+    ax.plot(t, th, color=TH_COLOR, linewidth=linewidth, linestyle=(0, (4, 2)),
+            label=r"threshold $V_\mathrm{th}$")
     spikes = result.spike_times
     if spikes.size:
         bottoms = np.interp(spikes, t, th)
-        ax.vlines(spikes, bottoms, top, color=V_COLOR, linewidth=0.9 * linewidth,
+        ax.vlines(spikes, bottoms, top, color=SPIKE_COLOR, linewidth=0.8 * linewidth,
                   label="spike")
     ax.set_xlim(0.0, float(t[-1]))
     ax.set_ylim(lo - 0.08 * span, top + 0.04 * span)
@@ -76,7 +78,8 @@ def _draw_input(ax: Axes, result: Result, linewidth: float = 1.0) -> None:
     edges, amplitudes = _schedule_steps(result)
     ax.fill_between(edges, amplitudes, step="post", color=INPUT_COLOR, alpha=0.18,
                     linewidth=0)
-    ax.step(edges, amplitudes, where="post", color=INPUT_COLOR, linewidth=linewidth)
+    ax.step(edges, amplitudes, where="post", color=INPUT_COLOR, linewidth=linewidth,
+            label="input $I$")
     ax.axhline(0.0, color="0.6", linewidth=0.5, zorder=0)
     lo, hi = min(0.0, float(amplitudes.min())), max(0.0, float(amplitudes.max()))
     pad = 0.15 * max(hi - lo, 1e-9)
@@ -111,8 +114,8 @@ def pattern_figure(result: Result) -> Figure:
         fig.text(0.09, 0.905, f"{preset.name}  ·  method {result.method}, dt = "
                  f"{result.dt:g} ms  ·  {result.n_spikes} spikes", fontsize=9, color="0.3",
                  va="center")
-        top.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=3, frameon=False,
-                   handlelength=1.8, borderaxespad=0.2)
+        fig.legend(handles=top.get_legend_handles_labels()[0], loc="center right",
+                   bbox_to_anchor=(0.98, 0.955), ncol=3, frameon=False, handlelength=1.8)
         top.grid(axis="y", color="0.92", linewidth=0.6)
     return fig
 
@@ -131,11 +134,11 @@ def gallery_figure(results: Sequence[Result],
     methods = sorted({r.method for r in results})
     dts = sorted({r.dt for r in results})
     with matplotlib.rc_context(RC | {"xtick.labelsize": 7, "ytick.labelsize": 7}):
-        fig = Figure(figsize=(15.0, 3.0 * rows + 0.9), dpi=GALLERY_DPI, layout=None)
+        height = 3.0 * rows + 1.2  # inches: 3 per row of panels, and the heading
+        fig = Figure(figsize=(15.0, height), dpi=GALLERY_DPI, layout=None)
         FigureCanvasAgg(fig)
-        outer = fig.add_gridspec(rows, columns, left=0.045, right=0.99, bottom=0.045,
-                                 top=1 - 0.75 / (3.0 * rows + 0.9), wspace=0.17,
-                                 hspace=0.42)
+        outer = fig.add_gridspec(rows, columns, left=0.045, right=0.99, bottom=0.6 / height,
+                                 top=1 - 1.15 / height, wspace=0.17, hspace=0.42)
         for index, result in enumerate(results):
             row, column = divmod(index, columns)
             cell = outer[row, column].subgridspec(2, 1, height_ratios=(3.3, 1.0), hspace=0.06)
@@ -152,16 +155,21 @@ def gallery_figure(results: Sequence[Result],
             if passed[index] is False:
                 top.set_title("check failed", loc="right", fontsize=8, color=FAIL_COLOR, pad=4)
             if column == 0:
-                top.set_ylabel("V, V_th (mV)")
+                top.set_ylabel(r"$V$, $V_\mathrm{th}$ (mV)")
                 bottom.set_ylabel("I")
             if row == rows - 1 or index + columns >= n:
                 bottom.set_xlabel("time (ms)")
         if first is not None:
             how = (f"method {', '.join(methods)}, dt = "
                    f"{', '.join(f'{dt:g}' for dt in dts)} ms")
-            fig.suptitle("Mihalaş–Niebur (2009) generalized integrate-and-fire neuron: "
-                         f"{n} firing patterns  ({how})", fontsize=13,
-                         y=1 - 0.3 / (3.0 * rows + 0.9))
+            y = 1 - 0.32 / height
+            fig.text(0.045, y, "Mihalaş–Niebur (2009) generalized integrate-and-fire neuron: "
+                     f"{n} firing patterns", fontsize=14, fontweight="bold", va="center")
+            fig.text(0.045, y - 0.3 / height, how, fontsize=10, color="0.3", va="center")
+            handles = fig.axes[0].get_legend_handles_labels()[0]
+            handles += fig.axes[1].get_legend_handles_labels()[0]
+            fig.legend(handles=handles, loc="center right", bbox_to_anchor=(0.99, y), ncol=4,
+                       frameon=False, fontsize=10, handlelength=2.0)
     return fig
 
 
