@@ -1,0 +1,191 @@
+"""Run presets and gather what each run gives: the result, its features and its check.
+
+The plain functions behind ``gif run``, ``gif run --all``, ``gif gallery`` and ``gif check``,
+usable without the CLI. The order is always: validate everything (presets, overrides, dt,
+step cap, output folder), then simulate everything, then write. So bad input, or a run that
+cannot finish, writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gifcli import __version__, files
+from gifcli.checks import Verdict, evaluate
+from gifcli.errors import GifError
+from gifcli.features import Features, spike_features
+from gifcli.preset import (
+    DEFAULT_MAX_STEPS,
+    Preset,
+    check_run_size,
+    effective_dt,
+    resolve,
+    shipped_presets,
+    with_overrides,
+)
+from gifcli.result import Result
+from gifcli.simulation import simulate
+
+DATA_FORMATS = ("csv", "json")
+FIGURE_FORMATS = ("png", "svg")
+OUTPUT_FORMATS = FIGURE_FORMATS + DATA_FORMATS
+GALLERY_NAME = "gallery"
+
+Progress = Callable[[str], None]  # told the name of each item as it is done
+
+
+def _nothing(_: str) -> None:
+    pass
+
+
+@dataclass(frozen=True, eq=False)
+class Outcome:
+    """One simulated preset: the result, its spike features and its check's verdict."""
+
+    result: Result
+    features: Features
+    verdict: Verdict | None  # None: the preset names no check
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict is not None and not self.verdict.passed
+
+    def summary(self) -> dict[str, Any]:
+        """The ``NAME.json`` summary (shared/spec/cli.md)."""
+        check = None if self.verdict is None else self.verdict.as_json()
+        return files.summary(self.result, self.features.as_json(), check, __version__)
+
+
+def select_presets(refs: Sequence[str], every: bool = False,
+                   overrides: Sequence[str] = ()) -> list[Preset]:
+    """The presets named by ``refs`` (names, letters or files), or all shipped ones.
+
+    ``--set`` overrides apply to each. A preset named twice runs once; two different files
+    with one name would write the same output files, which is an error.
+    """
+    # Sizes are checked later, against the run's own dt and --max-steps.
+    presets = shipped_presets() if every else [resolve(ref, max_steps=None) for ref in refs]
+    chosen: dict[str, Preset] = {}
+    for preset in presets:
+        earlier = chosen.get(preset.name)
+        if earlier is not None and earlier.source != preset.source:
+            raise GifError(
+                f"{earlier.source} and {preset.source} are both named {preset.name!r}, so "
+                "their output files would overwrite each other; rename one"
+            )
+        chosen.setdefault(preset.name, preset)
+    return [with_overrides(p, list(overrides)) if overrides else p for p in chosen.values()]
+
+
+def check_sizes(presets: Sequence[Preset], dts: Sequence[float | None],
+                max_steps: int = DEFAULT_MAX_STEPS) -> None:
+    """Every preset at every dt fits its segments and the step cap (else PresetError)."""
+    for preset in presets:
+        for dt in dts:
+            check_run_size(preset, effective_dt(preset, dt), max_steps)
+
+
+def outcome_of(result: Result) -> Outcome:
+    """The features and the check's verdict of one result."""
+    return Outcome(result, spike_features(result.spike_times, result.duration), evaluate(result))
+
+
+def simulate_presets(presets: Sequence[Preset], method: str = "exact", dt: float | None = None,
+                     max_steps: int = DEFAULT_MAX_STEPS,
+                     progress: Progress = _nothing) -> list[Outcome]:
+    """Simulate each preset (after validating them all) and evaluate its features and check."""
+    check_sizes(presets, [dt], max_steps)
+    outcomes = []
+    for preset in presets:
+        outcomes.append(outcome_of(simulate(preset, method, dt, max_steps)))
+        progress(preset.name)
+    return outcomes
+
+
+def output_paths(name: str, out_dir: Path, formats: Sequence[str]) -> list[Path]:
+    """The files of one preset, in the order of OUTPUT_FORMATS."""
+    return [out_dir / f"{name}.{fmt}" for fmt in OUTPUT_FORMATS if fmt in formats]
+
+
+def write_outputs(outcome: Outcome, out_dir: Path, formats: Sequence[str]) -> list[Path]:
+    """Write one preset's files (``NAME.png``, ``.svg``, ``.csv``, ``.json``) atomically."""
+    result, written = outcome.result, []
+    name = result.preset.name
+    if "csv" in formats:
+        files.write_atomic(out_dir / f"{name}.csv", files.csv_bytes(result))
+        written.append(out_dir / f"{name}.csv")
+    if "json" in formats:
+        files.write_atomic(out_dir / f"{name}.json", files.json_bytes(outcome.summary()))
+        written.append(out_dir / f"{name}.json")
+    figure_formats = [fmt for fmt in FIGURE_FORMATS if fmt in formats]
+    if figure_formats:
+        from gifcli import plots  # matplotlib: only when a figure is asked for
+
+        figure = plots.pattern_figure(result)
+        for fmt in figure_formats:
+            written.append(plots.save_figure(figure, out_dir / f"{name}.{fmt}", fmt))
+    return sorted(written, key=lambda path: OUTPUT_FORMATS.index(path.suffix[1:]))
+
+
+def write_all(outcomes: Sequence[Outcome], out_dir: Path, formats: Sequence[str],
+              progress: Progress = _nothing) -> list[list[Path]]:
+    """Create ``out_dir`` if needed and write every preset's files; the paths per preset."""
+    files.make_out_dir(out_dir)
+    written = []
+    for outcome in outcomes:
+        written.append(write_outputs(outcome, out_dir, formats))
+        progress(outcome.result.preset.name)
+    return written
+
+
+def write_gallery(outcomes: Sequence[Outcome], out_dir: Path,
+                  formats: Sequence[str] = ("png",)) -> list[Path]:
+    """Draw all outcomes in one lettered grid: ``gallery.png`` (and ``.svg`` if asked)."""
+    from gifcli import plots
+
+    files.make_out_dir(out_dir)
+    figure = plots.gallery_figure([o.result for o in outcomes],
+                                  [None if o.verdict is None else o.verdict.passed
+                                   for o in outcomes])
+    return [plots.save_figure(figure, out_dir / f"{GALLERY_NAME}.{fmt}", fmt)
+            for fmt in FIGURE_FORMATS if fmt in formats]
+
+
+@dataclass(frozen=True, eq=False)
+class CheckRow:
+    """One cell of ``gif check``: a preset at one method and dt."""
+
+    outcome: Outcome
+
+    def as_json(self) -> dict[str, Any]:
+        result, verdict = self.outcome.result, self.outcome.verdict
+        return {
+            "name": result.preset.name,
+            "letter": result.preset.letter,
+            "source": result.preset.source,
+            "method": result.method,
+            "dt": result.dt,
+            "n_spikes": result.n_spikes,
+            "passed": None if verdict is None else bool(verdict.passed),
+            "reason": None if verdict is None else str(verdict.reason),
+        }
+
+
+def check_presets(presets: Sequence[Preset], methods: Sequence[str],
+                  dts: Sequence[float | None], max_steps: int = DEFAULT_MAX_STEPS,
+                  progress: Progress = _nothing) -> list[CheckRow]:
+    """Every preset × method × dt, simulated and checked; nothing drawn or written.
+
+    ``None`` in ``dts`` means each preset's own dt. Everything is validated first.
+    """
+    check_sizes(presets, dts, max_steps)
+    rows = []
+    for preset in presets:
+        for method in methods:
+            for dt in dts:
+                rows.append(CheckRow(outcome_of(simulate(preset, method, dt, max_steps))))
+                progress(preset.name)
+    return rows
