@@ -1,0 +1,95 @@
+"""W2 of shared/spec/performance.md: whole-process wall time of the `gif` commands a person types.
+
+Each command runs once to warm up (filling Numba's on-disk cache and the OS file cache), then
+``--repeat`` times (default 5); the table gives the median, the target, and the ratio to
+``python -c pass`` measured in the same run, so that a busy machine shows up in the baseline too.
+
+    python bench/startup.py                 # the table
+    python bench/startup.py --json w2.json  # and the figures as JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# (label, arguments after `gif`, target in seconds); OUT is replaced by a temporary folder.
+COMMANDS = [
+    ("gif --help", ["--help"], 0.3),
+    ("gif list", ["list"], 0.3),
+    ("gif run tonic_spiking --format csv,json", ["run", "tonic_spiking", "--format", "csv,json",
+                                                 "--out", "OUT"], 0.6),
+    ("gif run tonic_spiking", ["run", "tonic_spiking", "--out", "OUT"], 1.2),
+    ("gif check", ["check"], 1.5),
+    ("gif run --all", ["run", "--all", "--out", "OUT"], 6.0),
+]
+
+
+def find_gif() -> str:
+    beside = Path(sys.executable).parent / "gif"
+    found = str(beside) if beside.exists() else shutil.which("gif")
+    if not found:
+        sys.exit("no `gif` command found: install gifcli (pip install -e .) first")
+    return found
+
+
+def wall_time(command: list[str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.decode()}")
+    return elapsed
+
+
+def median_time(command: list[str], repeat: int) -> float:
+    wall_time(command)  # warm-up
+    return statistics.median(wall_time(command) for _ in range(repeat))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per command (5)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also save the figures here")
+    args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    gif = find_gif()
+    python = sys.executable
+    rows = []
+    with tempfile.TemporaryDirectory() as out:
+        baseline = median_time([python, "-c", "pass"], args.repeat)
+        print(f"baseline `python -c pass`: {baseline:.3f} s (median of {args.repeat})")
+        print(f"{'command':<42} {'median s':>9} {'target s':>9} {'÷ python':>9}  ok")
+        for label, arguments, target in COMMANDS:
+            command = [gif] + [out if a == "OUT" else a for a in arguments]
+            seconds = median_time(command, args.repeat)
+            ok = seconds <= target
+            rows.append({"command": label, "median_s": seconds, "target_s": target,
+                         "ratio_to_python": seconds / baseline, "within_target": ok})
+            print(f"{label:<42} {seconds:>9.3f} {target:>9.1f} {seconds / baseline:>9.1f}  "
+                  f"{'yes' if ok else 'NO'}")
+    if args.json:
+        report = {
+            "workload": "W2 start-up (shared/spec/performance.md)",
+            "repeat": args.repeat,
+            "statistic": "median of warm runs, whole process",
+            "baseline_python_c_pass_s": baseline,
+            "machine": {"platform": platform.platform(), "processor": platform.processor(),
+                        "python": platform.python_version()},
+            "results": rows,
+        }
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"saved {args.json}")
+
+
+if __name__ == "__main__":
+    main()
