@@ -176,8 +176,8 @@ def reporting_errors(debug: bool = False) -> Iterator[None]:
             raise
         raise fail("interrupted; every file already written is complete",
                    EXIT_INTERRUPTED) from None
-    except (typer.Exit, typer.Abort, typer.TyperException):
-        raise
+    except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):
+        raise  # typer's own handling: usage errors, and a reader that closed the pipe
     except Exception as error:
         if debug:
             raise

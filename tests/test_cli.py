@@ -496,3 +496,13 @@ def test_help_and_list_do_not_import_numba_or_matplotlib(args):
                           timeout=60, env=os.environ | {"COLUMNS": "120"})
     assert done.returncode == 0, done.stderr
     assert "HEAVY []" in done.stderr
+
+
+def test_a_reader_that_closes_the_pipe_is_not_an_internal_error():
+    gif = _gif_executable()
+    process = subprocess.Popen([gif, "list", "--json"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    process.stdout.close()  # like `gif list --json | head -0`, before gif writes anything
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert stderr == b""
