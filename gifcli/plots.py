@@ -147,7 +147,9 @@ def gallery_figure(results: Sequence[Result],
             _draw_traces(top, result, linewidth=0.8)
             _draw_input(bottom, result, linewidth=0.8)
             top.tick_params(labelbottom=False)
-            bottom.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(2))
+            amplitudes = [amplitude for amplitude, _ in result.preset.segments]
+            bottom.set_yticks(sorted({0.0, min(amplitudes), max(amplitudes)}))
+            bottom.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
             top.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
             letter = result.preset.letter or str(index + 1)
             top.set_title(letter, loc="left", fontsize=13, fontweight="bold", pad=3)
