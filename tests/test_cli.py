@@ -506,3 +506,11 @@ def test_a_reader_that_closes_the_pipe_is_not_an_internal_error():
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 1
     assert stderr == b""
+
+
+def test_the_cli_lists_agree_with_the_modules_that_it_does_not_import_at_start_up():
+    from gifcli.model import METHODS
+
+    assert tuple(method.value for method in cli.Method) == METHODS
+    assert set(cli.OUTPUT_FORMATS) == set(runner.OUTPUT_FORMATS)
+    assert cli.FIGURE_FORMATS == runner.FIGURE_FORMATS
