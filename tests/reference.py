@@ -5,6 +5,8 @@ itself, propagates with ``scipy.linalg.expm`` (which has no special case for coi
 rates), and finds each crossing by plain bisection on the closed form
 x(t0 + s) = x* + expm(M s) (x(t0) - x*).
 
+(``expm`` below works around a pitfall of scipy's for triangular matrices.)
+
 Between spikes and segment boundaries it samples V - V_th on a fine grid (``h``, 1 µs by
 default), laid out from the last event (start, spike or boundary), not from the tool's grid.
 The state at the j-th fine point of a chunk is expm(M j h) y0, a batch of matrix exponentials
@@ -29,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.linalg import expm
+from scipy.linalg import expm as scipy_expm
 
 FINE_STEP = 1e-3  # ms (1 µs)
 CHUNK = 4096  # fine points per matrix product
@@ -37,6 +39,25 @@ BISECTION_WIDTH = 1e-13  # ms: the bracket width at which bisection stops
 
 I1, I2, V, VTH = range(4)
 GAP = np.array([0.0, 0.0, 1.0, -1.0])  # c with c·x = V - V_th
+
+
+# scipy.linalg.expm treats a triangular matrix specially: while squaring, it overwrites the
+# first off-diagonal with (e^x - e^y) / (x - y) of neighbouring diagonal entries, evaluated
+# as written (scipy.linalg._matfuncs._exp_sinch). For entries equal up to ~1e-12 that
+# cancels catastrophically: with 1/tau = 0.5 and b = 0.5 (1 + 1e-15), scipy 1.17 returns
+# 0.03656 for the V -> V_th entry of expm(3.9 M) instead of 0.0346793 (and is off by ~1e-6
+# at a 1e-12 separation). M is lower triangular, so it is reordered before the call to
+# (I1, V, I2, V_th): V <- I1 then lies below the diagonal and V <- I2 above it (both R/tau
+# > 0), so the matrix is never triangular and scipy takes its generic Padé path, which has
+# no special case at all. The reordering is a permutation: it changes no number.
+ORDER = np.array([I1, V, I2, VTH])
+INVERSE = np.argsort(ORDER)
+
+
+def expm(A: np.ndarray) -> np.ndarray:
+    """exp(A) for one 4 x 4 system matrix (times a time) or a stack of them."""
+    permuted = A[..., ORDER, :][..., :, ORDER]
+    return scipy_expm(permuted)[..., INVERSE, :][..., :, INVERSE]
 
 
 class CannotCertify(AssertionError):

@@ -13,7 +13,7 @@ from decimal import Decimal, localcontext
 
 import numpy as np
 import pytest
-from reference import Reference, simulate_reference
+from reference import Reference, expm, simulate_reference, system
 
 from gifcli.simulation import simulate
 
@@ -88,6 +88,21 @@ def test_exact_matches_the_closed_form(letter, shipped):
 
 
 # --- coincident rates: the kernel's special formulas, against expm (which has none) ---------
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e-15, 1e-12, 1e-9, 1e-6, 0.1])
+def test_reference_expm_is_right_at_nearly_coincident_rates(offset):
+    """The reference's own propagator, where scipy's triangular shortcut fails: the V -> V_th
+    entry of expm(M t) is a (e^{-mu t} - e^{-b t}) / (b - mu), here written without
+    cancellation as a t e^{-mu t} (1 - e^{-d t}) / (d t) with d = b - mu."""
+    mu, t, a = 0.5, 3.9, 0.0625
+    params = dict(tau=1 / mu, b=mu * (1 + offset), a=a, k1=1.0, k2=0.2, R=1.0,
+                  V_rest=-60.0, V_th_inf=-55.0)
+    M, _ = system(params, 0.0)
+    d = params["b"] - mu
+    shape = 1.0 if d == 0 else -np.expm1(-d * t) / (d * t)
+    expected = a * t * np.exp(-mu * t) * shape
+    assert abs(expm(M * t)[3, 2] - expected) <= 1e-14 * expected
 
 #: which rates to make equal, and the common rate (1/ms); 1/tau is set through tau
 COINCIDENCES = {
