@@ -1,0 +1,581 @@
+"""The batched kernel: many independent neurons under one input schedule, in one parallel call.
+
+Every neuron may have its own parameters, initial state and input scale; the schedule (the
+amplitudes, times ``input_scale``) and the grid are shared. The semantics are those of the
+single-neuron path (:func:`gifcli.simulation.simulate`) exactly: the same grid, the same
+off-grid boundary splitting for ``exact``, and the same spike times, because the batched path
+calls the same Numba functions of :mod:`gifcli.kernel` (``propagator``, ``enter_segment``,
+``reset``, ``advance`` and with it ``locate_crossing``) and its vector step is the arithmetic of
+``kernel.linear_step`` in the same order (no fastmath, so no FMA contraction and no
+reassociation). Fixed-step spike times are identical; ``exact`` ones are identical too (the
+crossing is refined by the very same ``locate_crossing``), which the tests hold to 1e-9 ms.
+
+Layout (see shared/spec/performance.md, W1):
+
+- the neurons are cut into blocks of a few hundred; ``prange`` runs the blocks on all cores;
+- inside a block the time loop is outermost. A step is a branch-free, straight-line loop over
+  the block's neurons, in structure-of-arrays form, that LLVM vectorises (AVX-512 on the
+  machine this was tuned on). It reads the old state and writes the new one into a second
+  buffer, sets a byte per neuron whose V reached V_th and counts them;
+- rows of the propagator that are the same for every neuron of a block (a sweep of ``a``
+  changes only the threshold row) are held in registers, not loaded per neuron;
+- when the count is not zero, a scalar pass handles the neurons that crossed: the fixed-step
+  methods reset at the step's end; ``exact`` hands the neuron's old state to
+  ``kernel.advance``, which locates the crossing inside the step (Taylor series + Newton),
+  resets there and goes on to the step's end, as many times as the neuron fires in that step;
+- a step split by an off-grid segment boundary (``exact`` only, rare) goes through
+  ``kernel.advance`` for every neuron, with the propagators of the two parts.
+
+Only per-neuron results are kept, never N x T traces: spike count, first and last spike, ISI
+mean and sum of squared deviations (Welford; mean and CV), burst count, and optionally the
+first ``record`` spike times of each neuron (with ``n_spikes - record`` dropped).
+
+A run is cut into chunks of blocks, each one parallel call, so that Ctrl-C (a
+KeyboardInterrupt between chunks) stops it within a fraction of a second and a callback can
+report progress.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numba import get_num_threads, njit, prange
+
+from gifcli import kernel
+from gifcli.errors import GifError
+from gifcli.features import BURST_MAX_ISI_MS
+from gifcli.model import DEFAULTS, METHODS, PARAMETER_NAMES, PARAMETERS, STATE_NAMES
+from gifcli.schedule import Grid, build_grid
+from gifcli.simulation import MAX_SPIKES, MAX_SPIKES_PER_STEP
+
+BLOCK = 256  # neurons per block: the state, propagators and flags stay in L1/L2
+CHUNK_SECONDS = 0.25  # aim for parallel calls this long: Ctrl-C and progress stay prompt
+OK, TOO_MANY_SPIKES = kernel.OK, kernel.TOO_MANY_SPIKES
+_ROW_PAD = 8  # extra doubles per row of the block's work arrays: rows are not 4 KiB apart
+
+# The propagator rows that are loaded per neuron in each vector variant of the step.
+ALL_ROWS, THRESHOLD_ROWS, NO_ROWS = 0, 1, 2
+
+
+# --- the vector step --------------------------------------------------------------------------
+# Each reads the old deviation Ya and writes the new one to Yb, the arithmetic of
+# kernel.linear_step in its order, then sets F[j] = 1 where V - threshold + (V* - V_th*) is
+# not < 0 (the test of kernel.advance, NaN included) and returns how many did.
+
+
+@njit(cache=True)
+def _step_all_rows(Ya, Yb, P, G, F, n, old_threshold):
+    count = 0
+    if old_threshold:
+        for j in range(n):
+            y1, y2, yv, yt = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
+            Yb[0, j] = P[0, j] * y1
+            Yb[1, j] = P[1, j] * y2
+            nv = P[2, j] * y1 + P[3, j] * y2 + P[4, j] * yv
+            Yb[2, j] = nv
+            Yb[3, j] = P[5, j] * y1 + P[6, j] * y2 + P[7, j] * yv + P[8, j] * yt
+            fired = not (nv - yt + G[j] < 0.0)
+            F[j] = fired
+            count += fired
+    else:
+        for j in range(n):
+            y1, y2, yv, yt = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
+            Yb[0, j] = P[0, j] * y1
+            Yb[1, j] = P[1, j] * y2
+            nv = P[2, j] * y1 + P[3, j] * y2 + P[4, j] * yv
+            Yb[2, j] = nv
+            nt = P[5, j] * y1 + P[6, j] * y2 + P[7, j] * yv + P[8, j] * yt
+            Yb[3, j] = nt
+            fired = not (nv - nt + G[j] < 0.0)
+            F[j] = fired
+            count += fired
+    return count
+
+
+@njit(cache=True)
+def _step_threshold_rows(Ya, Yb, P, G, F, n, old_threshold, u):
+    """P11, P22, P31, P32, P33 and P44 are u[...] for every neuron; P41..P43 per neuron."""
+    p11, p22, p31, p32, p33, p44 = u[0], u[1], u[2], u[3], u[4], u[8]
+    count = 0
+    if old_threshold:
+        for j in range(n):
+            y1, y2, yv, yt = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
+            Yb[0, j] = p11 * y1
+            Yb[1, j] = p22 * y2
+            nv = p31 * y1 + p32 * y2 + p33 * yv
+            Yb[2, j] = nv
+            Yb[3, j] = P[5, j] * y1 + P[6, j] * y2 + P[7, j] * yv + p44 * yt
+            fired = not (nv - yt + G[j] < 0.0)
+            F[j] = fired
+            count += fired
+    else:
+        for j in range(n):
+            y1, y2, yv, yt = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
+            Yb[0, j] = p11 * y1
+            Yb[1, j] = p22 * y2
+            nv = p31 * y1 + p32 * y2 + p33 * yv
+            Yb[2, j] = nv
+            nt = P[5, j] * y1 + P[6, j] * y2 + P[7, j] * yv + p44 * yt
+            Yb[3, j] = nt
+            fired = not (nv - nt + G[j] < 0.0)
+            F[j] = fired
+            count += fired
+    return count
+
+
+@njit(cache=True)
+def _step_no_rows(Ya, Yb, G, F, n, old_threshold, u):
+    """Every entry of P is the same for the whole block: only V* - V_th* is per neuron."""
+    p11, p22, p31, p32, p33 = u[0], u[1], u[2], u[3], u[4]
+    p41, p42, p43, p44 = u[5], u[6], u[7], u[8]
+    count = 0
+    if old_threshold:
+        for j in range(n):
+            y1, y2, yv, yt = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
+            Yb[0, j] = p11 * y1
+            Yb[1, j] = p22 * y2
+            nv = p31 * y1 + p32 * y2 + p33 * yv
+            Yb[2, j] = nv
+            Yb[3, j] = p41 * y1 + p42 * y2 + p43 * yv + p44 * yt
+            fired = not (nv - yt + G[j] < 0.0)
+            F[j] = fired
+            count += fired
+    else:
+        for j in range(n):
+            y1, y2, yv, yt = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
+            Yb[0, j] = p11 * y1
+            Yb[1, j] = p22 * y2
+            nv = p31 * y1 + p32 * y2 + p33 * yv
+            Yb[2, j] = nv
+            nt = p41 * y1 + p42 * y2 + p43 * yv + p44 * yt
+            Yb[3, j] = nt
+            fired = not (nv - nt + G[j] < 0.0)
+            F[j] = fired
+            count += fired
+    return count
+
+
+# --- the scalar parts ---------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _record(i, t, n_spikes, first, last, isi_mean, isi_m2, n_bursts, run_length, j, buffer,
+            burst_isi):
+    """Add the spike at ``t`` to neuron ``i``'s statistics (``run_length`` is block-local)."""
+    n = n_spikes[i]
+    if n == 0:
+        first[i] = t
+        run_length[j] = 1
+    else:
+        isi = t - last[i]
+        delta = isi - isi_mean[i]
+        isi_mean[i] += delta / n  # n ISIs now
+        isi_m2[i] += delta * (isi - isi_mean[i])
+        if isi <= burst_isi:
+            run_length[j] += 1
+            if run_length[j] == 2:
+                n_bursts[i] += 1
+        else:
+            run_length[j] = 1
+    last[i] = t
+    if n < buffer.shape[1]:
+        buffer[i, n] = t
+    n_spikes[i] = n + 1
+
+
+@njit(cache=True)
+def _neuron_params(base, columns, values, row, out):
+    out[:] = base
+    for c in range(columns.shape[0]):
+        out[columns[c]] = values[row, c]
+
+
+@njit(cache=True)
+def _kill(j, Ya, G, status, i):
+    """Stop a neuron that fired without end: zero state, and a gap that never crosses."""
+    status[i] = TOO_MANY_SPIKES
+    for r in range(4):
+        Ya[r, j] = 0.0
+    G[j] = -np.inf
+
+
+@njit(cache=True)
+def _run_block(i0, i1, base, columns, values, x_init, scale, amplitudes, boundary_step,
+               boundary_offset, n_steps, dt, method, max_per_step, max_spikes, burst_isi,
+               n_spikes, first, last, isi_mean, isi_m2, n_bursts, status, buffer):
+    n = i1 - i0
+    width = ((n + 7) // 8) * 8 + _ROW_PAD
+    Ya = np.zeros((4, width))
+    Yb = np.zeros((4, width))
+    P = np.zeros((9, width))
+    G = np.zeros(width)
+    F = np.zeros(width, dtype=np.uint8)
+    words = F.view(np.uint64)
+    params = np.empty((n, 14))
+    props = np.empty((n, 9))
+    v_star = np.empty(n)
+    th_star = np.empty(n)
+    scales = np.empty(n)
+    run_length = np.zeros(n, dtype=np.int64)
+    y = np.empty(4)
+    y0 = np.empty(4)
+    D = np.empty((kernel.MAX_TAYLOR_TERMS, 4))
+    step_spikes = np.empty(max_per_step)
+    last_seg = amplitudes.shape[0] - 1
+    exact = method == kernel.EXACT
+    old_threshold = method == kernel.EXP_EULER
+
+    # Set up each neuron as kernel.simulate_trace does.
+    for j in range(n):
+        i = i0 + j
+        _neuron_params(base, columns, values, i if values.shape[0] > 1 else 0, params[j])
+        p = params[j]
+        scales[j] = scale[i if scale.shape[0] > 1 else 0]
+        xi = i if x_init.shape[0] > 1 else 0
+        y[:] = x_init[xi]
+        vs, ts = kernel.enter_segment(y, p, 0.0, amplitudes[0] * scales[j])
+        y[kernel.V], y[kernel.VTH] = x_init[xi, kernel.V] - vs, x_init[xi, kernel.VTH] - ts
+        v_star[j], th_star[j] = vs, ts
+        G[j] = vs - ts
+        for r in range(4):
+            Ya[r, j] = y[r]
+        props[j] = kernel.propagator(p, dt, method)
+        for r in range(9):
+            P[r, j] = props[j, r]
+        if not math.isfinite(G[j]):
+            _kill(j, Ya, G, status, i)
+    uniform = np.ones(9, dtype=np.bool_)
+    for r in range(9):
+        for j in range(1, n):
+            if props[j, r] != props[0, r]:
+                uniform[r] = False
+                break
+    u = props[0].copy()
+    variant = ALL_ROWS
+    if uniform[0] and uniform[1] and uniform[2] and uniform[3] and uniform[4] and uniform[8]:
+        variant = THRESHOLD_ROWS
+        if uniform[5] and uniform[6] and uniform[7]:
+            variant = NO_ROWS
+
+    seg = 0
+    for k in range(n_steps):
+        while seg < last_seg and boundary_step[seg] == k and boundary_offset[seg] == 0.0:
+            for j in range(n):
+                if status[i0 + j] != OK:
+                    continue
+                for r in range(4):
+                    y[r] = Ya[r, j]
+                vs, ts = kernel.enter_segment(y, params[j], amplitudes[seg] * scales[j],
+                                              amplitudes[seg + 1] * scales[j])
+                Ya[2, j], Ya[3, j] = y[kernel.V], y[kernel.VTH]
+                v_star[j], th_star[j] = vs, ts
+                G[j] = vs - ts
+            seg += 1
+        t0 = k * dt
+        if seg < last_seg and boundary_step[seg] == k:
+            # An off-grid boundary (exact only): every neuron through kernel.advance, twice.
+            part = boundary_offset[seg]
+            for j in range(n):
+                i = i0 + j
+                if status[i] != OK:
+                    continue
+                p = params[j]
+                for r in range(4):
+                    y[r] = Ya[r, j]
+                count = kernel.advance(y, p, kernel.propagator(p, part, method), v_star[j],
+                                       th_star[j], t0, part, method, step_spikes, 0,
+                                       max_per_step, D, y0)
+                if count >= 0:
+                    if n_spikes[i] + count > max_spikes:
+                        count = -1
+                    for s in range(max(count, 0)):
+                        _record(i, step_spikes[s] if exact else (k + 1) * dt, n_spikes, first,
+                                last, isi_mean, isi_m2, n_bursts, run_length, j, buffer,
+                                burst_isi)
+                if count >= 0:
+                    vs, ts = kernel.enter_segment(y, p, amplitudes[seg] * scales[j],
+                                                  amplitudes[seg + 1] * scales[j])
+                    v_star[j], th_star[j] = vs, ts
+                    G[j] = vs - ts
+                    count = kernel.advance(y, p, kernel.propagator(p, dt - part, method), vs, ts,
+                                           t0 + part, dt - part, method, step_spikes, 0,
+                                           max_per_step, D, y0)
+                    if count >= 0 and n_spikes[i] + count > max_spikes:
+                        count = -1
+                    for s in range(max(count, 0)):
+                        _record(i, step_spikes[s] if exact else (k + 1) * dt, n_spikes, first,
+                                last, isi_mean, isi_m2, n_bursts, run_length, j, buffer,
+                                burst_isi)
+                for r in range(4):
+                    Ya[r, j] = y[r]
+                if count < 0:
+                    _kill(j, Ya, G, status, i)
+            seg += 1
+            continue
+
+        if variant == THRESHOLD_ROWS:
+            fired = _step_threshold_rows(Ya, Yb, P, G, F, n, old_threshold, u)
+        elif variant == NO_ROWS:
+            fired = _step_no_rows(Ya, Yb, G, F, n, old_threshold, u)
+        else:
+            fired = _step_all_rows(Ya, Yb, P, G, F, n, old_threshold)
+        if fired:
+            for w in range(words.shape[0]):
+                if words[w] == 0:
+                    continue
+                for j in range(8 * w, min(8 * w + 8, n)):
+                    if F[j] == 0:
+                        continue
+                    i = i0 + j
+                    if exact:
+                        for r in range(4):
+                            y[r] = Ya[r, j]
+                        count = kernel.advance(y, params[j], props[j], v_star[j], th_star[j],
+                                               t0, dt, method, step_spikes, 0, max_per_step, D,
+                                               y0)
+                        if count >= 0 and n_spikes[i] + count > max_spikes:
+                            count = -1
+                        for s in range(max(count, 0)):
+                            _record(i, step_spikes[s], n_spikes, first, last, isi_mean, isi_m2,
+                                    n_bursts, run_length, j, buffer, burst_isi)
+                    else:
+                        for r in range(4):
+                            y[r] = Yb[r, j]
+                        kernel.reset(y, params[j], v_star[j], th_star[j])
+                        count = 1 if n_spikes[i] < max_spikes else -1
+                        if count > 0:
+                            _record(i, (k + 1) * dt, n_spikes, first, last, isi_mean, isi_m2,
+                                    n_bursts, run_length, j, buffer, burst_isi)
+                    for r in range(4):
+                        Yb[r, j] = y[r]
+                    if count < 0:
+                        _kill(j, Yb, G, status, i)
+        Ya, Yb = Yb, Ya
+
+
+@njit(parallel=True, cache=True)
+def _run_chunk(block_lo, block_hi, block, N, base, columns, values, x_init, scale, amplitudes,
+               boundary_step, boundary_offset, n_steps, dt, method, max_per_step, max_spikes,
+               burst_isi, n_spikes, first, last, isi_mean, isi_m2, n_bursts, status, buffer):
+    for b in prange(block_lo, block_hi):
+        i0 = b * block
+        _run_block(i0, min(N, i0 + block), base, columns, values, x_init, scale, amplitudes,
+                   boundary_step, boundary_offset, n_steps, dt, method, max_per_step,
+                   max_spikes, burst_isi, n_spikes, first, last, isi_mean, isi_m2, n_bursts,
+                   status, buffer)
+
+
+# --- the Python side ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class BatchResult:
+    """Per-neuron results of a batched run (arrays of length N)."""
+
+    method: str
+    dt: float
+    duration_ms: float  # the simulated time: n_steps * dt
+    n_spikes: np.ndarray  # int64
+    first_spike_ms: np.ndarray  # NaN without spikes
+    last_spike_ms: np.ndarray  # NaN without spikes
+    isi_mean_ms: np.ndarray  # NaN with fewer than 2 spikes
+    isi_m2: np.ndarray  # sum of squared deviations of the ISIs from their mean (ms^2)
+    n_bursts: np.ndarray  # int64: runs of >= 2 spikes with ISIs <= 10 ms
+    status: np.ndarray  # int8: OK, or TOO_MANY_SPIKES (the single path would raise)
+    spike_times: np.ndarray | None  # (N, record): the first spikes; None in stats-only mode
+    notes: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return int(self.n_spikes.size)
+
+    @property
+    def rate_hz(self) -> np.ndarray:
+        return 1000.0 * self.n_spikes / self.duration_ms
+
+    @property
+    def isi_cv(self) -> np.ndarray:
+        """Population std over mean of the ISIs; NaN with fewer than 2 ISIs (as features)."""
+        n_isi = self.n_spikes - 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cv = np.sqrt(self.isi_m2 / n_isi) / self.isi_mean_ms
+        return np.where((n_isi >= 2) & (self.isi_mean_ms != 0), cv, np.nan)
+
+    @property
+    def n_recorded(self) -> np.ndarray:
+        width = 0 if self.spike_times is None else self.spike_times.shape[1]
+        return np.minimum(self.n_spikes, width)
+
+    @property
+    def n_dropped(self) -> np.ndarray:
+        return self.n_spikes - self.n_recorded
+
+    def spikes(self, i: int) -> np.ndarray:
+        """The recorded spike times of neuron ``i`` (all of them when none was dropped)."""
+        if self.spike_times is None:
+            raise ValueError("this run kept no spike times (record=0)")
+        return self.spike_times[i, : self.n_recorded[i]].copy()
+
+
+ParamsLike = np.ndarray | Mapping[str, float | Sequence[float] | np.ndarray]
+
+
+def split_params(params: ParamsLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(base[14], columns[m], values[N or 1, m]): the parameters as what varies.
+
+    ``params`` is a (14,) or (N, 14) array in model.PARAMETERS order, or a mapping of
+    parameter names to scalars or length-N arrays (missing names take the defaults).
+    """
+    if isinstance(params, Mapping):
+        for name in params:
+            if name not in DEFAULTS:
+                raise GifError(f"unknown parameter {name!r}; the parameters are "
+                               f"{', '.join(PARAMETER_NAMES)}")
+        base = np.array([float(params[n]) if n in params and np.ndim(params[n]) == 0
+                         else DEFAULTS[n] for n in PARAMETER_NAMES])
+        varied = [(c, np.asarray(params[n], dtype=np.float64)) for c, n in
+                  enumerate(PARAMETER_NAMES) if n in params and np.ndim(params[n]) > 0]
+        if not varied:
+            return base, np.zeros(0, np.int64), np.zeros((1, 0))
+        sizes = {v.size for _, v in varied}
+        if len(sizes) != 1 or any(v.ndim != 1 for _, v in varied):
+            raise GifError("the varied parameters must be 1-D arrays of one common length")
+        columns = np.array([c for c, _ in varied], dtype=np.int64)
+        values = np.ascontiguousarray(np.stack([v for _, v in varied], axis=1))
+        return base, columns, values
+    array = np.asarray(params, dtype=np.float64)
+    if array.shape == (14,):
+        return array.copy(), np.zeros(0, np.int64), np.zeros((1, 0))
+    if array.ndim != 2 or array.shape[1] != 14:
+        raise GifError(f"parameters must have shape (14,) or (N, 14), got {array.shape}")
+    return array[0].copy(), np.arange(14, dtype=np.int64), np.ascontiguousarray(array)
+
+
+def _check_values(base, columns, values) -> None:
+    """Every neuron's parameters valid (model.parameter_problem, vectorised)."""
+    full = {name: np.full(max(values.shape[0], 1), base[c]) for c, name in
+            enumerate(PARAMETER_NAMES)}
+    for k, c in enumerate(columns):
+        full[PARAMETER_NAMES[c]] = values[:, k]
+    for spec in PARAMETERS:
+        column = full[spec.name]
+        bad = ~np.isfinite(column) | ((column <= 0) if spec.positive else False)
+        if np.any(bad):
+            i = int(np.argmax(bad))
+            rule = "> 0" if spec.positive else "finite"
+            raise GifError(f"neuron {i}: {spec.name} must be {rule}, got {column[i]:g}")
+    bad = full["V_reset"] >= full["V_th_reset"]
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        raise GifError(f"neuron {i}: V_reset ({full['V_reset'][i]:g} mV) must be < V_th_reset "
+                       f"({full['V_th_reset'][i]:g} mV)")
+
+
+def initial_states(base, columns, values, initial: Mapping[str, float] | None = None
+                   ) -> np.ndarray:
+    """(N or 1, 4) initial states: the given values, else rest (V_rest, V_th_inf, 0, 0)."""
+    initial = dict(initial or {})
+    n = values.shape[0] if columns.size else 1
+    rest = {name: np.full(n, base[c]) for c, name in enumerate(PARAMETER_NAMES)
+            if name in ("V_rest", "V_th_inf")}
+    for k, c in enumerate(columns):
+        if PARAMETER_NAMES[c] in rest:
+            rest[PARAMETER_NAMES[c]] = values[:, k]
+    defaults = {"I1": np.zeros(n), "I2": np.zeros(n), "V": rest["V_rest"],
+                "V_th": rest["V_th_inf"]}
+    x = np.stack([np.broadcast_to(np.asarray(initial.get(s, defaults[s]), dtype=np.float64),
+                                  (n,)) for s in STATE_NAMES], axis=1)
+    if n > 1 and np.all(x == x[0]):
+        x = x[:1]
+    return np.ascontiguousarray(x)
+
+
+def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid, *,
+              method: str = "exact", dt: float = 0.1, initial: Mapping[str, float] |
+              np.ndarray | None = None, input_scale: float | Sequence[float] | np.ndarray =
+              1.0, record: int = 0, progress: Callable[[int, int], None] | None = None,
+              max_per_step: int = MAX_SPIKES_PER_STEP, max_spikes: int = MAX_SPIKES,
+              block: int = BLOCK) -> BatchResult:
+    """Simulate N neurons under one schedule; per-neuron statistics only.
+
+    ``params``: see :func:`split_params`. ``segments``: (amplitude, duration ms) pairs, or a
+    :class:`~gifcli.schedule.Grid` already built for ``dt`` and ``method``. ``initial``: a
+    mapping of state names to scalars or length-N arrays, or an (N, 4)/(4,) array in
+    model.STATE_NAMES order; by default every neuron starts at rest. ``input_scale``
+    multiplies every amplitude (a scalar or one per neuron). ``record`` > 0 keeps the first
+    ``record`` spike times of each neuron. ``progress(done, total)`` is called after each
+    chunk of neurons. N is the common length of whatever varies.
+    """
+    if method not in METHODS:
+        raise GifError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if not (math.isfinite(dt) and dt > 0):
+        raise GifError(f"dt must be a finite number of ms > 0, got {dt}")
+    base, columns, values = split_params(params)
+    _check_values(base, columns, values)
+    if isinstance(initial, np.ndarray):
+        x_init = np.ascontiguousarray(np.atleast_2d(np.asarray(initial, dtype=np.float64)))
+        if x_init.shape[1] != 4:
+            raise GifError(f"initial states must have shape (4,) or (N, 4), got {initial.shape}")
+    else:
+        x_init = initial_states(base, columns, values, initial)
+    scale = np.ascontiguousarray(np.atleast_1d(np.asarray(input_scale, dtype=np.float64)))
+    if scale.ndim != 1:
+        raise GifError("input_scale must be a scalar or a 1-D array")
+    if not np.all(np.isfinite(scale)) or not np.all(np.isfinite(x_init)):
+        raise GifError("input_scale and the initial states must be finite")
+    sizes = {s for s in (values.shape[0] if columns.size else 1, x_init.shape[0], scale.size)
+             if s != 1}
+    if len(sizes) > 1:
+        raise GifError(f"the per-neuron arrays differ in length: {sorted(sizes)}")
+    N = sizes.pop() if sizes else 1
+    grid = segments if isinstance(segments, Grid) else build_grid(list(segments), dt,
+                                                                  exact=method == "exact")
+    if not math.isclose(grid.dt, dt, rel_tol=0, abs_tol=0):
+        raise GifError(f"the grid was built for dt = {grid.dt:g} ms, not {dt:g} ms")
+
+    n_spikes = np.zeros(N, dtype=np.int64)
+    first = np.full(N, np.nan)
+    last = np.full(N, np.nan)
+    isi_mean = np.zeros(N)
+    isi_m2 = np.zeros(N)
+    n_bursts = np.zeros(N, dtype=np.int64)
+    status = np.zeros(N, dtype=np.int8)
+    buffer = np.full((N, int(record)), np.nan) if record > 0 else np.empty((0, 0))
+
+    block = max(8, min(int(block), _balanced_block(N)))
+    n_blocks = -(-N // block)
+    method_code = kernel.METHOD_CODES[method]
+    threads = max(1, get_num_threads())
+    done_blocks, chunk = 0, threads
+    while done_blocks < n_blocks:
+        hi = min(n_blocks, done_blocks + chunk)
+        started = time.perf_counter()
+        _run_chunk(done_blocks, hi, block, N, base, columns, values, x_init, scale,
+                   grid.amplitudes, grid.boundary_step, grid.boundary_offset, grid.n_steps,
+                   float(dt), method_code, int(max_per_step), int(max_spikes),
+                   BURST_MAX_ISI_MS, n_spikes, first, last, isi_mean, isi_m2, n_bursts, status,
+                   buffer)
+        rounds = -(-(hi - done_blocks) // threads)
+        per_round = (time.perf_counter() - started) / rounds
+        done_blocks = hi
+        if progress is not None:
+            progress(min(N, done_blocks * block), N)
+        # Aim the next chunk at CHUNK_SECONDS, in whole rounds of the threads.
+        chunk = threads * max(1, min(4 * rounds, int(CHUNK_SECONDS / max(per_round, 1e-6))))
+    isi_mean = np.where(n_spikes >= 2, isi_mean, np.nan)
+    return BatchResult(
+        method=method, dt=float(dt), duration_ms=grid.n_steps * float(dt), n_spikes=n_spikes,
+        first_spike_ms=first, last_spike_ms=last, isi_mean_ms=isi_mean, isi_m2=isi_m2,
+        n_bursts=n_bursts, status=status, spike_times=buffer if record > 0 else None,
+        notes=grid.notes,
+    )
+
+
+def _balanced_block(N: int) -> int:
+    """A block small enough that every thread gets one when N is small (a multiple of 8)."""
+    per_thread = -(-N // max(1, get_num_threads()))
+    return max(8, ((per_thread + 7) // 8) * 8)
