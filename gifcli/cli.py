@@ -150,6 +150,10 @@ DtListOption = Annotated[str | None, typer.Option(
 # --- errors, warnings and progress --------------------------------------------------------------
 
 
+# Usage errors (click's ClickException), from click itself or from the copy newer typer vendors.
+_CLICK_ERRORS = tuple(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     """Print ``gif: error: MESSAGE`` on stderr and return the Exit to raise."""
     sys.stderr.write(f"gif: error: {message}\n")
@@ -176,7 +180,7 @@ def reporting_errors(debug: bool = False) -> Iterator[None]:
             raise
         raise fail("interrupted; every file already written is complete",
                    EXIT_INTERRUPTED) from None
-    except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):
+    except (typer.Exit, typer.Abort, *_CLICK_ERRORS, BrokenPipeError):
         raise  # typer's own handling: usage errors, and a reader that closed the pipe
     except Exception as error:
         if debug:
