@@ -333,9 +333,13 @@ def simulate_trace(p, x_init, amplitudes, boundary_step, boundary_offset, n_step
                                max_per_step, D, y0)
         if n_spikes < 0:
             return states[: k + 1], inputs[: k + 1], spikes[:0], TOO_MANY_SPIKES
-        if method != EXACT and n_spikes > before:
-            spikes[before] = (k + 1) * dt  # the grid time itself, not t0 + dt
         states[k + 1, 0], states[k + 1, 1] = y[I1], y[I2]
         states[k + 1, 2], states[k + 1, 3] = y[V] + v_star, y[VTH] + th_star
+        if method != EXACT and n_spikes > before:
+            spikes[before] = (k + 1) * dt  # the grid time itself, not t0 + dt
+            # The row shows the reset values themselves: (V_reset - v*) + v* can be 1 ulp off.
+            states[k + 1, 2] = p[V_RESET]
+            if y[VTH] == p[V_TH_RESET] - th_star:
+                states[k + 1, 3] = p[V_TH_RESET]
     inputs[n_steps] = amplitudes[seg]
     return states, inputs, spikes[:n_spikes], OK

@@ -126,14 +126,6 @@ def firing(draw):
     return params, drive / params["R"]
 
 
-RESET_BUG = (
-    "kernel bug: the fixed-step methods record V_reset - V* + V* (the reset is stored as a "
-    "deviation from the segment's fixed point V*), which can differ from V_reset by 1 ulp; "
-    "likewise V_th_reset when the max() picks it"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=RESET_BUG)
 @SETTINGS
 @given(case=firing(), method=st.sampled_from(["euler", "exp-euler"]))
 def test_fixed_step_rows_hold_the_reset(case, method):
@@ -148,11 +140,10 @@ def test_fixed_step_rows_hold_the_reset(case, method):
     assert np.all(result.V_th[rows] >= params["V_th_reset"])
 
 
-@pytest.mark.xfail(strict=True, reason=RESET_BUG)
 @pytest.mark.parametrize("method", ["euler", "exp-euler"])
 def test_fixed_step_reset_row_example(method):
-    """The smallest case hypothesis found: V* = -60 + 1 * 61 = 1 mV; every spike row holds
-    -63.8793738973975 instead of V_reset = -63.87937389739751 (1 ulp, 7.1e-15 mV)."""
+    """The smallest case hypothesis found: V* = -60 + 1 * 61 = 1 mV, where the deviation form
+    (V_reset - V*) + V* lands 1 ulp (7.1e-15 mV) off V_reset unless the row records the reset."""
     params = {"V_rest": -60.0, "V_reset": -63.87937389739751, "V_th_inf": -55.0,
               "V_th_reset": -62.87937389739751, "R": 1.0, "tau": 2.0, "a": 0.0, "b": 1.0,
               "k1": 1.0, "k2": 1.0, "R1": 0.0, "R2": 0.0, "A1": 0.0, "A2": 0.0}
