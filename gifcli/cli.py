@@ -647,6 +647,263 @@ def _check_table(rows: Sequence[Any]) -> None:
         console.print(f"[green]all {len(checked)} checks passed[/green]")
 
 
+# --- sweep and fi -------------------------------------------------------------------------------
+
+
+SweepParamOption = Annotated[str, typer.Option(
+    "--param", "-p", metavar="P",
+    help="The quantity to vary: any model parameter (a, b, tau, A1, ...) or input_scale, which "
+         "multiplies every input amplitude.")]
+
+
+StartOption = Annotated[float | None, typer.Option(
+    "--start", metavar="X", help="First value (with --stop and --num).", show_default=False)]
+StopOption = Annotated[float | None, typer.Option(
+    "--stop", metavar="X", help="Last value, included.", show_default=False)]
+NumOption = Annotated[int | None, typer.Option(
+    "--num", metavar="N", help="How many values, evenly spaced from --start to --stop.",
+    show_default=False)]
+ValuesOption = Annotated[str | None, typer.Option(
+    "--values", metavar="V1,V2,...", help="The values, listed (instead of a range).",
+    show_default=False)]
+Param2Option = Annotated[str | None, typer.Option(
+    "--param2", metavar="Q", help="A second quantity to vary: a 2-D grid, drawn as heat maps.",
+    show_default=False)]
+Start2Option = Annotated[float | None, typer.Option(
+    "--start2", metavar="X", help="First value of --param2.", show_default=False)]
+Stop2Option = Annotated[float | None, typer.Option(
+    "--stop2", metavar="X", help="Last value of --param2, included.", show_default=False)]
+Num2Option = Annotated[int | None, typer.Option(
+    "--num2", metavar="N", help="How many values of --param2.", show_default=False)]
+Values2Option = Annotated[str | None, typer.Option(
+    "--values2", metavar="V1,V2,...", help="The values of --param2, listed.",
+    show_default=False)]
+MetricOption = Annotated[str, typer.Option(
+    "--metric", metavar="M",
+    help="What the figure shows: rate_hz, n_spikes, first_spike_ms, isi_cv or n_bursts.")]
+
+
+@contextmanager
+def _points_progress(label: str, hidden: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar over the grid points, one bar per phase (simulate, check)."""
+    console = None if hidden else _stderr()
+    if console is None or not console.is_terminal:
+        yield lambda phase, done, total: None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(f"{label}: {phase}", total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        yield update
+
+
+def _sweep_axis(param: str | None, start: float | None, stop: float | None, num: int | None,
+                values: str | None, suffix: str) -> Any:
+    from gifcli import sweep as sw
+
+    option = f"--param{suffix}"
+    if param is None:
+        given = [f"--{name}{suffix}" for name, value in
+                 (("start", start), ("stop", stop), ("num", num), ("values", values))
+                 if value is not None]
+        if given:
+            raise GifError(f"{given[0]} needs {option}: name the quantity to vary")
+        return None
+    name = sw.resolve_param(param, option)
+    listed = sw.parse_values(values, f"--values{suffix}") if values is not None else None
+    return sw.Axis(name, sw.sweep_values(start, stop, num, listed, suffix))
+
+
+def _pass_table(result: Any, metric: str, written: Sequence[Path]) -> None:
+    from rich.markup import escape
+
+    from gifcli import sweep as sw
+
+    console = _stdout()
+    axes = result.axes
+    label = " × ".join(axis.param for axis in axes)
+    passed = result.passed
+    if passed is None:
+        console.print(f"[dim]{escape(result.preset.name)} names no check: no pass ranges.[/dim]")
+    else:
+        ranges = sw.pass_ranges(result)
+        table = _table(None)
+        if len(axes) == 2:
+            table.add_column(axes[1].param, justify="right", no_wrap=True)
+        table.add_column(f"{axes[0].param} from", justify="right", no_wrap=True)
+        table.add_column("to", justify="right", no_wrap=True)
+        table.add_column("points", justify="right", no_wrap=True)
+        for r in ranges:
+            row = [number_text(r.lo), number_text(r.hi), str(r.count)]
+            table.add_row(*([number_text(r.fixed)] if r.fixed is not None else []), *row)
+        count = int(passed.sum())
+        style = "green" if count else "bold red"
+        console.print(f"[bold]{escape(result.preset.name)}[/bold] ({result.method}, dt = "
+                      f"{result.dt:g} ms): check {escape(result.preset.check)} passes at "
+                      f"[{style}]{count} of {result.size}[/{style}] points of {escape(label)}"
+                      + (", in these ranges:" if ranges else ""))
+        if ranges:
+            console.print(table)
+    import numpy as np
+
+    finite = result.metric(metric)
+    finite = finite[np.isfinite(finite)]
+    span = (f"{metric} from {finite.min():.4g} to {finite.max():.4g}" if finite.size
+            else f"{metric} undefined everywhere")
+    console.print(f"[dim]{span}  ·  wrote {escape(', '.join(str(p) for p in written))}[/dim]")
+
+
+@app.command()
+def sweep(
+    preset: Annotated[str, typer.Argument(
+        metavar="NAME|LETTER|FILE", help="A preset name, its letter (A–T) or a YAML file.")],
+    param: SweepParamOption,
+    start: StartOption = None,
+    stop: StopOption = None,
+    num: NumOption = None,
+    values: ValuesOption = None,
+    param2: Param2Option = None,
+    start2: Start2Option = None,
+    stop2: Stop2Option = None,
+    num2: Num2Option = None,
+    values2: Values2Option = None,
+    metric: MetricOption = "rate_hz",
+    method: MethodOption = Method.exact,
+    dt: DtOption = None,
+    set_: SetOption = None,
+    out: OutOption = Path("outputs"),
+    quiet: QuietOption = False,
+    json_: JsonOption = False,
+    debug: DebugOption = False,
+    max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
+) -> None:
+    """Run a preset many times with one or two quantities varied, in one batched simulation.
+
+    Writes DIR/NAME_sweep_P.csv, one row per value (spikes, rate, first spike, ISI CV, bursts,
+    check passed), and NAME_sweep_P.png, a spike raster beside the --metric.
+
+    With --param2 the grid is 2-D: NAME_sweep_P_Q.csv and .png with two heat maps.
+
+    At the end, a table of the value ranges where the preset's check passes.
+
+    Examples:
+      [bold]gif sweep tonic_bursting --param a --start -0.01 --stop 0.02 --num 61[/bold]
+      [bold]gif sweep B --param input_scale --values 0.99,1,1.01 --metric first_spike_ms[/bold]
+      [bold]gif sweep M -p a --start 0 --stop 0.01 --num 21 --param2 b --values2 0.01,0.02[/bold]
+    """
+    with reporting_errors(debug):
+        from gifcli import files
+        from gifcli import sweep as sw
+        from gifcli.preset import check_run_size, effective_dt, resolve, with_overrides
+
+        chosen = resolve(preset)
+        if set_:
+            chosen = with_overrides(chosen, list(set_))
+        axes = [_sweep_axis(param, start, stop, num, values, "")]
+        second = _sweep_axis(param2, start2, stop2, num2, values2, "2")
+        if second is not None:
+            axes.append(second)
+        metric = sw.resolve_metric(metric)
+        sw.check_sweep(chosen, axes)
+        check_run_size(chosen, effective_dt(chosen, dt), max_steps)
+        files.check_out_dir(out)
+        with _points_progress("sweep", quiet or json_) as progress:
+            result = sw.run_sweep(chosen, axes, method.value, dt, max_steps, progress)
+        if not quiet:
+            for note in result.notes:
+                warn(f"{chosen.name}: {note}")
+        written = sw.write_sweep(result, out, metric)
+        if json_:
+            print_json(sw.sweep_summary(result, metric) | {"files": [str(p) for p in written]})
+        elif not quiet:
+            _pass_table(result, metric, written)
+
+
+@app.command()
+def fi(
+    presets: Annotated[list[str], typer.Argument(
+        metavar="NAME|LETTER|FILE...", help="One or more presets, drawn on one plot.")],
+    start: Annotated[float, typer.Option("--start", metavar="X",
+                                         help="First input_scale.")] = 0.0,
+    stop: Annotated[float, typer.Option("--stop", metavar="X",
+                                        help="Last input_scale, included.")] = 2.0,
+    num: Annotated[int, typer.Option("--num", metavar="N",
+                                     help="How many input scales.")] = 201,
+    method: MethodOption = Method.exact,
+    dt: DtOption = None,
+    set_: SetOption = None,
+    out: OutOption = Path("outputs"),
+    quiet: QuietOption = False,
+    json_: JsonOption = False,
+    debug: DebugOption = False,
+    max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
+) -> None:
+    """f–I curves: each preset's mean rate against its input scaled by input_scale.
+
+    Sweeps input_scale from --start to --stop, then finer where firing starts: the rate rises
+    from zero continuously (class 1) or jumps (class 2).
+
+    Writes DIR/fi_NAME1_NAME2.png and .csv, and prints where each preset starts to fire.
+
+    Examples:
+      [bold]gif fi class_1_excitability class_2_excitability[/bold]
+      [bold]gif fi B H --start 0.8 --stop 1.5 --num 141[/bold]
+    """
+    with reporting_errors(debug):
+        from gifcli import files
+        from gifcli import sweep as sw
+        from gifcli.preset import resolve, with_overrides
+
+        chosen = list({p.name: p for p in (resolve(ref) for ref in presets)}.values())
+        if set_:
+            chosen = [with_overrides(p, list(set_)) for p in chosen]
+        sw.sweep_values(start, stop, num)  # validate the range before anything runs
+        files.check_out_dir(out)
+        with _points_progress("fi", quiet or json_) as progress:
+            curves = sw.fi_curves(chosen, start, stop, num, method.value, dt, max_steps,
+                                  progress)
+        written = sw.write_fi(curves, out)
+        if json_:
+            print_json({"curves": [sw.fi_summary(curve) for curve in curves],
+                        "files": [str(p) for p in written]})
+            return
+        if quiet:
+            return
+        from rich.markup import escape
+
+        table = _table(f"onset of firing ({method.value})")
+        table.add_column("", style="bold", no_wrap=True, min_width=1)
+        table.add_column("preset", style="cyan", no_wrap=True)
+        table.add_column("last silent\ninput", justify="right", no_wrap=True)
+        table.add_column("first firing\ninput", justify="right", no_wrap=True)
+        table.add_column("first rate\n(Hz)", justify="right", no_wrap=True)
+        table.add_column("max rate\n(Hz)", justify="right", no_wrap=True)
+        for curve in curves:
+            s = sw.fi_summary(curve)
+            onset = s["onset"]
+            table.add_row(curve.coarse.preset.letter or "", escape(curve.coarse.preset.name),
+                          *(("—", "—", "—") if onset is None else
+                            (f"{onset['last_silent']:.6g}", f"{onset['first_firing']:.6g}",
+                             f"{onset['first_rate_hz']:.3g}")),
+                          f"{s['max_rate_hz']:.3g}")
+        console = _stdout()
+        console.print(table)
+        console.print(f"[dim]wrote {escape(', '.join(str(p) for p in written))}[/dim]")
+
+
 def main() -> None:
     """The ``gif`` console script."""
     app(prog_name="gif")

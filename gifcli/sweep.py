@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from gifcli.errors import GifError, PresetError
-from gifcli.model import DEFAULTS, METHODS, PARAMETER_NAMES, parameter_problem
+from gifcli.model import METHODS, PARAMETER_NAMES, parameter_problem
 from gifcli.preset import DEFAULT_MAX_STEPS, Preset, check_run_size, effective_dt
 
 INPUT_SCALE = "input_scale"
@@ -69,7 +69,7 @@ def resolve_param(name: str, option: str = "--param") -> str:
     close = [by_case[name.lower()]] if name.lower() in by_case else difflib.get_close_matches(
         name, SWEEPABLE, n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]}?" if close else ""
-    raise PresetError(option, name, f"is not a model parameter nor {INPUT_SCALE}{hint} "
+    raise PresetError(option, None, f"{name!r} is not a model parameter or {INPUT_SCALE}{hint} "
                                     f"(valid: {', '.join(SWEEPABLE)})")
 
 
@@ -78,7 +78,8 @@ def resolve_metric(name: str) -> str:
         return name
     close = difflib.get_close_matches(name, METRICS, n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]}?" if close else ""
-    raise PresetError("--metric", name, f"unknown metric{hint} (valid: {', '.join(METRICS)})")
+    raise PresetError("--metric", None, f"unknown metric {name!r}{hint} "
+                                        f"(valid: {', '.join(METRICS)})")
 
 
 def parse_values(text: str, option: str = "--values") -> list[float]:
@@ -172,8 +173,10 @@ def check_axis(preset: Preset, axis: Axis, option: str = "--param") -> None:
     for value in np.unique(axis.values):
         problem = parameter_problem(preset.params | {axis.param: float(value)})
         if problem:
-            raise PresetError(f"{preset.source} with {option} {axis.param}", problem[0],
-                              f"{problem[1]} (at {axis.param} = {value:g})")
+            key, reason = problem
+            raise PresetError(f"{option} {axis.param}", None,
+                              f"at {axis.param} = {value:g}, {key} {reason} "
+                              f"(the other parameters as in {preset.source})")
 
 
 def check_sweep(preset: Preset, axes: Sequence[Axis]) -> None:
@@ -568,5 +571,77 @@ def fi_input(preset: Preset, scale: np.ndarray) -> tuple[np.ndarray, str]:
     return scale, INPUT_SCALE
 
 
-def default_of(param: str) -> float:
-    return 1.0 if param == INPUT_SCALE else DEFAULTS[param]
+def fi_stem(presets: Sequence[Preset]) -> str:
+    """``fi_NAME1_NAME2``, or ``fi_N_presets`` when the names would make a long file name."""
+    stem = "fi_" + "_".join(preset.name for preset in presets)
+    return stem if len(stem) <= 120 else f"fi_{len(presets)}_presets"
+
+
+def fi_summary(curve: FiCurve) -> dict:
+    """One f–I curve as JSON-ready data: the points, and where firing starts."""
+    coarse = curve.coarse
+    x, label = fi_input(coarse.preset, coarse.axes[0].values)
+    rate = coarse.metric("rate_hz")
+    finest = curve.zoom or coarse
+    onset = None
+    bracket = onset_bracket(finest)
+    if bracket is not None:
+        fine_rate = finest.metric("rate_hz")
+        first = int(np.flatnonzero(fine_rate > 0)[0])
+        xf, _ = fi_input(finest.preset, finest.axes[0].values)
+        onset = {"last_silent": float(xf[first - 1]), "first_firing": float(xf[first]),
+                 "first_rate_hz": float(fine_rate[first])}
+    return {
+        "name": coarse.preset.name,
+        "x": label,
+        "input_scale": coarse.axes[0].values.tolist(),
+        "input": x.tolist(),
+        "rate_hz": [float(r) if math.isfinite(r) else None for r in rate],
+        "max_rate_hz": float(np.nanmax(rate)) if np.isfinite(rate).any() else None,
+        "onset": onset,
+        "method": coarse.method,
+        "dt": coarse.dt,
+    }
+
+
+def fi_csv_bytes(curves: Sequence[FiCurve]) -> bytes:
+    """One row per preset and input: the coarse sweep, then the finer one (zoom = 1)."""
+    lines = ["preset,input_scale,input,n_spikes,rate_hz,first_spike_ms,isi_cv,n_bursts,zoom"]
+    for curve in curves:
+        for zoom, result in ((0, curve.coarse), (1, curve.zoom)):
+            if result is None:
+                continue
+            scale = result.axes[0].values
+            x, _ = fi_input(result.preset, scale)
+            metrics = [result.metric(m) for m in ("rate_hz", "first_spike_ms", "isi_cv")]
+            for i in range(result.size):
+                failed = bool(result.failed[i])
+                lines.append(",".join([
+                    result.preset.name, _cell(scale[i]), _cell(x[i]),
+                    "" if failed else str(int(result.batch.n_spikes[i])),
+                    *(_cell(m[i]) for m in metrics),
+                    "" if failed else str(int(result.batch.n_bursts[i])), str(zoom)]))
+    lines.append("")
+    return "\n".join(lines).encode("ascii")
+
+
+def write_fi(curves: Sequence[FiCurve], out_dir: Path,
+             formats: Sequence[str] = ("csv", "png")) -> list[Path]:
+    """Write ``fi_NAMES.csv`` and the f–I figure, atomically."""
+    from gifcli import files
+
+    files.make_out_dir(out_dir)
+    stem = fi_stem([curve.coarse.preset for curve in curves])
+    written = []
+    if "csv" in formats:
+        path = out_dir / f"{stem}.csv"
+        files.write_atomic(path, fi_csv_bytes(curves))
+        written.append(path)
+    figure_formats = [f for f in ("png", "svg") if f in formats]
+    if figure_formats:
+        from gifcli import sweep_plots
+
+        figure = sweep_plots.fi_figure(curves)
+        for fmt in figure_formats:
+            written.append(sweep_plots.save(figure, out_dir / f"{stem}.{fmt}", fmt))
+    return written

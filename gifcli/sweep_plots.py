@@ -204,6 +204,10 @@ def heatmap_figure(result: SweepResult, metric: str) -> Figure:
         check_ax.tick_params(labelleft=False)
         check_ax.set_title(f"check {result.preset.check}" if result.preset.check else "check",
                            loc="left", fontsize=10)
+        if first.size <= MAX_TICKS:
+            ax.set_xticks(first.values, [_fmt(v) for v in first.values])
+        if second.size <= MAX_TICKS:
+            ax.set_yticks(second.values, [_fmt(v) for v in second.values])
         for a in (ax, check_ax):
             a.spines["top"].set_visible(True)
             a.spines["right"].set_visible(True)

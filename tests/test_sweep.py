@@ -71,22 +71,22 @@ def test_unknown_parameter_suggests_the_closest():
         sweep.resolve_param("v_th_inf")
     with pytest.raises(PresetError, match="did you mean input_scale"):
         sweep.resolve_param("input_scal")
-    with pytest.raises(PresetError, match="unknown metric; did you mean rate_hz"):
+    with pytest.raises(PresetError, match="unknown metric 'rate'; did you mean rate_hz"):
         sweep.resolve_metric("rate")
     assert sweep.resolve_param("input_scale") == "input_scale"
 
 
 @pytest.mark.parametrize("param, values, words", [
-    ("tau", [10.0, 0.0], "tau: must be > 0"),
-    ("b", [-0.01], "b: must be > 0"),
-    ("V_reset", [-70.0, -55.0], "V_reset: must be < V_th_reset"),
-    ("V_th_reset", [-75.0], "V_reset: must be < V_th_reset"),
+    ("tau", [10.0, 0.0], "at tau = 0, tau must be > 0"),
+    ("b", [-0.01], "at b = -0.01, b must be > 0"),
+    ("V_reset", [-70.0, -55.0], "at V_reset = -55, V_reset must be < V_th_reset"),
+    ("V_th_reset", [-75.0], "at V_th_reset = -75, V_reset must be < V_th_reset"),
 ])
 def test_values_that_make_a_parameter_invalid_are_refused_before_running(param, values, words):
     preset = resolve("tonic_spiking")
     with pytest.raises(PresetError, match=words) as caught:
         sweep.run_sweep(preset, [sweep.Axis(param, np.array(values))])
-    assert f"at {param} = " in str(caught.value)
+    assert caught.value.source == f"--param {param}"
 
 
 def test_two_axes_are_validated_together():
@@ -260,3 +260,89 @@ def test_summary_is_json_ready(shipped):
 def test_bad_method_is_refused(shipped):
     with pytest.raises(GifError, match="method"):
         sweep.run_sweep(shipped["A"], one_axis("a", 0, 0.01, 2), method="rk4")
+
+
+# --- the CLI ------------------------------------------------------------------------------------
+
+
+def gif(*args: str):
+    from typer.testing import CliRunner
+
+    from gifcli.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def test_cli_sweep_writes_files_and_the_pass_table(tmp_path: Path):
+    run = gif("sweep", "tonic_bursting", "--param", "a", "--start", "-0.01", "--stop", "0.02",
+              "--num", "13", "--out", str(tmp_path))
+    assert run.exit_code == 0, run.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tonic_bursting_sweep_a.csv",
+                                                          "tonic_bursting_sweep_a.png"]
+    assert "check tonic_bursting passes at" in run.output
+    assert "a from" in run.output  # the table of ranges
+    rows = (tmp_path / "tonic_bursting_sweep_a.csv").read_text().splitlines()
+    assert len(rows) == 14 and rows[1].startswith("-0.01,")
+
+
+def test_cli_sweep_two_axes_json(tmp_path: Path):
+    import json
+
+    run = gif("sweep", "M", "-p", "a", "--values", "0,0.01", "--param2", "input_scale",
+              "--start2", "1", "--stop2", "2", "--num2", "3", "--metric", "n_bursts", "--json",
+              "--out", str(tmp_path))
+    assert run.exit_code == 0, run.output
+    data = json.loads(run.output)
+    assert data["params"] == ["a", "input_scale"] and len(data["metric_values"]) == 6
+    assert data["metric"] == "n_bursts"
+    assert [Path(f).name for f in data["files"]] == ["tonic_bursting_sweep_a_input_scale.csv",
+                                                     "tonic_bursting_sweep_a_input_scale.png"]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--param", "tua", "--start", "1", "--stop", "2", "--num", "3"], "did you mean tau"),
+    (["--param", "tau", "--start", "-1", "--stop", "2", "--num", "3"], "tau must be > 0"),
+    (["--param", "a", "--start", "0", "--stop", "1", "--num", "0"], "--num: must be ≥ 1"),
+    (["--param", "a", "--start", "1", "--stop", "0", "--num", "3"], "must be ≤ --stop"),
+    (["--param", "a", "--values", "0,nan"], "finite"),
+    (["--param", "a", "--values", "0,x"], "'x' is not a number"),
+    (["--param", "a", "--start", "0", "--stop", "1"], "--num: is missing"),
+    (["--param", "a", "--values", "0", "--start2", "1"], "--start2 needs --param2"),
+    (["--param", "a", "--values", "0", "--param2", "a", "--values2", "1"], "same as --param"),
+    (["--param", "a", "--values", "0", "--metric", "rate"], "did you mean rate_hz"),
+    (["--param", "V_reset", "--values", "-70,-50"], "V_reset must be < V_th_reset"),
+    (["--param", "a", "--values", "0", "--dt", "500"], "longer than the shortest"),
+])
+def test_cli_sweep_bad_arguments_exit_2_and_write_nothing(tmp_path: Path, args, words):
+    out = tmp_path / "out"
+    run = gif("sweep", "tonic_spiking", *args, "--out", str(out))
+    assert run.exit_code == 2, run.output
+    assert words in run.output
+    assert "Traceback" not in run.output
+    assert not out.exists()
+
+
+def test_cli_sweep_unknown_preset_and_option(tmp_path: Path):
+    run = gif("sweep", "tonic_spikin", "--param", "a", "--values", "0", "--out", str(tmp_path))
+    assert run.exit_code == 2 and "did you mean tonic_spiking" in run.output
+    run = gif("sweep", "A", "--param", "a", "--values", "0", "--bogus", "--out", str(tmp_path))
+    assert run.exit_code == 2
+    assert not list(tmp_path.iterdir())
+
+
+def test_cli_fi_two_presets(tmp_path: Path):
+    run = gif("fi", "class_1_excitability", "class_2_excitability", "--start", "0.8", "--stop",
+              "1.2", "--num", "21", "--out", str(tmp_path))
+    assert run.exit_code == 0, run.output
+    stem = "fi_class_1_excitability_class_2_excitability"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{stem}.csv", f"{stem}.png"]
+    lines = (tmp_path / f"{stem}.csv").read_text().splitlines()
+    assert lines[0].startswith("preset,input_scale,input,n_spikes,rate_hz")
+    assert {line.split(",")[-1] for line in lines[1:]} == {"0", "1"}  # coarse and zoom rows
+    assert "class_2_excitability" in run.output and "first rate" in run.output
+
+
+def test_cli_fi_bad_range_exits_2(tmp_path: Path):
+    run = gif("fi", "B", "--num", "0", "--out", str(tmp_path / "x"))
+    assert run.exit_code == 2 and "--num" in run.output
+    assert not (tmp_path / "x").exists()
