@@ -67,7 +67,7 @@ ALL_ROWS, THRESHOLD_ROWS, NO_ROWS = 0, 1, 2
 # not < 0 (the test of kernel.advance, NaN included) and returns how many did.
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _step_all_rows(Ya, Yb, P, G, F, n, old_threshold):
     count = 0
     if old_threshold:
@@ -96,7 +96,7 @@ def _step_all_rows(Ya, Yb, P, G, F, n, old_threshold):
     return count
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _step_threshold_rows(Ya, Yb, P, G, F, n, old_threshold, u):
     """P11, P22, P31, P32, P33 and P44 are u[...] for every neuron; P41..P43 per neuron."""
     p11, p22, p31, p32, p33, p44 = u[0], u[1], u[2], u[3], u[4], u[8]
@@ -127,7 +127,7 @@ def _step_threshold_rows(Ya, Yb, P, G, F, n, old_threshold, u):
     return count
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _step_no_rows(Ya, Yb, G, F, n, old_threshold, u):
     """Every entry of P is the same for the whole block: only V* - V_th* is per neuron."""
     p11, p22, p31, p32, p33 = u[0], u[1], u[2], u[3], u[4]

@@ -1,0 +1,230 @@
+"""W1 of shared/spec/performance.md: throughput of the batched kernel, in neuron-steps/s.
+
+N neurons with A1 = 10, A2 = -0.6, a linear over [-0.01, 0.01], constant input 2.0, 1000 ms
+at dt = 0.1 ms (10,000 steps); per-neuron statistics only (no spike buffer). For each N and
+each method it prints the median of --reps warm runs, the ratio to an in-run NumPy baseline
+(the whole population advanced per step with in-place arrays, exact propagator, crossings
+tested and reset at step ends only: "exact-at-step-end"), and the peak RSS of the process that
+ran that N against the budget of 200 MB + 100 bytes per neuron. Then the first call: a fresh
+process with an empty Numba cache (cold), a fresh process with the cache filled, and a warm call
+in the same process.
+
+    python bench/sweep.py --n 1e4,1e5,1e6 [--json results.json] [--reps 3]
+
+Each N runs in its own subprocess, so that its peak RSS is its own. The machine is shared and
+noisy: compare the ratios, and run it twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+METHODS = ("exact", "euler", "exp-euler")
+DURATION_MS, DT = 1000.0, 0.1
+STEPS = round(DURATION_MS / DT)
+NUMPY_BUDGET = 2e9  # neuron-steps per NumPy repetition: long enough, not minutes
+
+
+def w1_params(n: int):
+    import numpy as np
+
+    return {"A1": 10.0, "A2": -0.6, "a": np.linspace(-0.01, 0.01, n)}
+
+
+def run_kernel(n: int, method: str):
+    from gifcli.batch import run_batch
+
+    return run_batch(w1_params(n), [(2.0, DURATION_MS)], method=method, dt=DT)
+
+
+def numpy_baseline(n: int, steps: int) -> tuple[float, float]:
+    """(seconds, mean spikes per neuron) of ``steps`` steps of the W1 population in NumPy."""
+    import numpy as np
+
+    from gifcli import kernel
+    from gifcli.model import DEFAULTS, PARAMETER_NAMES
+
+    base = np.array([DEFAULTS[name] for name in PARAMETER_NAMES])
+    base[kernel.A1], base[kernel.A2] = 10.0, -0.6
+    a = np.linspace(-0.01, 0.01, n)
+    p0 = base.copy()
+    P = kernel.propagator(p0, DT, kernel.EXACT)  # rows that do not depend on a
+    # The threshold row is linear in a (P41, P42, P43 are a times a constant).
+    p1 = base.copy()
+    p1[kernel.A] = 1.0
+    unit = kernel.propagator(p1, DT, kernel.EXACT)
+    p41, p42, p43 = a * unit[kernel.P41], a * unit[kernel.P42], a * unit[kernel.P43]
+    v_star = base[kernel.V_REST] + base[kernel.R] * 2.0
+    th_star = base[kernel.V_TH_INF] + a * (v_star - base[kernel.V_REST]) / base[kernel.B]
+    gap = v_star - th_star
+    y1, y2 = np.zeros(n), np.zeros(n)
+    yv = np.full(n, base[kernel.V_REST] - v_star)
+    yt = base[kernel.V_TH_INF] - th_star
+    reset_v = base[kernel.V_RESET] - v_star
+    reset_t = base[kernel.V_TH_RESET] - th_star
+    count = np.zeros(n, dtype=np.int64)
+    new_v, new_t, tmp, test = (np.empty(n) for _ in range(4))
+    fired = np.empty(n, dtype=bool)
+    start = time.perf_counter()
+    for _ in range(steps):
+        np.multiply(P[kernel.P31], y1, out=new_v)
+        np.multiply(P[kernel.P32], y2, out=tmp)
+        new_v += tmp
+        np.multiply(P[kernel.P33], yv, out=tmp)
+        new_v += tmp
+        np.multiply(p41, y1, out=new_t)
+        np.multiply(p42, y2, out=tmp)
+        new_t += tmp
+        np.multiply(p43, yv, out=tmp)
+        new_t += tmp
+        np.multiply(P[kernel.P44], yt, out=tmp)
+        new_t += tmp
+        y1 *= P[kernel.P11]
+        y2 *= P[kernel.P22]
+        yv, new_v = new_v, yv
+        yt, new_t = new_t, yt
+        np.subtract(yv, yt, out=test)
+        test += gap
+        np.greater_equal(test, 0.0, out=fired)
+        if fired.any():
+            idx = np.flatnonzero(fired)
+            y1[idx] = base[kernel.R1] * y1[idx] + base[kernel.A1]
+            y2[idx] = base[kernel.R2] * y2[idx] + base[kernel.A2]
+            yv[idx] = reset_v
+            yt[idx] = np.maximum(reset_t[idx], yt[idx])
+            count[idx] += 1
+    return time.perf_counter() - start, float(count.mean())
+
+
+def worker(n: int, reps: int, methods: list[str]) -> dict:
+    """Everything measured for one N, in this process."""
+    import numba
+
+    run_kernel(64, methods[0])  # load or compile
+    out: dict = {"n": n, "threads": numba.get_num_threads(), "methods": {}}
+    for method in methods:
+        run_kernel(64, method)
+        times, spikes = [], 0.0
+        for _ in range(reps):
+            start = time.perf_counter()
+            result = run_kernel(n, method)
+            times.append(time.perf_counter() - start)
+            spikes = float(result.n_spikes.mean())
+        out["methods"][method] = {
+            "seconds": times,
+            "median_s": statistics.median(times),
+            "neuron_steps_per_s": n * STEPS / statistics.median(times),
+            "mean_spikes": spikes,
+        }
+    steps = max(100, min(STEPS, int(NUMPY_BUDGET // n)))
+    times = []
+    for _ in range(reps):
+        seconds, spikes = numpy_baseline(n, steps)
+        times.append(seconds)
+    out["numpy"] = {
+        "kind": "exact propagator, crossings tested and reset at step ends only",
+        "steps": steps,
+        "seconds": times,
+        "neuron_steps_per_s": n * steps / statistics.median(times),
+        "mean_spikes_in_those_steps": spikes,
+    }
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["rss_budget_mb"] = 200 + 100 * n / 1e6
+    return out
+
+
+def first_call(cache_dir: str) -> dict:
+    """A fresh process: import, then the first and a second call of the kernel (N = 1e4)."""
+    code = (
+        "import time; t0 = time.perf_counter(); import gifcli.batch as b; t1 = time.perf_counter();"
+        "import numpy as np;"
+        "p = {'A1': 10.0, 'A2': -0.6, 'a': np.linspace(-0.01, 0.01, 10000)};"
+        "t2 = time.perf_counter(); b.run_batch(p, [(2.0, 1000.0)], dt=0.1);"
+        "t3 = time.perf_counter(); b.run_batch(p, [(2.0, 1000.0)], dt=0.1);"
+        "t4 = time.perf_counter();"
+        "import json; print(json.dumps({'import_s': t1 - t0, 'first_call_s': t3 - t2,"
+        " 'warm_call_s': t4 - t3}))"
+    )
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", default="1e4,1e5,1e6", help="population sizes, comma-separated")
+    parser.add_argument("--reps", type=int, default=3, help="repetitions (median), >= 3")
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--json", metavar="PATH", help="also save the results as JSON")
+    parser.add_argument("--skip-first-call", action="store_true")
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    methods = [m for m in args.methods.split(",") if m]
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.reps, methods)))
+        return
+    sizes = [int(float(x)) for x in args.n.split(",") if x]
+    print(f"W1 sweep throughput on {machine()}")
+    print(f"{STEPS} steps of {DT} ms per neuron; medians of {args.reps}; NumPy baseline: exact "
+          "propagator, whole population per step, in place, crossings at step ends only\n")
+    rows = []
+    header = (f"{'N':>9}  {'method':<9} {'neuron-steps/s':>15} {'× NumPy':>8} "
+              f"{'spikes/neuron':>13} {'peak RSS':>9} {'budget':>8}")
+    print(header)
+    print("-" * len(header))
+    for n in sizes:
+        done = subprocess.run([sys.executable, __file__, "--worker", str(n), "--reps",
+                               str(args.reps), "--methods", ",".join(methods)],
+                              capture_output=True, text=True, check=True)
+        data = json.loads(done.stdout.strip().splitlines()[-1])
+        rows.append(data)
+        base = data["numpy"]["neuron_steps_per_s"]
+        for method, m in data["methods"].items():
+            print(f"{n:>9.0e}  {method:<9} {m['neuron_steps_per_s']:>15.3e} "
+                  f"{m['neuron_steps_per_s'] / base:>8.1f} {m['mean_spikes']:>13.1f} "
+                  f"{data['peak_rss_mb']:>6.0f} MB {data['rss_budget_mb']:>5.0f} MB")
+        print(f"{n:>9.0e}  {'numpy':<9} {base:>15.3e} {1.0:>8.1f} "
+              f"{'(' + str(data['numpy']['steps']) + ' steps)':>13}")
+    report = {"machine": machine(), "steps": STEPS, "dt": DT, "reps": args.reps, "runs": rows}
+    if not args.skip_first_call:
+        with tempfile.TemporaryDirectory() as cache:
+            cold = first_call(cache)
+            warm = first_call(cache)
+        report["first_call"] = {"cold_cache": cold, "filled_cache": warm}
+        print("\nfirst call (fresh process, N = 1e4, exact):")
+        for label, d in (("empty Numba cache", cold), ("filled Numba cache", warm)):
+            print(f"  {label:<18}: import {d['import_s']:.2f} s, first call "
+                  f"{d['first_call_s']:.2f} s, then a warm call {d['warm_call_s']:.2f} s "
+                  f"(first - warm = {d['first_call_s'] - d['warm_call_s']:.2f} s)")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as stream:
+            json.dump(report, stream, indent=2)
+            stream.write("\n")
+        print(f"\nsaved {args.json}")
+
+
+if __name__ == "__main__":
+    main()
