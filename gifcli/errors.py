@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 
+def one_line(text: str) -> str:
+    """``text`` with every control character (a newline in a file name...) shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 class GifError(Exception):
     """Bad input or usage: shown to the user without a traceback."""
 
 
 class PresetError(GifError):
-    """An invalid preset file or value: names the file, the key and the reason."""
+    """An invalid preset file or value: names the file, the key and the reason.
 
-    def __init__(self, source: str, key: str | None, reason: str):
-        self.source, self.key, self.reason = source, key, reason
+    ``line`` is the line of the key in the file, when known.
+    """
+
+    def __init__(self, source: str, key: str | None, reason: str, line: int | None = None):
+        self.source, self.key, self.reason, self.line = source, key, reason, line
         where = f"{source}: {key}" if key else source
-        super().__init__(f"{where}: {reason}")
+        at = f" (line {line})" if line is not None else ""
+        super().__init__(one_line(f"{where}: {reason}{at}"))
+
+    def __reduce__(self):  # picklable (a worker process may raise it)
+        return type(self), (self.source, self.key, self.reason, self.line)
 
 
 class SimulationError(GifError):

@@ -3,14 +3,21 @@
 A preset is one YAML file (format in the README and ``shared/spec/cli.md``). Every rule here
 raises :class:`PresetError` with the file, the key and the reason, and nothing else escapes:
 the CLI turns it into one sentence and exit code 2.
+
+The YAML is read with a safe loader only: no tag can build a Python object or run code. Plain
+values follow YAML 1.2 (``1e3`` is a number, ``yes`` and ``010`` are not surprises), the file
+is size-limited, aliases may not expand into a bomb, and a key may not appear twice.
 """
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import math
+import os
 import re
 import reprlib
+import stat
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -22,6 +29,9 @@ from gifcli.errors import PresetError
 from gifcli.model import DEFAULT_DT, DEFAULTS, PARAMETER_NAMES, default_initial, parameter_problem
 
 DEFAULT_MAX_STEPS = 2_000_000  # keeps a full trace under ~100 MB; --max-steps raises it
+MAX_FILE_BYTES = 5_000_000  # a preset is a few hundred bytes; this is ~100,000 segments
+MAX_YAML_VALUES = 1_000_000  # values after expanding aliases (an alias bomb stops here)
+MAX_NAME_LENGTH = 100  # the name becomes file names such as NAME_sweep_PARAM.csv
 TOP_LEVEL_KEYS = ("name", "title", "letter", "description", "params", "initial", "input", "dt",
                   "check")
 INITIAL_KEYS = ("V", "V_th", "I1", "I2")
@@ -29,8 +39,28 @@ SEGMENT_KEYS = ("amplitude", "duration")
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*\Z")
 _repr = reprlib.Repr()
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict, _repr.maxlevel = 40, 40, 4, 4, 2
-_short = _repr.repr  # never print a huge value (an alias bomb) in an error
-YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # a safe loader only, never yaml.Loader
+_repr.maxset = _repr.maxfrozenset = _repr.maxtuple = 4
+
+#: Other names people use for a key, mapped to the key (the paper's symbols, BrainPy's names).
+ALIASES = {
+    "E_L": "V_rest", "EL": "V_rest", "V_r": "V_reset", "Vr": "V_reset",
+    "Theta_inf": "V_th_inf", "theta_inf": "V_th_inf", "Theta_r": "V_th_reset",
+    "theta_r": "V_th_reset", "tau_m": "tau", "taum": "tau",
+    "Vth": "V_th", "theta": "V_th", "Theta": "V_th",
+    "parameters": "params", "param": "params", "initial_state": "initial", "init": "initial",
+    "state": "initial", "schedule": "input", "inputs": "input", "segments": "input",
+    "stimulus": "input", "current": "input", "expect": "check", "pattern": "check",
+    "amp": "amplitude", "I": "amplitude", "I_ext": "amplitude", "value": "amplitude",
+    "dur": "duration", "length": "duration", "time": "duration", "t": "duration",
+}
+
+
+def _short(value: Any) -> str:
+    """A short repr: never print a huge value (an alias bomb, a 5000-digit number) in an error."""
+    try:
+        return _repr.repr(value)
+    except (ValueError, RecursionError):
+        return f"<{type(value).__name__}>"
 
 
 @dataclass(frozen=True)
@@ -60,6 +90,195 @@ class Preset:
         return {k: v for k, v in self.params.items() if v != DEFAULTS[k]}
 
 
+# --- the YAML dialect -------------------------------------------------------------------------
+
+_TAG = "tag:yaml.org,2002:"
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class YamlLoader(_BASE_LOADER):  # type: ignore[misc, valid-type]
+    """A safe loader (never ``yaml.Loader``) that resolves plain values as YAML 1.2 does.
+
+    YAML 1.1 reads ``1e3`` as text, ``010`` as 8, ``1:30`` as 90 and ``no`` as false; here
+    they are 1000.0, 10, text and text. Timestamps stay text.
+    """
+
+    yaml_implicit_resolvers: dict = {}  # filled below (PyYAML keeps one table per class)
+
+
+_RESOLVERS = (
+    ("null", r"~|null|Null|NULL|", ["~", "n", "N", ""]),
+    ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+    ("float", r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+              r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)", "-+0123456789."),
+    ("merge", r"<<", "<"),
+)
+for _name, _pattern, _first in _RESOLVERS:
+    YamlLoader.add_implicit_resolver(_TAG + _name, re.compile(rf"(?:{_pattern})\Z"), list(_first))
+
+
+def _construct_int(loader: Any, node: yaml.ScalarNode) -> int | float:
+    text = loader.construct_scalar(node).replace("_", "")
+    sign, digits = (-1, text[1:]) if text[:1] == "-" else (1, text[1:] if text[:1] == "+" else text)
+    try:
+        if digits[:2] in ("0x", "0X"):
+            return sign * int(digits[2:], 16)
+        if digits[:2] in ("0o", "0O"):
+            return sign * int(digits[2:], 8)
+        if len(digits) > 300 and digits.isdigit():  # beyond any float; int() stops at 4300
+            return sign * math.inf
+        return sign * int(digits)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{_short(text)} is not an integer", node.start_mark) from None
+
+
+def _construct_strict(kind: str, construct: Any) -> Any:
+    def strict(loader: Any, node: yaml.ScalarNode) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, KeyError, TypeError):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{_short(node.value)} is not {kind}", node.start_mark) from None
+    return strict
+
+
+YamlLoader.add_constructor(_TAG + "int", _construct_int)
+YamlLoader.add_constructor(_TAG + "float", _construct_strict(
+    "a number", yaml.constructor.SafeConstructor.construct_yaml_float))
+YamlLoader.add_constructor(_TAG + "bool", _construct_strict(
+    "true or false", yaml.constructor.SafeConstructor.construct_yaml_bool))
+
+#: The only tags a preset may hold: plain values, lists and mappings.
+_PLAIN_TAGS = frozenset(_TAG + k for k in ("null", "bool", "int", "float", "str", "seq", "map",
+                                           "merge"))
+#: Characters YAML allows in a file (its "printable" set).
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _read_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
+    """The data of ``text``, and the line of each key path (``params.tau``, ``input[2]``)."""
+    bad = _NOT_PRINTABLE.search(text)
+    if bad:
+        line, column = _line_column(text, bad.start())
+        raise PresetError(source, None, f"contains the control character U+{ord(bad.group()):04X} "
+                                        f"at line {line}, column {column}; YAML allows only text")
+    loader = YamlLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        lines = _inspect(node, source)
+        return loader.construct_document(node), lines
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = error.problem or error.context or "cannot be read"
+        if "could not determine a constructor" in problem:
+            problem = f"the tag {_tag_name(error)} is not allowed here"
+        elif error.context and error.context.startswith("expected"):
+            problem = f"{error.context} but {problem.removeprefix('but ')}"
+        if mark and _char_at(text, mark.line, mark.column) == "\t":
+            problem += " (a tab: YAML indents with spaces only)"
+        raise PresetError(source, None, f"invalid YAML {where}: {_one_line(problem)}") from None
+    except yaml.YAMLError as error:
+        raise PresetError(source, None, f"invalid YAML: {_one_line(str(error))}") from None
+    except PresetError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a last resort: nothing but PresetError escapes
+        raise PresetError(source, None, f"cannot be read as YAML ({type(error).__name__})") \
+            from None
+    finally:
+        loader.dispose()
+
+
+def _tag_name(error: yaml.MarkedYAMLError) -> str:
+    found = re.search(r"tag '([^']*)'", error.problem or "")
+    tag = found.group(1) if found else "?"
+    return "!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n", line + 1)
+    return lines[line][column:column + 1] if line < len(lines) else ""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _inspect(root: yaml.Node, source: str) -> dict[str, int]:
+    """Refuse what a preset never needs before anything is built: tags other than plain values,
+    lists and mappings (``!!python/object``...), a key given twice, a recursive alias, and
+    aliases that expand to more than MAX_YAML_VALUES values. Return the line of each key path.
+    """
+    lines: dict[str, int] = {}
+    expanded: dict[int, int] = {}  # id(node) -> number of values once aliases are expanded
+    active: set[int] = set()
+    stack: list[tuple[yaml.Node, str | None, bool]] = [(root, "", False)]
+    while stack:
+        node, path, done = stack.pop()
+        if done:
+            active.discard(id(node))
+            children = _children(node)
+            expanded[id(node)] = 1 + sum(expanded[id(child)] for child in children)
+            if expanded[id(node)] > MAX_YAML_VALUES:
+                raise PresetError(source, None, f"invalid YAML: its aliases expand to more than "
+                                                f"{MAX_YAML_VALUES:,} values")
+            continue
+        if id(node) in expanded:
+            continue  # an alias of a node already counted
+        where = f"line {node.start_mark.line + 1}, column {node.start_mark.column + 1}"
+        if id(node) in active:
+            raise PresetError(source, None, f"invalid YAML at {where}: an alias refers to "
+                                            f"the value that contains it")
+        if node.tag not in _PLAIN_TAGS:
+            tag = "!!" + node.tag.removeprefix(_TAG) if node.tag.startswith(_TAG) else node.tag
+            raise PresetError(source, None, f"invalid YAML at {where}: the tag {tag[:80]} is "
+                                            f"not allowed; a preset holds only plain values")
+        if path is not None:
+            lines.setdefault(path, node.start_mark.line + 1)
+        active.add(id(node))
+        stack.append((node, path, True))
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key, value in node.value:
+                name = key.value if isinstance(key, yaml.ScalarNode) else None
+                line = key.start_mark.line + 1
+                if name is not None and key.tag != _TAG + "merge":
+                    if name in seen:
+                        raise PresetError(
+                            source, _join(path, name),
+                            f"appears twice (lines {seen[name]} and {line}); keep one",
+                        )
+                    seen[name] = line
+                child_path = _join(path, name) if path is not None and name is not None else None
+                stack.append((key, None, False))
+                stack.append((value, child_path, False))
+        elif isinstance(node, yaml.SequenceNode):
+            for number, item in enumerate(node.value, start=1):
+                stack.append((item, f"{path}[{number}]" if path is not None else None, False))
+    return lines
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _join(path: str | None, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
 # --- finding presets ------------------------------------------------------------------------
 
 
@@ -75,101 +294,199 @@ def shipped_presets() -> list[Preset]:
     return sorted(presets, key=lambda p: (p.letter or "~", p.name))
 
 
-def resolve(ref: str) -> Preset:
-    """A preset by name (``tonic_spiking``), letter (``A``) or path to a YAML file."""
+def resolve(ref: str, max_steps: int | None = None, dt: float | None = None) -> Preset:
+    """A preset by name (``tonic_spiking``), letter (``A``) or path to a YAML file.
+
+    ``max_steps`` and ``dt`` are as in :func:`parse_preset`, except that by default the step
+    cap is left to the caller, who knows the ``--dt`` and ``--max-steps`` of the run
+    (``simulate`` checks it); a too-small dt for the file's own segments is always an error.
+    """
+    if not ref.strip():
+        raise PresetError(repr(ref), None, "is not a preset; give a name, a letter A-T or a file")
     looks_like_path = ref.endswith((".yaml", ".yml")) or "/" in ref or "\\" in ref
-    if looks_like_path or Path(ref).is_file():
-        return load_preset(Path(ref))
+    if looks_like_path or _is_file(ref):
+        return load_preset(Path(ref), max_steps=max_steps, dt=dt)
     presets = shipped_presets()
     for preset in presets:
         if ref in (preset.name, preset.letter):
-            return preset
-    names = [p.name for p in presets]
-    close = difflib.get_close_matches(ref.lower(), names, n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else "; `gif list` shows them all"
-    raise PresetError(ref, None, f"no preset of that name, letter or file{hint}")
+            return _with_run_size(preset, max_steps, dt)
+    by_letter = {p.letter: p.name for p in presets if p.letter}
+    if ref.upper() in by_letter:
+        hint = f"; did you mean {ref.upper()} ({by_letter[ref.upper()]})?"
+    else:
+        names = [p.name for p in presets]
+        wanted = ref.lower().replace("-", "_").replace(" ", "_")
+        close = difflib.get_close_matches(wanted[:200], names, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `gif list` shows them all"
+    shown = ref if len(ref) <= 80 else ref[:77] + "..."
+    raise PresetError(shown, None, f"no preset of that name, letter or file{hint}")
 
 
-def load_preset(path: Path) -> Preset:
-    """Read and validate one preset file."""
-    source = str(path)
-    if path.is_dir():
-        raise PresetError(source, None, "is a folder, not a preset file")
+def _exists(ref: str) -> bool:
     try:
-        raw = path.read_bytes()
+        return os.path.lexists(ref)
+    except (OSError, ValueError):  # a name too long for a path, or with a NUL byte
+        return False
+
+
+def _is_file(ref: str) -> bool:
+    try:
+        return os.path.isfile(ref)
+    except (OSError, ValueError):
+        return False
+
+
+def load_preset(path: Path | str, max_steps: int | None = DEFAULT_MAX_STEPS,
+                dt: float | None = None) -> Preset:
+    """Read and validate one preset file (``max_steps`` and ``dt`` as in parse_preset)."""
+    path = Path(path)
+    source = str(path)
+    if source.endswith((".yaml", ".yml")) and not _exists(source):
+        stem = path.name.rsplit(".", 1)[0]
+        shipped = stem in {f.name.rsplit(".", 1)[0] for f in shipped_dir().iterdir()}
+        hint = f"; the shipped preset is named {stem}, without .yaml" if shipped else ""
+        raise PresetError(source, None, f"no such file{hint}")
+    return parse_preset(_read_text(path, source), source, max_steps=max_steps, dt=dt)
+
+
+def _read_text(path: Path, source: str) -> str:
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise PresetError(source, None, "is a folder, not a preset file")
+        if not stat.S_ISREG(info.st_mode):
+            # A FIFO, a device such as /dev/zero or a socket: reading could wait or never end.
+            raise PresetError(source, None, "is not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise PresetError(source, None, f"is {info.st_size / 1e6:.1f} MB; a preset file is "
+                                            f"at most {MAX_FILE_BYTES / 1e6:g} MB")
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise PresetError(source, None, "no such file") from None
     except OSError as error:
-        raise PresetError(source, None, f"cannot be read ({error.strerror})") from None
+        reason = (error.strerror or type(error).__name__).lower()
+        raise PresetError(source, None, f"cannot be read ({reason})") from None
+    except ValueError:  # a NUL byte in the path
+        raise PresetError(source, None, "is not a valid file name") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise PresetError(source, None, f"is larger than {MAX_FILE_BYTES / 1e6:g} MB")
+    return _decode(raw, source)
+
+
+def _decode(raw: bytes, source: str) -> str:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise PresetError(source, None, "is UTF-16 text; save it as UTF-8")
     if b"\0" in raw:
         raise PresetError(source, None, "is a binary file, not YAML text")
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise PresetError(source, None, "is not UTF-8 text") from None
-    return parse_preset(text, source)
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise PresetError(source, None, f"is not UTF-8 text (byte 0x{raw[error.start]:02x} "
+                                        f"on line {line})") from None
 
 
 # --- validation -----------------------------------------------------------------------------
 
 
-def parse_preset(text: str, source: str) -> Preset:
-    """Validate the YAML ``text`` of a preset; ``source`` names it in errors."""
+def parse_preset(text: str, source: str, max_steps: int | None = DEFAULT_MAX_STEPS,
+                 dt: float | None = None) -> Preset:
+    """Validate the YAML ``text`` of a preset; ``source`` names it in errors.
+
+    The run it describes, at ``dt`` (default: the preset's, else 0.1 ms), must fit within
+    ``max_steps`` steps (``--max-steps``); ``max_steps=None`` leaves that to the caller.
+    """
+    data, lines = _read_yaml(text, source)
     try:
-        data = yaml.load(text, Loader=YamlLoader)  # noqa: S506 - a safe loader, see above
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
-        raise PresetError(source, None, f"invalid YAML at {where}: {error.problem}") from None
-    except yaml.YAMLError as error:
-        raise PresetError(source, None, f"invalid YAML: {_short(str(error))}") from None
+        preset = _validate(data, source)
+        if max_steps is not None or preset.dt is not None:
+            _with_run_size(preset, max_steps, dt)
+    except PresetError as error:
+        key = error.key or ""
+        line = lines.get(key) if key else None
+        if line is None and "." in key:
+            line = lines.get(key.rsplit(".", 1)[0])  # a missing key: the line of its mapping
+        if line is None or error.line is not None or error.source != source:
+            raise
+        raise PresetError(error.source, error.key, error.reason, line=line) from None
+    return preset
+
+
+def _validate(data: Any, source: str) -> Preset:
     if data is None:
         raise PresetError(source, None, "is empty; a preset needs at least `name` and `input`")
     if not isinstance(data, dict):
-        raise PresetError(source, None, f"must be a mapping of keys, got a {_kind(data)}")
+        raise PresetError(source, None, f"must be a mapping of keys such as `name:` and "
+                                        f"`input:`, got {_kind(data)}")
     _reject_unknown(data, TOP_LEVEL_KEYS, source, "")
-    for key in ("name", "input"):
-        if key not in data:
-            raise PresetError(source, key, "is missing")
+    if "name" not in data:
+        raise PresetError(source, "name", "is missing; give the preset a snake_case name")
+    if "input" not in data:
+        raise PresetError(source, "input", "is missing; give a list of segments like "
+                                           "- {amplitude: 1.5, duration: 200}")
     name = _string(data, "name", source)
     if not NAME_PATTERN.match(name):
-        raise PresetError(source, "name", f"must be snake_case (a-z, 0-9, _), got {name!r}")
+        raise PresetError(source, "name", f"must be snake_case (a-z, 0-9, _, starting with a "
+                                          f"letter), got {_short(name)}")
+    if len(name) > MAX_NAME_LENGTH:
+        raise PresetError(source, "name", f"must be at most {MAX_NAME_LENGTH} characters, got "
+                                          f"{len(name)}")
     letter = data.get("letter")
     if letter is not None and not (isinstance(letter, str) and re.fullmatch(r"[A-Z]", letter)):
-        raise PresetError(source, "letter", f"must be one capital letter, got {_short(letter)}")
-    params = DEFAULTS | _numbers(data.get("params") or {}, PARAMETER_NAMES, source, "params")
+        raise PresetError(source, "letter", f"must be one capital letter A-Z, got "
+                                            f"{_short(letter)}")
+    params = DEFAULTS | _numbers(data.get("params"), PARAMETER_NAMES, source, "params")
     _check_params(params, source)
-    preset = Preset(
+    return Preset(
         name=name,
         title=_string(data, "title", source) if "title" in data else name.replace("_", " "),
         letter=letter,
         description=_string(data, "description", source).strip() if "description" in data else "",
         params=params,
-        initial_given=_numbers(data.get("initial") or {}, INITIAL_KEYS, source, "initial"),
+        initial_given=_numbers(data.get("initial"), INITIAL_KEYS, source, "initial"),
         segments=_segments(data["input"], source),
         dt=_positive(data["dt"], source, "dt") if data.get("dt") is not None else None,
         check=_check_name(data.get("check"), source),
         source=source,
     )
-    if preset.dt is not None:
-        check_run_size(preset, preset.dt, DEFAULT_MAX_STEPS, key="dt")
+
+
+def _with_run_size(preset: Preset, max_steps: int | None, dt: float | None) -> Preset:
+    if preset.dt is not None:  # the file's own dt must fit its own segments
+        check_run_size(preset, preset.dt, None, key="dt")
+    if max_steps is not None:
+        check_run_size(preset, effective_dt(preset, dt), max_steps)
     return preset
 
 
-def check_run_size(preset: Preset, dt: float, max_steps: int, key: str = "--dt") -> None:
-    """Reject a dt longer than a segment, and a run longer than ``max_steps`` steps."""
+def check_run_size(preset: Preset, dt: float, max_steps: int | None,
+                   key: str | None = None) -> None:
+    """Reject a dt longer than a segment, and a run longer than ``max_steps`` steps.
+
+    ``key`` names the dt in the error; by default ``dt`` if it is the preset's (or the default
+    0.1 ms the preset falls back on), else ``--dt``.
+    """
+    if key is None:
+        key = "dt" if dt == effective_dt(preset, None) else "--dt"
+    if not (isinstance(dt, int | float) and not isinstance(dt, bool) and math.isfinite(dt)
+            and dt > 0):
+        raise PresetError(preset.source, key, f"must be a number > 0 ms, got {_short(dt)}")
     shortest = min(duration for _, duration in preset.segments)
     if dt > shortest:
         raise PresetError(
             preset.source, key,
             f"dt = {dt:g} ms is longer than the shortest input segment ({shortest:g} ms)",
         )
+    if max_steps is None:
+        return
     steps = preset.duration / dt
     if steps > max_steps:
+        default = " (the default)" if preset.dt is None and key == "dt" else ""
         raise PresetError(
             preset.source, key,
-            f"{preset.duration:g} ms at dt = {dt:g} ms is {steps:,.0f} steps, above the cap of "
-            f"{max_steps:,}; raise it with --max-steps",
+            f"{preset.duration:g} ms at dt = {dt:g} ms{default} is {steps:,.0f} steps, above "
+            f"the cap of {max_steps:,}; raise it with --max-steps or use a larger dt",
         )
 
 
@@ -184,67 +501,117 @@ def _check_name(value: Any, source: str) -> str | None:
         return None
     from gifcli.checks import CHECKS  # plain Python, cheap; imported late to avoid a cycle
 
-    if not isinstance(value, str) or value not in CHECKS:
-        close = difflib.get_close_matches(str(value), list(CHECKS), n=1, cutoff=0.5)
-        hint = f"; did you mean {close[0]}?" if close else ""
+    if not isinstance(value, str):
+        raise PresetError(source, "check", f"must be the name of a check, got {_short(value)}")
+    if value not in CHECKS:
+        close = difflib.get_close_matches(value[:200], list(CHECKS), n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]}?" if close else "; the checks are named after the " \
+                                                           "shipped presets (`gif list`)"
         raise PresetError(source, "check", f"unknown check {_short(value)}{hint}")
     return value
 
 
 def _segments(value: Any, source: str) -> tuple[tuple[float, float], ...]:
+    example = "{amplitude: 1.5, duration: 200}"
+    if isinstance(value, dict):
+        raise PresetError(source, "input", f"must be a list of segments, one per line like "
+                                           f"`- {example}`, got a mapping")
     if not isinstance(value, list) or not value:
-        raise PresetError(
-            source, "input",
-            "must be a non-empty list of segments like {amplitude: 1.5, duration: 200}",
-        )
+        got = "an empty list" if value == [] else _kind(value)
+        raise PresetError(source, "input", f"must be a non-empty list of segments like "
+                                           f"{example}, got {got}")
     segments = []
     for number, segment in enumerate(value, start=1):
         key = f"input[{number}]"
         if not isinstance(segment, dict):
-            raise PresetError(
-                source, key,
-                f"must be a mapping like {{amplitude: 1.5, duration: 200}}, got a {_kind(segment)}",
-            )
+            raise PresetError(source, key, f"must be a mapping like {example}, got "
+                                           f"{_kind(segment)}")
         _reject_unknown(segment, SEGMENT_KEYS, source, key + ".")
         for part in SEGMENT_KEYS:
             if part not in segment:
-                raise PresetError(source, f"{key}.{part}", "is missing")
+                raise PresetError(source, f"{key}.{part}", f"is missing; a segment is {example}")
         amplitude = _number(segment["amplitude"], source, f"{key}.amplitude")
         segments.append((amplitude, _positive(segment["duration"], source, f"{key}.duration")))
     return tuple(segments)
 
 
 def _numbers(value: Any, allowed: tuple[str, ...], source: str, section: str) -> dict[str, float]:
+    if value is None:  # `params:` with nothing under it
+        return {}
     if not isinstance(value, dict):
-        raise PresetError(source, section, f"must be a mapping of names to numbers, got a "
-                                           f"{_kind(value)}")
+        example = "a: 0.01" if section == "params" else "V_th: -50"
+        raise PresetError(source, section, f"must be a mapping of names to numbers such as "
+                                           f"`{example}`, got {_kind(value)}")
     _reject_unknown(value, allowed, source, section + ".")
     return {key: _number(v, source, f"{section}.{key}") for key, v in value.items()}
 
 
 def _reject_unknown(mapping: dict, allowed: tuple[str, ...], source: str, prefix: str) -> None:
     for key in mapping:
-        if key not in allowed:
-            raise PresetError(source, f"{prefix}{_short(key)}",
-                              f"unknown key{_suggestion(str(key), allowed)}")
+        if key in allowed:
+            continue
+        if not isinstance(key, str):  # `1:`, `~:` or `true:`; no name is close to those
+            shown = "null" if key is None else _short(key)
+            raise PresetError(source, f"{prefix}{shown}",
+                              f"unknown key (valid: {', '.join(allowed)})")
+        shown = key if key.isprintable() and len(key) <= 40 else _short(key)
+        raise PresetError(source, f"{prefix}{shown}",
+                          f"unknown key{_suggestion(key[:200], allowed, prefix)}")
 
 
-def _suggestion(key: str, allowed: tuple[str, ...]) -> str:
+def _suggestion(key: str, allowed: tuple[str, ...], prefix: str = "") -> str:
+    """``; did you mean X?`` and the valid keys, or where the key belongs instead."""
+    valid = f" (valid: {', '.join(allowed)})"
+    alias = ALIASES.get(key)
+    if alias in allowed:
+        return f"; did you mean {alias}?"
     by_case = {k.lower(): k for k in allowed}
     if key.lower() in by_case:
         return f"; did you mean {by_case[key.lower()]}?"
+    elsewhere = _belongs_elsewhere(ALIASES.get(key, key), prefix)
+    if elsewhere:
+        return elsewhere
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
-    valid = f" (valid: {', '.join(allowed)})"
     return f"; did you mean {close[0]}?{valid}" if close else valid
 
 
+def _belongs_elsewhere(key: str, prefix: str) -> str:
+    """A hint for a key that is valid, but in another section."""
+    if key in PARAMETER_NAMES and prefix != "params.":
+        return f"; {key} is a model parameter: put it under `params:`"
+    if key in INITIAL_KEYS and prefix != "initial.":
+        return f"; {key} is an initial value: put it under `initial:`"
+    if key in SEGMENT_KEYS and not prefix.startswith("input["):
+        return f"; {key} belongs in a segment of `input:`, like {{amplitude: 1.5, duration: 200}}"
+    if key in ("dt", "check", "name", "title", "letter", "description") and prefix:
+        return f"; {key} goes at the top level of the file, not under {prefix.rstrip('.')}"
+    return ""
+
+
 def _number(value: Any, source: str, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise PresetError(source, key, f"must be a number, got {_short(value)}")
-    number = float(value) if abs(value) < 1e308 else math.inf
+    if isinstance(value, bool):
+        raise PresetError(source, key, f"must be a number, got the boolean {str(value).lower()}")
+    if isinstance(value, str):
+        raise PresetError(source, key, f"must be a number, got the text {_short(value)}"
+                                       f"{_text_hint(value)}")
+    if not isinstance(value, int | float):
+        raise PresetError(source, key, f"must be a number, got {_kind(value)}")
+    if isinstance(value, int) and abs(value) >= 1e308:  # float() would raise OverflowError
+        value = math.inf if value > 0 else -math.inf
+    number = float(value)
     if not math.isfinite(number):
-        raise PresetError(source, key, f"must be a finite number, got {_short(value)}")
+        raise PresetError(source, key, f"must be a finite number, got {number}")
     return number
+
+
+def _text_hint(value: str) -> str:
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return ""
+    if not math.isfinite(number):
+        return " (and not infinite or NaN)"
+    return "; write the number without quotes"
 
 
 def _positive(value: Any, source: str, key: str) -> float:
@@ -262,7 +629,9 @@ def _string(data: dict, key: str, source: str) -> str:
 
 
 def _kind(value: Any) -> str:
-    return {list: "list", dict: "mapping", str: "string"}.get(type(value), type(value).__name__)
+    kinds = {list: "a list", dict: "a mapping", str: "text", bool: "a boolean",
+             type(None): "nothing (null)", int: "a number", float: "a number"}
+    return kinds.get(type(value), f"a {type(value).__name__}")
 
 
 # --- overrides from the command line ----------------------------------------------------------
@@ -276,7 +645,8 @@ def parse_assignment(text: str) -> tuple[str, float]:
         raise PresetError("--set", _short(text), "must look like KEY=VALUE, e.g. a=0.01")
     allowed = PARAMETER_NAMES + tuple(f"initial.{k}" for k in INITIAL_KEYS)
     if key not in allowed:
-        raise PresetError("--set", key, f"unknown key{_suggestion(key, allowed)}")
+        shown = key if key.isprintable() and len(key) <= 40 else _short(key)
+        raise PresetError("--set", shown, f"unknown key{_set_suggestion(key[:200], allowed)}")
     try:
         value = float(raw)
     except ValueError:
@@ -284,6 +654,21 @@ def parse_assignment(text: str) -> tuple[str, float]:
     if not math.isfinite(value):
         raise PresetError("--set", key, f"must be a finite number, got {_short(raw)}")
     return key, value
+
+
+def _set_suggestion(key: str, allowed: tuple[str, ...]) -> str:
+    bare = key.removeprefix("params.").removeprefix("initial.")
+    bare = ALIASES.get(bare, bare)
+    if bare in PARAMETER_NAMES:
+        return f"; did you mean {bare}?"
+    for name in INITIAL_KEYS:
+        if bare.lower() == name.lower():
+            return f"; did you mean initial.{name}?"
+    if bare == "dt":
+        return "; give the time step with --dt"
+    if bare in TOP_LEVEL_KEYS or bare in SEGMENT_KEYS:
+        return "; --set changes only model parameters and initial.V, V_th, I1, I2"
+    return _suggestion(key, allowed, "--set")
 
 
 def with_overrides(preset: Preset, assignments: list[str]) -> Preset:
@@ -302,3 +687,4 @@ def with_overrides(preset: Preset, assignments: list[str]) -> Preset:
 
 def effective_dt(preset: Preset, dt: float | None) -> float:
     return dt if dt is not None else (preset.dt or DEFAULT_DT)
+
