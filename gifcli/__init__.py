@@ -8,12 +8,7 @@ The Python API (no CLI needed)::
     result.spike_times
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("gifcli")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+__version__ = "0.1.0"  # the one place it is written; pyproject.toml reads it from here
 
 __all__ = ["__version__", "resolve", "simulate"]
 
