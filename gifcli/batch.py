@@ -456,23 +456,29 @@ def split_params(params: ParamsLike) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def _check_values(base, columns, values) -> None:
-    """Every neuron's parameters valid (model.parameter_problem, vectorised)."""
-    full = {name: np.full(max(values.shape[0], 1), base[c]) for c, name in
-            enumerate(PARAMETER_NAMES)}
-    for k, c in enumerate(columns):
-        full[PARAMETER_NAMES[c]] = values[:, k]
-    for spec in PARAMETERS:
-        column = full[spec.name]
-        bad = ~np.isfinite(column) | ((column <= 0) if spec.positive else False)
+    """Every neuron's parameters valid (model.parameter_problem, vectorised, no N x 14 copy)."""
+    varied = {PARAMETER_NAMES[c]: values[:, k] for k, c in enumerate(columns)}
+
+    def column(name: str):
+        return varied[name] if name in varied else base[PARAMETER_NAMES.index(name)]
+
+    def fail(bad, text: str) -> None:
         if np.any(bad):
-            i = int(np.argmax(bad))
-            rule = "> 0" if spec.positive else "finite"
-            raise GifError(f"neuron {i}: {spec.name} must be {rule}, got {column[i]:g}")
-    bad = full["V_reset"] >= full["V_th_reset"]
-    if np.any(bad):
-        i = int(np.argmax(bad))
-        raise GifError(f"neuron {i}: V_reset ({full['V_reset'][i]:g} mV) must be < V_th_reset "
-                       f"({full['V_th_reset'][i]:g} mV)")
+            i = int(np.argmax(bad)) if np.ndim(bad) else 0
+            raise GifError(f"neuron {i}: {text(i)}")
+
+    for spec in PARAMETERS:
+        value = np.asarray(column(spec.name))
+        bad = ~np.isfinite(value)
+        if spec.positive:
+            bad |= value <= 0
+        rule = "> 0" if spec.positive else "finite"
+        fail(bad, lambda i, v=value, n=spec.name, r=rule: f"{n} must be {r}, got "
+                                                         f"{np.ravel(v)[i if v.ndim else 0]:g}")
+    reset, th_reset = np.asarray(column("V_reset")), np.asarray(column("V_th_reset"))
+    fail(reset >= th_reset, lambda i: (
+        f"V_reset ({np.ravel(reset)[i if reset.ndim else 0]:g} mV) must be < V_th_reset "
+        f"({np.ravel(th_reset)[i if th_reset.ndim else 0]:g} mV)"))
 
 
 def initial_states(base, columns, values, initial: Mapping[str, float] | None = None
@@ -566,7 +572,7 @@ def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid
             progress(min(N, done_blocks * block), N)
         # Aim the next chunk at CHUNK_SECONDS, in whole rounds of the threads.
         chunk = threads * max(1, min(4 * rounds, int(CHUNK_SECONDS / max(per_round, 1e-6))))
-    isi_mean = np.where(n_spikes >= 2, isi_mean, np.nan)
+    isi_mean[n_spikes < 2] = np.nan
     return BatchResult(
         method=method, dt=float(dt), duration_ms=grid.n_steps * float(dt), n_spikes=n_spikes,
         first_spike_ms=first, last_spike_ms=last, isi_mean_ms=isi_mean, isi_m2=isi_m2,

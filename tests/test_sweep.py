@@ -110,10 +110,14 @@ def test_every_point_matches_a_single_run_and_its_check(shipped):
     for letter, axes in (("M", one_axis("a", -0.01, 0.02, 13)),
                          ("Q", one_axis("A1", 0.0, 10.0, 6)),  # afterpotentials: needs V
                          ("E", [sweep.Axis("input_scale", np.array([0.8, 1.0])),
-                                sweep.Axis("b", np.array([0.005, 0.01, 0.02]))])):
+                                sweep.Axis("b", np.array([0.005, 0.01, 0.02]))]),
+                         # the initial state follows a swept V_rest / V_th_inf, as in Preset
+                         ("A", [sweep.Axis("V_th_inf", np.array([-55.0, -50.0, -45.0])),
+                                sweep.Axis("V_rest", np.array([-72.0, -68.0]))])):
         preset = shipped[letter]
         result = sweep.run_sweep(preset, axes, method="exact")
         assert result.passed is not None and result.passed.any()
+        assert result.batch.n_spikes.any()
         for i in range(result.size):
             single = simulate(sweep.point_preset(preset, axes, i), "exact")
             f = spike_features(single.spike_times, single.duration)
