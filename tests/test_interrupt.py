@@ -1,0 +1,177 @@
+"""Ctrl-C: `gif` stops with exit 130 and one line, and leaves only complete files.
+
+Each test starts the real command in a subprocess, waits until it is computing or writing,
+sends SIGINT, and then opens every file in the output folder: PNGs decode, JSON parses, CSVs
+have every row. No temporary file may remain.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gifcli.files import CSV_HEADER
+from gifcli.preset import effective_dt, resolve
+from gifcli.schedule import n_steps_for
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+def start(args: list[str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "gifcli", *args], cwd=cwd, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def wait_until(process: subprocess.Popen, ready, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert process.poll() is None, f"finished before the signal: {process.communicate()}"
+        assert time.monotonic() < deadline, "never got going"
+        time.sleep(0.001)
+
+
+def interrupt(process: subprocess.Popen, may_finish: bool = False) -> tuple[int, str, str]:
+    try:
+        assert may_finish or process.poll() is None, "finished before the signal"
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return process.returncode, stdout, stderr
+
+
+def assert_interrupted(code: int, stdout: str, stderr: str) -> None:
+    assert code == 130, (code, stdout, stderr)
+    assert stderr.strip() == "gif: error: interrupted; every file already written is complete"
+    assert "Traceback" not in stdout + stderr
+    assert "KeyboardInterrupt" not in stdout + stderr
+
+
+def visible(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if not p.name.startswith(".")) \
+        if folder.exists() else []
+
+
+def assert_png(path: Path) -> None:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.verify()
+    with Image.open(path) as image:
+        image.load()  # every byte of the image data is there
+        assert image.size[0] > 100 and image.size[1] > 100
+
+
+def assert_run_csv(path: Path) -> None:
+    preset = resolve(path.stem)
+    dt = effective_dt(preset, None)
+    lines = path.read_text(encoding="ascii").split("\n")
+    assert lines[0] == CSV_HEADER
+    assert lines[-1] == "", "the file ends with a complete line"
+    rows = lines[1:-1]
+    assert len(rows) == n_steps_for(preset.duration, dt) + 1
+    for row in (rows[0], rows[len(rows) // 2], rows[-1]):
+        fields = row.split(",")
+        assert len(fields) == 7
+        assert all(math.isfinite(float(x)) for x in fields)
+
+
+def assert_run_json(path: Path) -> None:
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    assert summary["name"] == path.stem
+    assert summary["n_spikes"] == len(summary["spike_times_ms"])
+    assert {"params", "initial", "input", "features", "check", "version"} <= set(summary)
+
+
+def assert_every_file_complete(folder: Path) -> list[Path]:
+    """Check each file in ``folder``; return them. No temporary file may be left."""
+    leftovers = [p.name for p in folder.iterdir()
+                 if p.name.startswith(".") or p.name.endswith(".tmp")] if folder.exists() else []
+    assert leftovers == [], leftovers
+    found = visible(folder)
+    for path in found:
+        if path.suffix == ".png":
+            assert_png(path)
+        elif path.suffix == ".svg":
+            text = path.read_text(encoding="utf-8")
+            assert text.startswith("<?xml") and text.rstrip().endswith("</svg>")
+        elif path.suffix == ".json":
+            assert_run_json(path)
+        elif path.suffix == ".csv" and "_sweep_" not in path.name:
+            assert_run_csv(path)
+        elif path.suffix == ".csv":
+            lines = path.read_text(encoding="utf-8").split("\n")
+            assert lines[-1] == "" and len(lines) > 2
+            assert len({line.count(",") for line in lines[:-1]}) == 1
+        else:
+            raise AssertionError(f"unexpected file {path.name}")
+    return found
+
+
+@pytest.mark.parametrize("files_before_signal", [1, 4, 10])
+def test_run_all_interrupted_while_writing(tmp_path, files_before_signal):
+    out = tmp_path / "out"
+    process = start(["run", "--all", "--out", str(out)], tmp_path)
+    wait_until(process, lambda: len(visible(out)) >= files_before_signal)
+    code, stdout, stderr = interrupt(process)
+    assert_interrupted(code, stdout, stderr)
+    found = assert_every_file_complete(out)
+    assert len(found) >= files_before_signal
+    assert len(found) < 60, "it stopped before writing all 20 presets' files"
+
+
+def test_run_all_interrupted_in_the_middle_of_a_file(tmp_path):
+    """Signal the moment a temporary file shows up: the write in flight must vanish."""
+    out = tmp_path / "out"
+    process = start(["run", "--all", "--out", str(out), "--format", "png,svg,csv,json"],
+                    tmp_path)
+
+    def writing() -> bool:
+        try:
+            names = os.listdir(out)
+        except FileNotFoundError:
+            return False
+        return any(n.endswith(".tmp") for n in names) or len(names) >= 6
+
+    wait_until(process, writing)
+    code, stdout, stderr = interrupt(process)
+    assert_interrupted(code, stdout, stderr)
+    assert_every_file_complete(out)  # may be none: the first file can be the one in flight
+
+
+@pytest.mark.parametrize("args", [
+    ["sweep", "mixed_mode", "--param", "a", "--start", "0", "--stop", "0.01", "--num", "100000"],
+    ["fi", "class_1_excitability", "class_2_excitability", "--num", "20001"],
+])
+def test_long_sweep_interrupted_while_computing_leaves_nothing(tmp_path, args):
+    out = tmp_path / "out"
+    process = start([*args, "--out", str(out)], tmp_path)
+    time.sleep(3.0)  # started and computing: the whole sweep takes about 20 s
+    code, stdout, stderr = interrupt(process)
+    assert_interrupted(code, stdout, stderr)
+    assert visible(out) == []
+    assert assert_every_file_complete(out) == []
+
+
+def test_sweep_interrupted_while_writing(tmp_path):
+    out = tmp_path / "out"
+    process = start(["sweep", "tonic_spiking", "--param", "a", "--start", "0", "--stop", "0.01",
+                     "--num", "3000", "--out", str(out)], tmp_path)
+    wait_until(process, lambda: out.exists() and any(True for _ in out.iterdir()))
+    code, stdout, stderr = interrupt(process, may_finish=True)
+    if code == 0:  # it finished writing first: then everything must be there
+        assert {p.name for p in visible(out)} == {"tonic_spiking_sweep_a.csv",
+                                                  "tonic_spiking_sweep_a.png"}
+    else:
+        assert_interrupted(code, stdout, stderr)
+    assert_every_file_complete(out)
