@@ -737,3 +737,33 @@ def test_every_parameter_can_be_set():
     for name in PARAMETER_NAMES:
         value = 0.5 if name not in ("V_reset", "V_th_reset") else preset.params[name]
         assert with_overrides(preset, [f"{name}={value}"]).params[name] == value
+
+
+def test_preset_error_pickles_with_its_parts():
+    import pickle
+
+    error = PresetError("my.yaml", "params.tau", "must be > 0", line=4)
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.source, copy.key, copy.reason, copy.line) == ("my.yaml", "params.tau",
+                                                               "must be > 0", 4)
+    assert str(copy) == str(error) == "my.yaml: params.tau: must be > 0 (line 4)"
+
+
+def test_the_biggest_allowed_file_loads_in_bounded_time(tmp_path):
+    """Just under the 5 MB limit (125,000 segments) loads; just over it is refused at once."""
+    from gifcli.preset import MAX_FILE_BYTES
+
+    segment = "  - {amplitude: 1.5, duration: 0.5}\n"
+    count = (MAX_FILE_BYTES - 100) // len(segment)
+    path = tmp_path / "long.yaml"
+    path.write_text("name: long_schedule\ninput:\n" + segment * count, encoding="utf-8")
+    started = time.perf_counter()
+    preset = load_preset(path, max_steps=None)
+    assert len(preset.segments) == count
+    assert time.perf_counter() - started < 20
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(segment * 3)
+    started = time.perf_counter()
+    with pytest.raises(PresetError, match="a preset file is at most 5 MB"):
+        load_preset(path)
+    assert time.perf_counter() - started < 0.5

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gifcli.checks import CHECKS
-from gifcli.errors import PresetError
+from gifcli.errors import PresetError, one_line
 from gifcli.model import PARAMETER_NAMES, PARAMETERS, parameter_problem
 from gifcli.preset import (
     DEFAULT_MAX_STEPS,
@@ -92,7 +92,7 @@ def check_loaded(preset: Preset, max_steps: int | None = DEFAULT_MAX_STEPS) -> N
 
 def check_error(error: PresetError, source: str) -> None:
     message = str(error)
-    assert message.startswith(source)
+    assert message.startswith(one_line(source))
     assert "\n" not in message and "\r" not in message
     assert error.reason and len(message) < 1000
     assert "Traceback" not in message
@@ -313,3 +313,18 @@ def test_the_cli_answers_a_mutated_file_with_exit_0_or_2(name, n_mutations, data
     if result.exit_code == 2:
         assert result.stderr.startswith(f"gif: error: {path}")
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+@FUZZ
+@given(st.text(max_size=30) | st.sampled_from(["", ".", "..", "/", "~", "-", "A", "a", "T", "U",
+                                               "presets", "tonic_spiking.yaml", "x.yml", "\\"]))
+def test_any_preset_reference_resolves_or_raises_preset_error(ref):
+    from gifcli.preset import resolve
+
+    try:
+        preset = resolve(ref)
+    except PresetError as error:
+        check_error(error, error.source)
+        assert "\n" not in str(error)
+    else:
+        check_loaded(preset)
