@@ -121,6 +121,7 @@ def worker(n: int, reps: int, methods: list[str]) -> dict:
             times.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
             spikes = float(result.n_spikes.mean())
+            del result  # one run's arrays at a time: the peak RSS is that of one run
         out["methods"][method] = {
             "seconds": times,
             "cpu_seconds": cpu,
