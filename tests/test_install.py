@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
 
@@ -77,5 +76,7 @@ def test_installed_wheel_works_outside_the_repo(wheel, tmp_path):
     assert Path(found["presets"]).resolve().is_relative_to(target.resolve()), found["presets"]
     assert found["letters"] == LETTERS
     assert set(found["names"]) == {p.stem for p in (REPO / "presets").glob("*.yaml")}
-    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
-    assert found["version"] == version
+    metadata = next(target.glob("gifcli-*.dist-info")) / "METADATA"
+    version = next(line.split(": ", 1)[1] for line in metadata.read_text().splitlines()
+                   if line.startswith("Version: "))
+    assert found["version"] == version  # pyproject.toml reads it from gifcli.__version__
