@@ -49,9 +49,11 @@ def _title(result: SweepResult) -> str:
 
 def _subtitle(result: SweepResult) -> str:
     check = f"check {result.preset.check}" if result.preset.check else "no check"
-    points = " × ".join(str(axis.size) for axis in result.axes)
+    points = " × ".join(str(axis.size) for axis in result.axes) + " points"
+    if len(result.axes) == 1 and result.axes[0].size > MAX_RASTER_ROWS:
+        points += f" (raster: {len(_shown_rows(result.axes[0].size))} of them)"
     return (f"{result.preset.name}  ·  method {result.method}, dt = {result.dt:g} ms  ·  "
-            f"{points} points  ·  {check}")
+            f"{points}  ·  {check}")
 
 
 def _fmt(value: float) -> str:
@@ -100,27 +102,32 @@ def raster_figure(result: SweepResult, metric: str) -> Figure:
         trains = [result.spike_train(int(i)) for i in rows]
         colors = [NEUTRAL_COLOR if passed is None else
                   (PASS_COLOR if passed[i] else FAIL_COLOR) for i in rows]
-        spacing = 1.0
-        raster.eventplot(trains, lineoffsets=np.arange(len(rows)) * spacing,
-                         linelengths=0.8 * spacing, linewidths=0.9 if len(rows) <= 60 else 0.6,
-                         colors=colors)
+        # Evenly spaced values: rows sit at the values themselves (plain ticks). A listed,
+        # uneven set: rows are stacked one per value, labelled with it.
+        even = n > 2 and np.allclose(np.diff(axis.values), axis.values[1] - axis.values[0],
+                                     rtol=1e-6, atol=0)
+        if even:
+            positions = axis.values[rows]
+            spacing = (axis.values[-1] - axis.values[0]) / max(len(rows) - 1, 1)
+        else:
+            spacing = 1.0
+            positions = np.arange(len(rows)) * spacing
+        raster.eventplot(trains, lineoffsets=positions, linelengths=0.8 * spacing,
+                         linewidths=0.9 if len(rows) <= 60 else 0.6, colors=colors)
         end = float(sum(d for _, d in result.preset.segments))
         edges = np.cumsum([d for _, d in result.preset.segments])[:-1]
         for edge in edges:
             raster.axvline(edge, color="0.75", linewidth=0.6, linestyle=(0, (3, 3)), zorder=0)
         raster.set_xlim(0.0, end)
-        raster.set_ylim(-0.7 * spacing, (len(rows) - 0.3) * spacing)
+        raster.set_ylim(positions[0] - 0.7 * spacing, positions[-1] + 0.7 * spacing)
         raster.set_xlabel("time (ms)")
         raster.set_ylabel(axis.param if axis.param != INPUT_SCALE else "input_scale (× input)")
-        ticks = _tick_rows(len(rows))
-        raster.set_yticks(ticks * spacing, [_fmt(axis.values[rows[t]]) for t in ticks])
+        if not even:
+            ticks = _tick_rows(len(rows))
+            raster.set_yticks(positions[ticks], [_fmt(axis.values[rows[t]]) for t in ticks])
         raster.tick_params(axis="y", length=2)
-        if len(rows) < n:
-            raster.set_title(f"every {n / len(rows):.3g}th of the {n} values shown",
-                             fontsize=8, color="0.35", loc="right")
 
         values = result.metric(metric)[rows]
-        positions = np.arange(len(rows)) * spacing
         side.plot(values, positions, color=METRIC_COLOR, linewidth=1.0, zorder=2)
         if passed is None:
             side.plot(values, positions, "o", color=METRIC_COLOR, markersize=2.5, zorder=3)
