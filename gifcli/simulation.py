@@ -40,9 +40,10 @@ def simulate(preset: Preset, method: str = "exact", dt: float | None = None,
     if status != kernel.OK:
         raise SimulationError(
             f"{preset.source}: the neuron fired more than {MAX_SPIKES:,} times, or more than "
-            f"{MAX_SPIKES_PER_STEP:,} times in one {dt:g} ms step, before "
-            f"{(states.shape[0] - 1) * dt:g} ms; the parameters make it fire without end"
+            f"{MAX_SPIKES_PER_STEP:,} times in one {dt:g} ms step, within the first "
+            f"{states.shape[0] * dt:g} ms; the parameters make it fire without end"
         )
+    check_finite(states, dt, preset.source)
     return Result(
         preset=preset, method=method, dt=dt,
         t=np.arange(grid.n_steps + 1) * dt,
@@ -50,3 +51,15 @@ def simulate(preset: Preset, method: str = "exact", dt: float | None = None,
         V=states[:, 2].copy(), V_th=states[:, 3].copy(),
         I_ext=inputs, spike_times=spikes.copy(), notes=grid.notes,
     )
+
+
+def check_finite(states: np.ndarray, dt: float, source: str) -> None:
+    """Refuse a trace that overflowed, rather than hand out infinities and NaNs."""
+    finite = np.isfinite(states).all(axis=1)
+    if not finite.all():
+        k = int(np.argmin(finite))
+        raise SimulationError(
+            f"{source}: the state overflowed to inf or NaN at t = {k * dt:g} ms; the "
+            "parameters, the initial state or dt make the integration unstable (forward Euler "
+            "needs dt < 2 / rate for each of k1, k2, 1/tau and b)"
+        )
