@@ -84,6 +84,16 @@ def parameter_problem(params: dict[str, float]) -> tuple[str, str] | None:
         )
     return None
 
+#: The 20 patterns of the paper's Figure 1, A to T; each names a preset and its check.
+PATTERNS: tuple[str, ...] = (
+    "tonic_spiking", "class_1_excitability", "spike_frequency_adaptation", "phasic_spiking",
+    "accommodation", "threshold_variability", "rebound_spiking", "class_2_excitability",
+    "integrator", "input_bistability", "hyperpolarization_induced_spiking",
+    "hyperpolarization_induced_bursting", "tonic_bursting", "phasic_bursting",
+    "rebound_bursting", "mixed_mode", "afterpotentials", "basal_bistability",
+    "preferred_frequency", "spike_latency",
+)
+
 #: The integrators; see ``kernel.py``. ``exact`` is the default.
 METHODS: tuple[str, ...] = ("exact", "euler", "exp-euler")
 DEFAULT_DT = 0.1  # ms, when neither the preset nor the command line gives one

@@ -27,7 +27,14 @@ from typing import Any
 import yaml
 
 from gifcli.errors import PresetError
-from gifcli.model import DEFAULT_DT, DEFAULTS, PARAMETER_NAMES, default_initial, parameter_problem
+from gifcli.model import (
+    DEFAULT_DT,
+    DEFAULTS,
+    PARAMETER_NAMES,
+    PATTERNS,
+    default_initial,
+    parameter_problem,
+)
 
 DEFAULT_MAX_STEPS = 2_000_000  # keeps a full trace under ~100 MB; --max-steps raises it
 MAX_FILE_BYTES = 5_000_000  # a preset is a few hundred bytes; this is ~100,000 segments
@@ -511,12 +518,10 @@ def _check_params(params: dict[str, float], source: str) -> None:
 def _check_name(value: Any, source: str) -> str | None:
     if value is None:
         return None
-    from gifcli.checks import CHECKS  # plain Python, cheap; imported late to avoid a cycle
-
     if not isinstance(value, str):
         raise PresetError(source, "check", f"must be the name of a check, got {_short(value)}")
-    if value not in CHECKS:
-        close = difflib.get_close_matches(value[:200], list(CHECKS), n=1, cutoff=0.5)
+    if value not in PATTERNS:  # each check is named after its pattern; see checks.CHECKS
+        close = difflib.get_close_matches(value[:200], PATTERNS, n=1, cutoff=0.5)
         hint = f"; did you mean {close[0]}?" if close else "; the checks are named after the " \
                                                            "shipped presets (`gif list`)"
         raise PresetError(source, "check", f"unknown check {_short(value)}{hint}")

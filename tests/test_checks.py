@@ -389,3 +389,11 @@ def test_afterpotential_trough_counts_only_after_the_peak():
     verdict = check_spikes("afterpotentials", [14.7], segments_of("afterpotentials"), t=t, V=V,
                            V_th=V + 20, V_rest=-70.0)
     assert verdict.reason.startswith("after its peak V falls only to rest + 0.00 mV")
+
+
+def test_the_checks_are_the_papers_20_patterns_in_order():
+    """preset.py validates `check:` against model.PATTERNS (no numpy at `gif list`)."""
+    from gifcli.model import PATTERNS
+
+    assert list(CHECKS) == list(PATTERNS)
+    assert [p.name for p in shipped_presets()] == list(PATTERNS)
