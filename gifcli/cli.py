@@ -353,23 +353,26 @@ def list_presets(json_: JsonOption = False, debug: DebugOption = False) -> None:
         if json_:
             print_json(listing)
             return
+        console = _stdout()
+        wide = console.width >= WIDE_TABLE  # narrow: the name says what the title says
         table = _table("The 20 presets of Mihalaş & Niebur (2009), Figure 1")
         table.add_column("", style="bold", no_wrap=True, min_width=1)
         table.add_column("name", style="cyan", no_wrap=True)
-        table.add_column("title")
+        if wide:
+            table.add_column("title")
         table.add_column("params ≠ default")
         table.add_column("input: amplitude (ms), …")
         table.add_column("duration\n(ms)", justify="right")
         for entry in listing:
             changes = {**entry["changed_params"],
                        **{f"initial.{k}": v for k, v in entry["initial"].items()}}
-            table.add_row(entry["letter"] or "", entry["name"], entry["title"],
+            title = [entry["title"]] if wide else []
+            table.add_row(entry["letter"] or "", entry["name"], *title,
                           ", ".join(f"{k}={number_text(v)}" for k, v in changes.items())
                           or "—",
                           _short_schedule([(s["amplitude"], s["duration"])
                                            for s in entry["input"]]),
                           number_text(entry["duration_ms"]))
-        console = _stdout()
         console.print(table)
         console.print("[dim]Show one with [bold]gif show NAME[/bold]; run one with "
                       "[bold]gif run NAME[/bold] (a name or a letter).[/dim]")
