@@ -26,6 +26,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -467,23 +468,33 @@ def sweep_csv_bytes(result: SweepResult) -> bytes:
 def write_sweep(result: SweepResult, out_dir: Path, metric: str = "rate_hz",
                 formats: Sequence[str] = ("csv", "png")) -> list[Path]:
     """Write ``NAME_sweep_P.csv`` and the figure (``.png``/``.svg``), atomically."""
-    from gifcli import files
+    from gifcli import sweep_plots
 
     metric = resolve_metric(metric)
+    return _write_table_and_figure(
+        out_dir, sweep_stem(result.preset, result.axes), formats,
+        lambda: sweep_csv_bytes(result), lambda: sweep_plots.sweep_figure(result, metric))
+
+
+def _write_table_and_figure(out_dir: Path, stem: str, formats: Sequence[str],
+                            csv_bytes: Callable[[], bytes], figure: Callable[[], Any]
+                            ) -> list[Path]:
+    """``stem.csv`` and ``stem.png``/``.svg`` as ``formats`` asks; the figure drawn once."""
+    from gifcli import files
+
     files.make_out_dir(out_dir)
-    stem = sweep_stem(result.preset, result.axes)
     written = []
     if "csv" in formats:
         path = out_dir / f"{stem}.csv"
-        files.write_atomic(path, sweep_csv_bytes(result))
+        files.write_atomic(path, csv_bytes())
         written.append(path)
     figure_formats = [f for f in ("png", "svg") if f in formats]
     if figure_formats:
         from gifcli import sweep_plots
 
-        figure = sweep_plots.sweep_figure(result, metric)
+        drawn = figure()
         for fmt in figure_formats:
-            written.append(sweep_plots.save(figure, out_dir / f"{stem}.{fmt}", fmt))
+            written.append(sweep_plots.save(drawn, out_dir / f"{stem}.{fmt}", fmt))
     return written
 
 
@@ -628,20 +639,8 @@ def fi_csv_bytes(curves: Sequence[FiCurve]) -> bytes:
 def write_fi(curves: Sequence[FiCurve], out_dir: Path,
              formats: Sequence[str] = ("csv", "png")) -> list[Path]:
     """Write ``fi_NAMES.csv`` and the f–I figure, atomically."""
-    from gifcli import files
+    from gifcli import sweep_plots
 
-    files.make_out_dir(out_dir)
-    stem = fi_stem([curve.coarse.preset for curve in curves])
-    written = []
-    if "csv" in formats:
-        path = out_dir / f"{stem}.csv"
-        files.write_atomic(path, fi_csv_bytes(curves))
-        written.append(path)
-    figure_formats = [f for f in ("png", "svg") if f in formats]
-    if figure_formats:
-        from gifcli import sweep_plots
-
-        figure = sweep_plots.fi_figure(curves)
-        for fmt in figure_formats:
-            written.append(sweep_plots.save(figure, out_dir / f"{stem}.{fmt}", fmt))
-    return written
+    return _write_table_and_figure(
+        out_dir, fi_stem([curve.coarse.preset for curve in curves]), formats,
+        lambda: fi_csv_bytes(curves), lambda: sweep_plots.fi_figure(curves))
