@@ -223,7 +223,8 @@ def _run_block(i0, i1, base, columns, values, x_init, scale, amplitudes, boundar
     run_length = np.zeros(n, dtype=np.int64)
     y = np.empty(4)
     y0 = np.empty(4)
-    D = np.empty((kernel.MAX_TAYLOR_TERMS, 4))
+    D = np.empty((kernel.MAX_TAYLOR_TERMS, kernel.TAYLOR_COLUMNS))
+    n_terms = np.zeros(n, dtype=np.int64)
     step_spikes = np.empty(max_per_step)
     last_seg = amplitudes.shape[0] - 1
     exact = method == kernel.EXACT
@@ -244,6 +245,8 @@ def _run_block(i0, i1, base, columns, values, x_init, scale, amplitudes, boundar
         for r in range(4):
             Ya[r, j] = y[r]
         props[j] = kernel.propagator(p, dt, method)
+        if method == kernel.EXACT:
+            n_terms[j] = kernel.taylor_order(p, dt)
         for r in range(9):
             P[r, j] = props[j, r]
         if not math.isfinite(G[j]):
@@ -288,7 +291,8 @@ def _run_block(i0, i1, base, columns, values, x_init, scale, amplitudes, boundar
                     y[r] = Ya[r, j]
                 count = kernel.advance(y, p, kernel.propagator(p, part, method), v_star[j],
                                        th_star[j], t0, part, method, step_spikes, 0,
-                                       max_per_step, D, y0)
+                                       max_per_step, D, y0,
+                                       kernel.taylor_order(p, part) if exact else 0)
                 if count >= 0:
                     if n_spikes[i] + count > max_spikes:
                         count = -1
@@ -303,7 +307,8 @@ def _run_block(i0, i1, base, columns, values, x_init, scale, amplitudes, boundar
                     G[j] = vs - ts
                     count = kernel.advance(y, p, kernel.propagator(p, dt - part, method), vs, ts,
                                            t0 + part, dt - part, method, step_spikes, 0,
-                                           max_per_step, D, y0)
+                                           max_per_step, D, y0,
+                                           kernel.taylor_order(p, dt - part) if exact else 0)
                     if count >= 0 and n_spikes[i] + count > max_spikes:
                         count = -1
                     for s in range(max(count, 0)):
@@ -331,12 +336,26 @@ def _run_block(i0, i1, base, columns, values, x_init, scale, amplitudes, boundar
                     if F[j] == 0:
                         continue
                     i = i0 + j
-                    if exact:
+                    if exact and n_terms[j] > 0:
+                        # The vector step gave P y (kernel.linear_step's arithmetic): start
+                        # from both ends, as kernel.advance does.
+                        for r in range(4):
+                            y0[r] = Ya[r, j]
+                            y[r] = Yb[r, j]
+                        count = kernel.exact_spikes(y0, y, params[j], v_star[j], th_star[j],
+                                                    t0, dt, step_spikes, 0, max_per_step, D,
+                                                    n_terms[j])
+                        if count >= 0 and n_spikes[i] + count > max_spikes:
+                            count = -1
+                        for s in range(max(count, 0)):
+                            _record(i, step_spikes[s], n_spikes, first, last, isi_mean, isi_m2,
+                                    n_bursts, run_length, j, buffer, burst_isi)
+                    elif exact:
                         for r in range(4):
                             y[r] = Ya[r, j]
                         count = kernel.advance(y, params[j], props[j], v_star[j], th_star[j],
                                                t0, dt, method, step_spikes, 0, max_per_step, D,
-                                               y0)
+                                               y0, 0)
                         if count >= 0 and n_spikes[i] + count > max_spikes:
                             count = -1
                         for s in range(max(count, 0)):

@@ -47,6 +47,12 @@ I1, I2, V, VTH = range(4)
 P11, P22, P31, P32, P33, P41, P42, P43, P44 = range(9)
 
 MAX_TAYLOR_TERMS = 48
+# Columns of the Taylor work array: 0..3 the old series D (taylor_terms), or 0..8 the matrix
+# terms B_n = (M h)^n / n! in P's layout, 9..12 their V row minus their V_th row (the gap's
+# row), 13 the gap polynomial of one start state (see taylor_matrix).
+TAYLOR_COLUMNS = 16
+GAP_W, GAP_C = 9, 13
+TAYLOR_FLOOR = 1e-19  # a Taylor term this small, relative to the state, ends the series
 TAYLOR_REACH = 0.5  # largest rate * h per Taylor sub-interval; keeps the series well-conditioned
 MAX_TAYLOR_PIECES = 16  # stiffer than this (rate * dt > 8): bisect on the propagator instead
 CROSSING_TOLERANCE = 1e-12  # ms; the spec asks for 1e-9
@@ -161,7 +167,7 @@ def taylor_terms(p, y, h, D):
         D[n, 2] = (g * (y1 + y2) - mu * yv) * f
         D[n, 3] = (a * yv - b * yt) * f
         size = abs(D[n, 0]) + abs(D[n, 1]) + abs(D[n, 2]) + abs(D[n, 3])
-        if size <= 1e-19 * scale:
+        if size <= TAYLOR_FLOOR * scale:
             return n + 1
     return MAX_TAYLOR_TERMS
 
@@ -277,11 +283,190 @@ def locate_crossing(p, y, gap_star, h, D):
     return h
 
 
+# --- the fast crossing path: one matrix series per (parameters, h) --------------------------
+# For steps whose rates are slow (one Taylor piece), exp(M s h) = sum_n B_n s^n with a fixed
+# number of terms, chosen once per (parameters, h) by taylor_order. Per spike the B_n are
+# built once; the crossing comes from a cubic Hermite guess (V - V_th and its slope at both
+# ends of the step) and Newton on the gap polynomial, and the state at the crossing and at
+# the end of the step after the reset come from the same B_n, evaluated at two fractions.
+
+
 @njit(cache=True)
-def advance(y, p, P, v_star, th_star, t0, h, method, spikes, n_spikes, max_per_step, D, y0):
+def taylor_order(p, h):
+    """How many terms of sum_n (M h)^n / n! the fast path uses, or 0 for the piecewise one.
+
+    The last term kept is the first whose matrix has a 1-norm <= TAYLOR_FLOOR: every term
+    B_n y is then below TAYLOR_FLOOR * |y|_1, the test taylor_terms makes term by term.
+    """
+    if n_taylor_pieces(p, h) > 1:
+        return 0
+    k1, k2, mu, b, a, g = p[K1], p[K2], 1.0 / p[TAU], p[B], p[A], p[R] / p[TAU]
+    b11 = b22 = b33 = b44 = 1.0
+    b31 = b32 = b41 = b42 = b43 = 0.0
+    for n in range(1, MAX_TAYLOR_TERMS):
+        f = h / n
+        b41, b42, b43 = (a * b31 - b * b41) * f, (a * b32 - b * b42) * f, (a * b33 - b * b43) * f
+        b31, b32 = (g * b11 - mu * b31) * f, (g * b22 - mu * b32) * f
+        b11, b22, b33, b44 = -k1 * b11 * f, -k2 * b22 * f, -mu * b33 * f, -b * b44 * f
+        norm = max(abs(b11) + abs(b31) + abs(b41), abs(b22) + abs(b32) + abs(b42),
+                   abs(b33) + abs(b43), abs(b44))
+        if norm <= TAYLOR_FLOOR:
+            return n + 1
+    return 0
+
+
+@njit(cache=True)
+def taylor_matrix(p, h, T, n_terms):
+    """T[n, 0:9] = B_n = (M h)^n / n! (P's layout), T[n, 9:13] = its V row minus its V_th row."""
+    k1, k2, mu, b, a, g = p[K1], p[K2], 1.0 / p[TAU], p[B], p[A], p[R] / p[TAU]
+    b11 = b22 = b33 = b44 = 1.0
+    b31 = b32 = b41 = b42 = b43 = 0.0
+    for n in range(n_terms):
+        if n > 0:
+            f = h / n
+            b41, b42, b43 = ((a * b31 - b * b41) * f, (a * b32 - b * b42) * f,
+                             (a * b33 - b * b43) * f)
+            b31, b32 = (g * b11 - mu * b31) * f, (g * b22 - mu * b32) * f
+            b11, b22, b33, b44 = -k1 * b11 * f, -k2 * b22 * f, -mu * b33 * f, -b * b44 * f
+        T[n, P11], T[n, P22], T[n, P31], T[n, P32], T[n, P33] = b11, b22, b31, b32, b33
+        T[n, P41], T[n, P42], T[n, P43], T[n, P44] = b41, b42, b43, b44
+        T[n, GAP_W], T[n, GAP_W + 1] = b31 - b41, b32 - b42
+        T[n, GAP_W + 2], T[n, GAP_W + 3] = b33 - b43, -b44
+
+
+@njit(cache=True)
+def taylor_apply(T, n_terms, s, y):
+    """y <- exp(M s h) y from the series of taylor_matrix (then linear_step's arithmetic)."""
+    m = n_terms - 1
+    q11, q22, q31, q32, q33 = T[m, P11], T[m, P22], T[m, P31], T[m, P32], T[m, P33]
+    q41, q42, q43, q44 = T[m, P41], T[m, P42], T[m, P43], T[m, P44]
+    for n in range(m - 1, -1, -1):
+        q11, q22 = q11 * s + T[n, P11], q22 * s + T[n, P22]
+        q31, q32, q33 = q31 * s + T[n, P31], q32 * s + T[n, P32], q33 * s + T[n, P33]
+        q41, q42 = q41 * s + T[n, P41], q42 * s + T[n, P42]
+        q43, q44 = q43 * s + T[n, P43], q44 * s + T[n, P44]
+    y1, y2, yv = y[I1], y[I2], y[V]
+    y[I1] = q11 * y1
+    y[I2] = q22 * y2
+    y[V] = q31 * y1 + q32 * y2 + q33 * yv
+    y[VTH] = q41 * y1 + q42 * y2 + q43 * yv + q44 * y[VTH]
+
+
+@njit(cache=True)
+def gap_polynomial(T, n_terms, y):
+    """T[n, GAP_C] = the coefficients of (V - V_th)(s h) - (V* - V_th*) from the state y."""
+    y1, y2, yv, yt = y[I1], y[I2], y[V], y[VTH]
+    for n in range(n_terms):
+        T[n, GAP_C] = (T[n, GAP_W] * y1 + T[n, GAP_W + 1] * y2 + T[n, GAP_W + 2] * yv
+                       + T[n, GAP_W + 3] * yt)
+
+
+@njit(cache=True)
+def gap_derivatives(T, n_terms, s, gap_star):
+    """The gap at the fraction s, its first derivative and half its second (Horner)."""
+    m = n_terms - 1
+    g, d1, d2 = T[m, GAP_C], 0.0, 0.0
+    for n in range(m - 1, -1, -1):
+        d2 = d2 * s + d1
+        d1 = d1 * s + g
+        g = g * s + T[n, GAP_C]
+    return g + gap_star, d1, d2
+
+
+@njit(cache=True)
+def crossing_fraction(T, n_terms, y, y_end, gap_star, r, tolerance):
+    """The fraction s in [0, r] where the gap polynomial of y crosses zero.
+
+    y_end is the state at r (V >= V_th there, as the caller tested). The guess is the inverse
+    cubic Hermite interpolant of s(gap) through both ends; Newton, kept inside a bracket,
+    refines it and stops when its step, or the error its quadratic convergence leaves after
+    the step, is below the tolerance. A start at or above threshold (or NaN) crosses at r.
+    """
+    gap_polynomial(T, n_terms, y)
+    g0 = T[0, GAP_C] + gap_star
+    if not (g0 < 0.0):
+        return r
+    g1 = y_end[V] - y_end[VTH] + gap_star
+    d0 = T[1, GAP_C] if n_terms > 1 else 0.0
+    d1 = (T[1, GAP_W] * y_end[I1] + T[1, GAP_W + 1] * y_end[I2] + T[1, GAP_W + 2] * y_end[V]
+          + T[1, GAP_W + 3] * y_end[VTH]) if n_terms > 1 else 0.0
+    rise = g1 - g0
+    u = -g0 / rise
+    s = u * r
+    if d0 > 0.0 and d1 > 0.0 and rise > 0.0:
+        u2 = u * u
+        u3 = u2 * u
+        guess = (u3 - 2.0 * u2 + u) * (rise / d0) + (3.0 * u2 - 2.0 * u3) * r \
+            + (u3 - u2) * (rise / d1)
+        if 0.0 < guess < r:
+            s = guess
+    if not (0.0 < s < r):
+        s = 0.5 * r
+    lo, hi = 0.0, r
+    for _ in range(200):
+        g, dg, half_d2 = gap_derivatives(T, n_terms, s, gap_star)
+        if g >= 0.0:
+            hi = s
+        else:
+            lo = s
+        if dg > 0.0:
+            step = g / dg
+            s_next = s - step
+            if abs(step) <= tolerance:
+                return s_next
+            # Newton's error after this step is about (g'' / 2 g') step^2.
+            if abs(half_d2) * step * step <= 0.25 * tolerance * dg and lo <= s_next <= hi:
+                return s_next
+        else:
+            s_next = 0.5 * (lo + hi)
+        if not (lo < s_next < hi):
+            s_next = 0.5 * (lo + hi)
+        if hi - lo <= tolerance:
+            return s_next
+        s = s_next
+    return s
+
+
+@njit(cache=True)
+def exact_spikes(y, y_end, p, v_star, th_star, t0, h, spikes, n_spikes, max_per_step, T,
+                 n_terms):
+    """The spikes of one step of h ms from t0 whose end state y_end (= P y) is at threshold.
+
+    y is the state at t0. Every crossing is located, reset at that instant, and the rest of
+    the step is propagated from there. On return y_end holds the state at t0 + h. Returns the
+    new spike count, or -1 if the spike buffer or the per-step cap is exceeded. The single
+    and the batched path both come here, so they agree to the last bit.
+    """
+    taylor_matrix(p, h, T, n_terms)
+    gap_star = v_star - th_star
+    tolerance = CROSSING_TOLERANCE / h
+    done, r, in_this_step = 0.0, 1.0, 0
+    while True:
+        if n_spikes >= spikes.shape[0] or in_this_step >= max_per_step:
+            return -1
+        s = crossing_fraction(T, n_terms, y, y_end, gap_star, r, tolerance)
+        spikes[n_spikes] = t0 + (done + s) * h
+        n_spikes += 1
+        in_this_step += 1
+        taylor_apply(T, n_terms, s, y)
+        reset(y, p, v_star, th_star)
+        done += s
+        r -= s
+        y_end[:] = y
+        taylor_apply(T, n_terms, r, y_end)
+        if y_end[V] - y_end[VTH] + gap_star < 0.0:
+            return n_spikes
+
+
+@njit(cache=True)
+def advance(y, p, P, v_star, th_star, t0, h, method, spikes, n_spikes, max_per_step, D, y0,
+            n_terms):
     """One step (or part of one) of h ms from time t0, spikes included.
 
-    Returns the new spike count, or -1 if the spike buffer or the per-step cap is exceeded.
+    ``n_terms`` is taylor_order(p, h) (``exact`` only): > 0 takes the fast crossing path
+    (exact_spikes), 0 the piecewise series. D is a (MAX_TAYLOR_TERMS, TAYLOR_COLUMNS) work
+    array. Returns the new spike count, or -1 if the spike buffer or the per-step cap is
+    exceeded.
     """
     y0[:] = y
     linear_step(y, P)
@@ -295,6 +480,9 @@ def advance(y, p, P, v_star, th_star, t0, h, method, spikes, n_spikes, max_per_s
         spikes[n_spikes] = t0 + h
         reset(y, p, v_star, th_star)
         return n_spikes + 1
+    if n_terms > 0:  # y0: the start (used up), y: the end, then the state after the spikes
+        return exact_spikes(y0, y, p, v_star, th_star, t0, h, spikes, n_spikes, max_per_step,
+                            D, n_terms)
     t, remaining, in_this_step = t0, h, 0
     y[:] = y0
     while True:
@@ -337,7 +525,8 @@ def simulate_trace(p, x_init, amplitudes, boundary_step, boundary_offset, n_step
     states = np.empty((n_steps + 1, 4))
     inputs = np.empty(n_steps + 1)
     spikes = np.empty(max_spikes)
-    D = np.empty((MAX_TAYLOR_TERMS, 4))
+    D = np.empty((MAX_TAYLOR_TERMS, TAYLOR_COLUMNS))
+    n_terms = taylor_order(p, dt) if method == EXACT else 0
     y, y0 = x_init.copy(), np.empty(4)
     seg, n_spikes, last_seg = 0, 0, amplitudes.shape[0] - 1
     v_star, th_star = enter_segment(y, p, 0.0, amplitudes[0])
@@ -352,17 +541,19 @@ def simulate_trace(p, x_init, amplitudes, boundary_step, boundary_offset, n_step
         before = n_spikes
         if seg < last_seg and boundary_step[seg] == k:  # an off-grid boundary: split the step
             first = boundary_offset[seg]
+            n_first = taylor_order(p, first) if method == EXACT else 0
             n_spikes = advance(y, p, propagator(p, first, method), v_star, th_star, t0, first,
-                               method, spikes, n_spikes, max_per_step, D, y0)
+                               method, spikes, n_spikes, max_per_step, D, y0, n_first)
             v_star, th_star = enter_segment(y, p, amplitudes[seg], amplitudes[seg + 1])
             seg += 1
             if n_spikes >= 0:
+                n_rest = taylor_order(p, dt - first) if method == EXACT else 0
                 n_spikes = advance(y, p, propagator(p, dt - first, method), v_star, th_star,
                                    t0 + first, dt - first, method, spikes, n_spikes,
-                                   max_per_step, D, y0)
+                                   max_per_step, D, y0, n_rest)
         else:
             n_spikes = advance(y, p, P, v_star, th_star, t0, dt, method, spikes, n_spikes,
-                               max_per_step, D, y0)
+                               max_per_step, D, y0, n_terms)
         if n_spikes < 0:
             return states[: k + 1], inputs[: k + 1], spikes[:0], TOO_MANY_SPIKES
         states[k + 1, 0], states[k + 1, 1] = y[I1], y[I2]
