@@ -303,7 +303,7 @@ def taylor_order(p, h):
     k1, k2, mu, b, a, g = p[K1], p[K2], 1.0 / p[TAU], p[B], p[A], p[R] / p[TAU]
     b11 = b22 = b33 = b44 = 1.0
     b31 = b32 = b41 = b42 = b43 = 0.0
-    for n in range(1, MAX_TAYLOR_TERMS):
+    for n in range(1, MAX_TAYLOR_TERMS - 2):  # two rows stay free for taylor_pair
         f = h / n
         b41, b42, b43 = (a * b31 - b * b41) * f, (a * b32 - b * b42) * f, (a * b33 - b * b43) * f
         b31, b32 = (g * b11 - mu * b31) * f, (g * b22 - mu * b32) * f
@@ -335,21 +335,45 @@ def taylor_matrix(p, h, T, n_terms):
 
 
 @njit(cache=True)
-def taylor_apply(T, n_terms, s, y):
-    """y <- exp(M s h) y from the series of taylor_matrix (then linear_step's arithmetic)."""
-    m = n_terms - 1
-    q11, q22, q31, q32, q33 = T[m, P11], T[m, P22], T[m, P31], T[m, P32], T[m, P33]
-    q41, q42, q43, q44 = T[m, P41], T[m, P42], T[m, P43], T[m, P44]
-    for n in range(m - 1, -1, -1):
-        q11, q22 = q11 * s + T[n, P11], q22 * s + T[n, P22]
-        q31, q32, q33 = q31 * s + T[n, P31], q32 * s + T[n, P32], q33 * s + T[n, P33]
-        q41, q42 = q41 * s + T[n, P41], q42 * s + T[n, P42]
-        q43, q44 = q43 * s + T[n, P43], q44 * s + T[n, P44]
+def apply_row(T, row, y):
+    """y <- Q y, Q the lower-triangular matrix in T[row, 0:9] (the arithmetic of linear_step)."""
     y1, y2, yv = y[I1], y[I2], y[V]
-    y[I1] = q11 * y1
-    y[I2] = q22 * y2
-    y[V] = q31 * y1 + q32 * y2 + q33 * yv
-    y[VTH] = q41 * y1 + q42 * y2 + q43 * yv + q44 * y[VTH]
+    y[I1] = T[row, P11] * y1
+    y[I2] = T[row, P22] * y2
+    y[V] = T[row, P31] * y1 + T[row, P32] * y2 + T[row, P33] * yv
+    y[VTH] = T[row, P41] * y1 + T[row, P42] * y2 + T[row, P43] * yv + T[row, P44] * y[VTH]
+
+
+@njit(cache=True)
+def taylor_pair(T, n_terms, s1, s2):
+    """T[n_terms] = exp(M s1 h), T[n_terms + 1] = exp(M s2 h) (columns 0:9), from the series.
+
+    One Horner loop for both, in registers, so that their dependent chains overlap.
+    """
+    m = n_terms - 1
+    a11 = c11 = T[m, P11]
+    a22 = c22 = T[m, P22]
+    a31 = c31 = T[m, P31]
+    a32 = c32 = T[m, P32]
+    a33 = c33 = T[m, P33]
+    a41 = c41 = T[m, P41]
+    a42 = c42 = T[m, P42]
+    a43 = c43 = T[m, P43]
+    a44 = c44 = T[m, P44]
+    for n in range(m - 1, -1, -1):
+        t11, t22, t31, t32, t33 = T[n, P11], T[n, P22], T[n, P31], T[n, P32], T[n, P33]
+        t41, t42, t43, t44 = T[n, P41], T[n, P42], T[n, P43], T[n, P44]
+        a11, a22, a31, a32, a33 = (a11 * s1 + t11, a22 * s1 + t22, a31 * s1 + t31,
+                                   a32 * s1 + t32, a33 * s1 + t33)
+        a41, a42, a43, a44 = a41 * s1 + t41, a42 * s1 + t42, a43 * s1 + t43, a44 * s1 + t44
+        c11, c22, c31, c32, c33 = (c11 * s2 + t11, c22 * s2 + t22, c31 * s2 + t31,
+                                   c32 * s2 + t32, c33 * s2 + t33)
+        c41, c42, c43, c44 = c41 * s2 + t41, c42 * s2 + t42, c43 * s2 + t43, c44 * s2 + t44
+    q, r = n_terms, n_terms + 1
+    T[q, P11], T[q, P22], T[q, P31], T[q, P32], T[q, P33] = a11, a22, a31, a32, a33
+    T[q, P41], T[q, P42], T[q, P43], T[q, P44] = a41, a42, a43, a44
+    T[r, P11], T[r, P22], T[r, P31], T[r, P32], T[r, P33] = c11, c22, c31, c32, c33
+    T[r, P41], T[r, P42], T[r, P43], T[r, P44] = c41, c42, c43, c44
 
 
 @njit(cache=True)
@@ -382,14 +406,16 @@ def crossing_fraction(T, n_terms, y, y_end, gap_star, r, tolerance):
     refines it and stops when its step, or the error its quadratic convergence leaves after
     the step, is below the tolerance. A start at or above threshold (or NaN) crosses at r.
     """
-    gap_polynomial(T, n_terms, y)
-    g0 = T[0, GAP_C] + gap_star
+    g0 = y[V] - y[VTH] + gap_star  # T[0, GAP_C] + gap_star, the same arithmetic
     if not (g0 < 0.0):
         return r
     g1 = y_end[V] - y_end[VTH] + gap_star
-    d0 = T[1, GAP_C] if n_terms > 1 else 0.0
-    d1 = (T[1, GAP_W] * y_end[I1] + T[1, GAP_W + 1] * y_end[I2] + T[1, GAP_W + 2] * y_end[V]
-          + T[1, GAP_W + 3] * y_end[VTH]) if n_terms > 1 else 0.0
+    d0, d1 = 0.0, 0.0
+    if n_terms > 1:  # the slopes in s: the gap row of B_1 = M h times the state
+        d0 = (T[1, GAP_W] * y[I1] + T[1, GAP_W + 1] * y[I2] + T[1, GAP_W + 2] * y[V]
+              + T[1, GAP_W + 3] * y[VTH])
+        d1 = (T[1, GAP_W] * y_end[I1] + T[1, GAP_W + 1] * y_end[I2]
+              + T[1, GAP_W + 2] * y_end[V] + T[1, GAP_W + 3] * y_end[VTH])
     rise = g1 - g0
     u = -g0 / rise
     s = u * r
@@ -402,6 +428,7 @@ def crossing_fraction(T, n_terms, y, y_end, gap_star, r, tolerance):
             s = guess
     if not (0.0 < s < r):
         s = 0.5 * r
+    gap_polynomial(T, n_terms, y)
     lo, hi = 0.0, r
     for _ in range(200):
         g, dg, half_d2 = gap_derivatives(T, n_terms, s, gap_star)
@@ -448,12 +475,13 @@ def exact_spikes(y, y_end, p, v_star, th_star, t0, h, spikes, n_spikes, max_per_
         spikes[n_spikes] = t0 + (done + s) * h
         n_spikes += 1
         in_this_step += 1
-        taylor_apply(T, n_terms, s, y)
-        reset(y, p, v_star, th_star)
         done += s
         r -= s
+        taylor_pair(T, n_terms, s, r)
+        apply_row(T, n_terms, y)
+        reset(y, p, v_star, th_star)
         y_end[:] = y
-        taylor_apply(T, n_terms, r, y_end)
+        apply_row(T, n_terms + 1, y_end)
         if y_end[V] - y_end[VTH] + gap_star < 0.0:
             return n_spikes
 
