@@ -55,6 +55,7 @@ from gifcli.simulation import MAX_SPIKES, MAX_SPIKES_PER_STEP
 BLOCK = 256  # neurons per block: the state, propagators and flags stay in L1/L2
 CHUNK_SECONDS = 0.25  # aim for parallel calls this long: Ctrl-C and progress stay prompt
 OK, TOO_MANY_SPIKES = kernel.OK, kernel.TOO_MANY_SPIKES
+MAX_KEPT_TERMS = 16  # longer Taylor series (stiff neurons) are rebuilt per spike, not kept
 _ROW_PAD = 8  # extra doubles per row of the block's work arrays: rows are not 4 KiB apart
 
 # The propagator rows that are loaded per neuron in each vector variant of the step.
@@ -251,6 +252,17 @@ def _run_block(i0, i1, base, columns, values, x_init, scale, amplitudes, boundar
             P[r, j] = props[j, r]
         if not math.isfinite(G[j]):
             _kill(j, Ya, G, status, i)
+    # The series of kernel.taylor_matrix depends only on (parameters, dt): kept per neuron
+    # when short (W1: 10 terms, 1.5 KB a neuron), so a spike does not rebuild it.
+    most_terms = 0
+    for j in range(n):
+        most_terms = max(most_terms, n_terms[j])
+    keep = 0 < most_terms <= MAX_KEPT_TERMS
+    series = np.empty((n if keep else 0, most_terms + 2, kernel.TAYLOR_COLUMNS))
+    if keep:
+        for j in range(n):
+            if n_terms[j] > 0:
+                kernel.taylor_matrix(params[j], dt, series[j], n_terms[j])
     uniform = np.ones(9, dtype=np.bool_)
     for r in range(9):
         for j in range(1, n):
@@ -342,9 +354,15 @@ def _run_block(i0, i1, base, columns, values, x_init, scale, amplitudes, boundar
                         for r in range(4):
                             y0[r] = Ya[r, j]
                             y[r] = Yb[r, j]
-                        count = kernel.exact_spikes(y0, y, params[j], v_star[j], th_star[j],
-                                                    t0, dt, step_spikes, 0, max_per_step, D,
-                                                    n_terms[j])
+                        if keep:
+                            count = kernel.exact_spikes(y0, y, params[j], v_star[j],
+                                                        th_star[j], t0, dt, step_spikes, 0,
+                                                        max_per_step, series[j], n_terms[j])
+                        else:
+                            kernel.taylor_matrix(params[j], dt, D, n_terms[j])
+                            count = kernel.exact_spikes(y0, y, params[j], v_star[j],
+                                                        th_star[j], t0, dt, step_spikes, 0,
+                                                        max_per_step, D, n_terms[j])
                         if count >= 0 and n_spikes[i] + count > max_spikes:
                             count = -1
                         for s in range(max(count, 0)):

@@ -459,12 +459,13 @@ def exact_spikes(y, y_end, p, v_star, th_star, t0, h, spikes, n_spikes, max_per_
                  n_terms):
     """The spikes of one step of h ms from t0 whose end state y_end (= P y) is at threshold.
 
-    y is the state at t0. Every crossing is located, reset at that instant, and the rest of
-    the step is propagated from there. On return y_end holds the state at t0 + h. Returns the
-    new spike count, or -1 if the spike buffer or the per-step cap is exceeded. The single
-    and the batched path both come here, so they agree to the last bit.
+    T holds taylor_matrix(p, h, T, n_terms) (it depends only on p and h, so a caller may keep
+    it); its column GAP_C and rows n_terms, n_terms + 1 are scratch. y is the state at t0.
+    Every crossing is located, reset at that instant, and the rest of the step is propagated
+    from there. On return y_end holds the state at t0 + h. Returns the new spike count, or -1
+    if the spike buffer or the per-step cap is exceeded. The single and the batched path both
+    come here, so they agree to the last bit.
     """
-    taylor_matrix(p, h, T, n_terms)
     gap_star = v_star - th_star
     tolerance = CROSSING_TOLERANCE / h
     done, r, in_this_step = 0.0, 1.0, 0
@@ -509,6 +510,7 @@ def advance(y, p, P, v_star, th_star, t0, h, method, spikes, n_spikes, max_per_s
         reset(y, p, v_star, th_star)
         return n_spikes + 1
     if n_terms > 0:  # y0: the start (used up), y: the end, then the state after the spikes
+        taylor_matrix(p, h, D, n_terms)
         return exact_spikes(y0, y, p, v_star, th_star, t0, h, spikes, n_spikes, max_per_step,
                             D, n_terms)
     t, remaining, in_this_step = t0, h, 0
