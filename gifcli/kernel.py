@@ -49,9 +49,9 @@ P11, P22, P31, P32, P33, P41, P42, P43, P44 = range(9)
 MAX_TAYLOR_TERMS = 48
 # Columns of the Taylor work array: 0..3 the old series D (taylor_terms), or 0..8 the matrix
 # terms B_n = (M h)^n / n! in P's layout, 9..12 their V row minus their V_th row (the gap's
-# row), 13 the gap polynomial of one start state (see taylor_matrix).
+# row; see taylor_matrix).
 TAYLOR_COLUMNS = 16
-GAP_W, GAP_C = 9, 13
+GAP_W = 9
 TAYLOR_FLOOR = 1e-19  # a Taylor term this small, relative to the state, ends the series
 TAYLOR_REACH = 0.5  # largest rate * h per Taylor sub-interval; keeps the series well-conditioned
 MAX_TAYLOR_PIECES = 16  # stiffer than this (rate * dt > 8): bisect on the propagator instead
@@ -377,23 +377,18 @@ def taylor_pair(T, n_terms, s1, s2):
 
 
 @njit(cache=True)
-def gap_polynomial(T, n_terms, y):
-    """T[n, GAP_C] = the coefficients of (V - V_th)(s h) - (V* - V_th*) from the state y."""
+def gap_derivatives(T, n_terms, s, gap_star, y):
+    """The gap (V - V_th) at the fraction s from the state y, its first derivative in s and
+    half its second: Horner on the coefficients T[n, GAP_W:GAP_W+4] . y, formed on the way."""
     y1, y2, yv, yt = y[I1], y[I2], y[V], y[VTH]
-    for n in range(n_terms):
-        T[n, GAP_C] = (T[n, GAP_W] * y1 + T[n, GAP_W + 1] * y2 + T[n, GAP_W + 2] * yv
-                       + T[n, GAP_W + 3] * yt)
-
-
-@njit(cache=True)
-def gap_derivatives(T, n_terms, s, gap_star):
-    """The gap at the fraction s, its first derivative and half its second (Horner)."""
     m = n_terms - 1
-    g, d1, d2 = T[m, GAP_C], 0.0, 0.0
+    g = T[m, GAP_W] * y1 + T[m, GAP_W + 1] * y2 + T[m, GAP_W + 2] * yv + T[m, GAP_W + 3] * yt
+    d1, d2 = 0.0, 0.0
     for n in range(m - 1, -1, -1):
+        c = T[n, GAP_W] * y1 + T[n, GAP_W + 1] * y2 + T[n, GAP_W + 2] * yv + T[n, GAP_W + 3] * yt
         d2 = d2 * s + d1
         d1 = d1 * s + g
-        g = g * s + T[n, GAP_C]
+        g = g * s + c
     return g + gap_star, d1, d2
 
 
@@ -406,7 +401,7 @@ def crossing_fraction(T, n_terms, y, y_end, gap_star, r, tolerance):
     refines it and stops when its step, or the error its quadratic convergence leaves after
     the step, is below the tolerance. A start at or above threshold (or NaN) crosses at r.
     """
-    g0 = y[V] - y[VTH] + gap_star  # T[0, GAP_C] + gap_star, the same arithmetic
+    g0 = y[V] - y[VTH] + gap_star  # the series at s = 0 (B_0 = 1)
     if not (g0 < 0.0):
         return r
     g1 = y_end[V] - y_end[VTH] + gap_star
@@ -428,10 +423,9 @@ def crossing_fraction(T, n_terms, y, y_end, gap_star, r, tolerance):
             s = guess
     if not (0.0 < s < r):
         s = 0.5 * r
-    gap_polynomial(T, n_terms, y)
     lo, hi = 0.0, r
     for _ in range(200):
-        g, dg, half_d2 = gap_derivatives(T, n_terms, s, gap_star)
+        g, dg, half_d2 = gap_derivatives(T, n_terms, s, gap_star, y)
         if g >= 0.0:
             hi = s
         else:
@@ -460,7 +454,7 @@ def exact_spikes(y, y_end, p, v_star, th_star, t0, h, spikes, n_spikes, max_per_
     """The spikes of one step of h ms from t0 whose end state y_end (= P y) is at threshold.
 
     T holds taylor_matrix(p, h, T, n_terms) (it depends only on p and h, so a caller may keep
-    it); its column GAP_C and rows n_terms, n_terms + 1 are scratch. y is the state at t0.
+    it); its rows n_terms, n_terms + 1 are scratch. y is the state at t0.
     Every crossing is located, reset at that instant, and the rest of the step is propagated
     from there. On return y_end holds the state at t0 + h. Returns the new spike count, or -1
     if the spike buffer or the per-step cap is exceeded. The single and the batched path both
