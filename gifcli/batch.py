@@ -160,6 +160,60 @@ def _step_no_rows(Ya, Yb, G, F, n, old_threshold, u):
     return count
 
 
+@njit(cache=True, inline="always")
+def _step2_threshold_rows(Ya, Yb, P, G, F, n, old_threshold, u):
+    """Two steps of _step_threshold_rows in one pass: F[j] = 1 if either step's test fires
+    (the second step of such a neuron is then redone by the scalar pass)."""
+    p11, p22, p31, p32, p33, p44 = u[0], u[1], u[2], u[3], u[4], u[8]
+    count = 0
+    for j in range(n):
+        y1, y2, yv, yt = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
+        q41, q42, q43, gap = P[5, j], P[6, j], P[7, j], G[j]
+        a1 = p11 * y1
+        a2 = p22 * y2
+        av = p31 * y1 + p32 * y2 + p33 * yv
+        at = q41 * y1 + q42 * y2 + q43 * yv + p44 * yt
+        b1 = p11 * a1
+        b2 = p22 * a2
+        bv = p31 * a1 + p32 * a2 + p33 * av
+        bt = q41 * a1 + q42 * a2 + q43 * av + p44 * at
+        Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = b1, b2, bv, bt
+        if old_threshold:
+            fired = (not (av - yt + gap < 0.0)) | (not (bv - at + gap < 0.0))
+        else:
+            fired = (not (av - at + gap < 0.0)) | (not (bv - bt + gap < 0.0))
+        F[j] = fired
+        count += fired
+    return count
+
+
+@njit(cache=True, inline="always")
+def _step2_no_rows(Ya, Yb, G, F, n, old_threshold, u):
+    """Two steps of _step_no_rows in one pass (see _step2_threshold_rows)."""
+    p11, p22, p31, p32, p33 = u[0], u[1], u[2], u[3], u[4]
+    p41, p42, p43, p44 = u[5], u[6], u[7], u[8]
+    count = 0
+    for j in range(n):
+        y1, y2, yv, yt = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
+        gap = G[j]
+        a1 = p11 * y1
+        a2 = p22 * y2
+        av = p31 * y1 + p32 * y2 + p33 * yv
+        at = p41 * y1 + p42 * y2 + p43 * yv + p44 * yt
+        b1 = p11 * a1
+        b2 = p22 * a2
+        bv = p31 * a1 + p32 * a2 + p33 * av
+        bt = p41 * a1 + p42 * a2 + p43 * av + p44 * at
+        Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = b1, b2, bv, bt
+        if old_threshold:
+            fired = (not (av - yt + gap < 0.0)) | (not (bv - at + gap < 0.0))
+        else:
+            fired = (not (av - at + gap < 0.0)) | (not (bv - bt + gap < 0.0))
+        F[j] = fired
+        count += fired
+    return count
+
+
 # --- the scalar parts ---------------------------------------------------------------------------
 
 
@@ -277,7 +331,8 @@ def _run_block(i0, i1, base, columns, values, x_init, scale, amplitudes, boundar
             variant = NO_ROWS
 
     seg = 0
-    for k in range(n_steps):
+    k = 0
+    while k < n_steps:
         while seg < last_seg and boundary_step[seg] == k and boundary_offset[seg] == 0.0:
             for j in range(n):
                 if status[i0 + j] != OK:
@@ -332,9 +387,20 @@ def _run_block(i0, i1, base, columns, values, x_init, scale, amplitudes, boundar
                 if count < 0:
                     _kill(j, Ya, G, status, i)
             seg += 1
+            k += 1
             continue
 
-        if variant == THRESHOLD_ROWS:
+        # Two steps in one pass (the state stays in registers in between: the single step is
+        # bound by its loads and stores), unless a segment boundary falls at k + 1.
+        n_sub = 1
+        if (variant != ALL_ROWS and k + 1 < n_steps
+                and not (seg < last_seg and boundary_step[seg] == k + 1)):
+            n_sub = 2
+        if n_sub == 2 and variant == THRESHOLD_ROWS:
+            fired = _step2_threshold_rows(Ya, Yb, P, G, F, n, old_threshold, u)
+        elif n_sub == 2:
+            fired = _step2_no_rows(Ya, Yb, G, F, n, old_threshold, u)
+        elif variant == THRESHOLD_ROWS:
             fired = _step_threshold_rows(Ya, Yb, P, G, F, n, old_threshold, u)
         elif variant == NO_ROWS:
             fired = _step_no_rows(Ya, Yb, G, F, n, old_threshold, u)
@@ -347,50 +413,53 @@ def _run_block(i0, i1, base, columns, values, x_init, scale, amplitudes, boundar
                 for j in range(8 * w, min(8 * w + 8, n)):
                     if F[j] == 0:
                         continue
+                    # A neuron that reached threshold in this pass: its steps again, one by
+                    # one, in kernel.linear_step's arithmetic (that of the vector step), and
+                    # each step that crosses as kernel.advance handles it.
                     i = i0 + j
-                    if exact and n_terms[j] > 0:
-                        # The vector step gave P y (kernel.linear_step's arithmetic): start
-                        # from both ends, as kernel.advance does.
+                    for r in range(4):
+                        y[r] = Ya[r, j]
+                    count = 0
+                    for sub in range(n_sub):
+                        t0 = (k + sub) * dt
                         for r in range(4):
-                            y0[r] = Ya[r, j]
-                            y[r] = Yb[r, j]
-                        if keep:
-                            count = kernel.exact_spikes(y0, y, params[j], v_star[j],
-                                                        th_star[j], t0, dt, step_spikes, 0,
-                                                        max_per_step, series[j], n_terms[j])
+                            y0[r] = y[r]
+                        kernel.linear_step(y, props[j])
+                        threshold = y0[kernel.VTH] if old_threshold else y[kernel.VTH]
+                        if y[kernel.V] - threshold + G[j] < 0.0:
+                            continue
+                        if exact and n_terms[j] > 0:
+                            if keep:
+                                count = kernel.exact_spikes(y0, y, params[j], v_star[j],
+                                                            th_star[j], t0, dt, step_spikes, 0,
+                                                            max_per_step, series[j], n_terms[j])
+                            else:
+                                kernel.taylor_matrix(params[j], dt, D, n_terms[j])
+                                count = kernel.exact_spikes(y0, y, params[j], v_star[j],
+                                                            th_star[j], t0, dt, step_spikes, 0,
+                                                            max_per_step, D, n_terms[j])
+                        elif exact:
+                            for r in range(4):
+                                y[r] = y0[r]
+                            count = kernel.advance(y, params[j], props[j], v_star[j],
+                                                   th_star[j], t0, dt, method, step_spikes, 0,
+                                                   max_per_step, D, y0, 0)
                         else:
-                            kernel.taylor_matrix(params[j], dt, D, n_terms[j])
-                            count = kernel.exact_spikes(y0, y, params[j], v_star[j],
-                                                        th_star[j], t0, dt, step_spikes, 0,
-                                                        max_per_step, D, n_terms[j])
+                            kernel.reset(y, params[j], v_star[j], th_star[j])
+                            step_spikes[0] = (k + sub + 1) * dt  # the grid time itself
+                            count = 1
                         if count >= 0 and n_spikes[i] + count > max_spikes:
                             count = -1
-                        for s in range(max(count, 0)):
-                            _record(i, step_spikes[s], n_spikes, first, last, isi_mean, isi_m2,
+                        for q in range(max(count, 0)):
+                            _record(i, step_spikes[q], n_spikes, first, last, isi_mean, isi_m2,
                                     n_bursts, run_length, j, buffer, burst_isi)
-                    elif exact:
-                        for r in range(4):
-                            y[r] = Ya[r, j]
-                        count = kernel.advance(y, params[j], props[j], v_star[j], th_star[j],
-                                               t0, dt, method, step_spikes, 0, max_per_step, D,
-                                               y0, 0)
-                        if count >= 0 and n_spikes[i] + count > max_spikes:
-                            count = -1
-                        for s in range(max(count, 0)):
-                            _record(i, step_spikes[s], n_spikes, first, last, isi_mean, isi_m2,
-                                    n_bursts, run_length, j, buffer, burst_isi)
-                    else:
-                        for r in range(4):
-                            y[r] = Yb[r, j]
-                        kernel.reset(y, params[j], v_star[j], th_star[j])
-                        count = 1 if n_spikes[i] < max_spikes else -1
-                        if count > 0:
-                            _record(i, (k + 1) * dt, n_spikes, first, last, isi_mean, isi_m2,
-                                    n_bursts, run_length, j, buffer, burst_isi)
+                        if count < 0:
+                            break
                     for r in range(4):
                         Yb[r, j] = y[r]
                     if count < 0:
                         _kill(j, Yb, G, status, i)
+        k += n_sub
         Ya, Yb = Yb, Ya
 
 
