@@ -5,10 +5,11 @@ amplitudes, times ``input_scale``) and the grid are shared. The semantics are th
 single-neuron path (:func:`gifcli.simulation.simulate`) exactly: the same grid, the same
 off-grid boundary splitting for ``exact``, and the same spike times, because the batched path
 calls the same Numba functions of :mod:`gifcli.kernel` (``propagator``, ``enter_segment``,
-``reset``, ``advance`` and with it ``locate_crossing``) and its vector step is the arithmetic of
-``kernel.linear_step`` in the same order (no fastmath, so no FMA contraction and no
-reassociation). Fixed-step spike times are identical; ``exact`` ones are identical too (the
-crossing is refined by the very same ``locate_crossing``), which the tests hold to 1e-9 ms.
+``linear_step``, ``reset``, ``taylor_order``, ``taylor_matrix``, ``exact_spikes``, ``advance``)
+and its vector step is the arithmetic of ``kernel.linear_step`` in the same order (no fastmath,
+so no FMA contraction and no reassociation). Fixed-step spike times are identical; ``exact``
+ones are identical too (the crossing is refined by the very same ``exact_spikes``), which the
+tests hold to 1e-9 ms.
 
 Layout (see shared/spec/performance.md, W1):
 
@@ -19,10 +20,15 @@ Layout (see shared/spec/performance.md, W1):
   buffer, sets a byte per neuron whose V reached V_th and counts them;
 - rows of the propagator that are the same for every neuron of a block (a sweep of ``a``
   changes only the threshold row) are held in registers, not loaded per neuron;
-- when the count is not zero, a scalar pass handles the neurons that crossed: the fixed-step
-  methods reset at the step's end; ``exact`` hands the neuron's old state to
-  ``kernel.advance``, which locates the crossing inside the step (Taylor series + Newton),
-  resets there and goes on to the step's end, as many times as the neuron fires in that step;
+- when P's rows are shared except the threshold row (a sweep of ``a``) or entirely, a pass
+  over the block makes two steps, the state held in registers in between (one step per pass
+  is bound by its loads and stores), and flags a neuron whose test fires in either step;
+- when the count is not zero, a scalar pass redoes the flagged neurons' steps one by one, in
+  ``kernel.linear_step``'s arithmetic: the fixed-step methods reset at the step's end;
+  ``exact`` hands both ends of a crossing step to ``kernel.exact_spikes``, which locates the
+  crossing inside the step (the Taylor series of exp(M dt), kept per neuron, a cubic Hermite
+  guess, Newton), resets there and goes on to the step's end, as many times as the neuron
+  fires in that step;
 - a step split by an off-grid segment boundary (``exact`` only, rare) goes through
   ``kernel.advance`` for every neuron, with the propagators of the two parts.
 

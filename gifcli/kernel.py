@@ -20,10 +20,15 @@ V_th) and in what happens at a crossing: the fixed-step methods reset at the ste
 ``exact`` finds the crossing time inside the step, resets there and goes on to the end of the
 step, where it tests again.
 
-Inside a step ``exact`` uses the Taylor series of y(s) = exp(M s) y0: the exponents
-are tiny (rate * dt <= 0.02 for the defaults), so a few terms give full float64 accuracy and
-V(s) - V_th(s) becomes a polynomial that Newton's method solves cheaply. ``batch.py`` calls
-these same functions, so a neuron in a sweep gives the same numbers as a single run.
+Inside a step ``exact`` uses the Taylor series of exp(M s): the exponents are tiny
+(rate * dt <= 0.02 for the defaults), so a few terms give full float64 accuracy and
+V(s) - V_th(s) becomes a polynomial that Newton's method solves cheaply. When every rate * dt
+is <= TAYLOR_REACH, the series of the matrix, with a number of terms fixed once per
+(parameters, h), serves a whole crossing (``exact_spikes``): a cubic Hermite guess from the
+gap and its slope at both ends of the step, usually one Newton step, and the state at the
+crossing and at the step's end after the reset. Stiffer parameters split the step into
+Taylor pieces (``locate_crossing``) or bisect on the propagator. ``batch.py`` calls these same
+functions, so a neuron in a sweep gives the same numbers as a single run.
 
 Limit: the test is made at the end of each (sub)step, so a crossing that enters and leaves
 within one step is missed by every method.
