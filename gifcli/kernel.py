@@ -440,8 +440,10 @@ def crossing_fraction(T, n_terms, y, y_end, gap_star, r, tolerance):
             s_next = s - step
             if abs(step) <= tolerance:
                 return s_next
-            # Newton's error after this step is about (g'' / 2 g') step^2.
-            if abs(half_d2) * step * step <= 0.25 * tolerance * dg and lo <= s_next <= hi:
+            # Newton's error after this step is about (g'' / 2 g') step^2, when the step is
+            # short enough (<= sqrt(tolerance)) that the cubic term cannot matter.
+            if (step * step <= tolerance and abs(half_d2) * step * step <= 0.25 * tolerance * dg
+                    and lo <= s_next <= hi):
                 return s_next
         else:
             s_next = 0.5 * (lo + hi)
