@@ -61,7 +61,7 @@ from gifcli.simulation import MAX_SPIKES, MAX_SPIKES_PER_STEP
 BLOCK = 256  # neurons per block: the state, propagators and flags stay in L1/L2
 CHUNK_SECONDS = 0.25  # aim for parallel calls this long: Ctrl-C and progress stay prompt
 OK, TOO_MANY_SPIKES = kernel.OK, kernel.TOO_MANY_SPIKES
-MAX_KEPT_TERMS = 16  # longer Taylor series (stiff neurons) are rebuilt per spike, not kept
+MODAL_STEPS = 4  # steps per vector pass in the modal form
 _ROW_PAD = 8  # extra doubles per row of the block's work arrays: rows are not 4 KiB apart
 
 # The propagator rows that are loaded per neuron in each vector variant of the step.
@@ -220,13 +220,35 @@ def _step2_no_rows(Ya, Yb, G, F, n, old_threshold, u):
     return count
 
 
+@njit(cache=True, inline="always")
+def _modal_steps(Ya, Yb, P, G, F, n):
+    """MODAL_STEPS ``exact`` steps in the modal form, with kernel.modal_advance's products and
+    test; F[j] = 1 if the test fires in any of them (the scalar pass then redoes them)."""
+    count = 0
+    for j in range(n):
+        c1, c2, c3, c4 = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
+        e1, e2, e3, e4, gap = P[0, j], P[1, j], P[2, j], P[3, j], G[j]
+        fired = False
+        for _ in range(MODAL_STEPS):
+            c1, c2, c3, c4 = c1 * e1, c2 * e2, c3 * e3, c4 * e4
+            fired = fired | (not (kernel.modal_gap(c1, c2, c3, c4, gap) < 0.0))
+        Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = c1, c2, c3, c4
+        F[j] = fired
+        count += fired
+    return count
+
+
 # --- the scalar parts ---------------------------------------------------------------------------
+# ``stats`` is the tuple of per-neuron result arrays (n_spikes, first, last, isi_mean, isi_m2,
+# n_bursts, status, buffer). The functions that run once per spike are compiled without
+# reference counting (_nrt=False: they allocate nothing), which would otherwise cost two
+# atomic operations per array argument and call.
 
 
-@njit(cache=True)
-def _record(i, t, n_spikes, first, last, isi_mean, isi_m2, n_bursts, run_length, j, buffer,
-            burst_isi):
+@njit(cache=True, _nrt=False)
+def _record(stats, i, j, t, run_length, burst_isi):
     """Add the spike at ``t`` to neuron ``i``'s statistics (``run_length`` is block-local)."""
+    n_spikes, first, last, isi_mean, isi_m2, n_bursts, _, buffer = stats
     n = n_spikes[i]
     if n == 0:
         first[i] = t
@@ -248,14 +270,21 @@ def _record(i, t, n_spikes, first, last, isi_mean, isi_m2, n_bursts, run_length,
     n_spikes[i] = n + 1
 
 
-@njit(cache=True)
-def _neuron_params(base, columns, values, row, out):
-    out[:] = base
-    for c in range(columns.shape[0]):
-        out[columns[c]] = values[row, c]
+@njit(cache=True, _nrt=False)
+def _record_spikes(stats, count, i, j, step_spikes, grid_time, exact, max_spikes, burst_isi,
+                   run_length):
+    """Record the ``count`` spikes of one (part of a) step; -1 when that is one too many.
+
+    The fixed-step methods spike at the grid time itself, as kernel.simulate_trace has it.
+    """
+    if count < 0 or stats[0][i] + count > max_spikes:
+        return -1
+    for q in range(count):
+        _record(stats, i, j, step_spikes[q] if exact else grid_time, run_length, burst_isi)
+    return count
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _kill(j, Ya, G, status, i):
     """Stop a neuron that fired without end: zero state, and a gap that never crosses."""
     status[i] = TOO_MANY_SPIKES
@@ -264,11 +293,65 @@ def _kill(j, Ya, G, status, i):
     G[j] = -np.inf
 
 
+@njit(cache=True, _nrt=False)
+def _redo_flagged(j, i, k, n_sub, dt, method, modal, Ya, Yb, G, props, forms, params, v_star,
+                  th_star, y, y0, D, step_spikes, max_per_step, max_spikes, burst_isi,
+                  run_length, stats):
+    """Neuron j's n_sub steps from Ya to Yb again, one by one, in the vector pass's
+    arithmetic; a step whose test fires goes to the kernel as the single path makes it."""
+    exact = method == kernel.EXACT
+    for r in range(4):
+        y[r] = Ya[r, j]
+    count = 0
+    for sub in range(n_sub):
+        for r in range(4):
+            y0[r] = y[r]
+        if modal:
+            for r in range(4):
+                y[r] *= props[j, r]
+            gap = kernel.modal_gap(y[0], y[1], y[2], y[3], G[j])
+        else:
+            kernel.linear_step(y, props[j])
+            threshold = y0[kernel.VTH] if method == kernel.EXP_EULER else y[kernel.VTH]
+            gap = y[kernel.V] - threshold + G[j]
+        if gap < 0.0:
+            continue
+        t0 = (k + sub) * dt
+        if not exact:
+            kernel.reset(y, params[j], v_star[j], th_star[j])
+            count = 1
+        elif modal:
+            count = kernel.modal_spikes(y0, y, props[j], forms[j], params[j], v_star[j],
+                                        th_star[j], t0, dt, step_spikes, 0, max_per_step)
+        else:
+            for r in range(4):
+                y[r] = y0[r]
+            count = kernel.advance(y, params[j], props[j], v_star[j], th_star[j], t0, dt,
+                                   method, step_spikes, 0, max_per_step, D, y0)
+        count = _record_spikes(stats, count, i, j, step_spikes, (k + sub + 1) * dt, exact,
+                               max_spikes, burst_isi, run_length)
+        if count < 0:
+            break
+    for r in range(4):
+        Yb[r, j] = y[r]
+    if count < 0:
+        _kill(j, Yb, G, stats[6], i)
+
+
 @njit(cache=True)
-def _run_block(i0, i1, base, columns, values, x_init, scale, amplitudes, boundary_step,
-               boundary_offset, n_steps, dt, method, max_per_step, max_spikes, burst_isi,
-               n_spikes, first, last, isi_mean, isi_m2, n_bursts, status, buffer):
-    n = i1 - i0
+def _neuron_params(base, columns, values, row, out):
+    out[:] = base
+    for c in range(columns.shape[0]):
+        out[columns[c]] = values[row, c]
+
+
+@njit(cache=True)
+def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, amplitudes,
+               boundary_step, boundary_offset, n_steps, dt, method, max_per_step, max_spikes,
+               burst_isi, stats):
+    """The neurons order[lo:hi], all in the modal form (``modal``) or all triangular."""
+    status = stats[6]
+    n = hi - lo
     width = ((n + 7) // 8) * 8 + _ROW_PAD
     Ya = np.zeros((4, width))
     Yb = np.zeros((4, width))
@@ -277,6 +360,7 @@ def _run_block(i0, i1, base, columns, values, x_init, scale, amplitudes, boundar
     F = np.zeros(width, dtype=np.uint8)
     words = F.view(np.uint64)
     params = np.empty((n, 14))
+    forms = np.empty((n, kernel.MODAL_SIZE))
     props = np.empty((n, 9))
     v_star = np.empty(n)
     th_star = np.empty(n)
@@ -284,8 +368,7 @@ def _run_block(i0, i1, base, columns, values, x_init, scale, amplitudes, boundar
     run_length = np.zeros(n, dtype=np.int64)
     y = np.empty(4)
     y0 = np.empty(4)
-    D = np.empty((kernel.MAX_TAYLOR_TERMS, kernel.TAYLOR_COLUMNS))
-    n_terms = np.zeros(n, dtype=np.int64)
+    D = np.empty((kernel.MAX_TAYLOR_TERMS, 4))
     step_spikes = np.empty(max_per_step)
     last_seg = amplitudes.shape[0] - 1
     exact = method == kernel.EXACT
@@ -293,101 +376,85 @@ def _run_block(i0, i1, base, columns, values, x_init, scale, amplitudes, boundar
 
     # Set up each neuron as kernel.simulate_trace does.
     for j in range(n):
-        i = i0 + j
+        i = order[lo + j]
         _neuron_params(base, columns, values, i if values.shape[0] > 1 else 0, params[j])
         p = params[j]
         scales[j] = scale[i if scale.shape[0] > 1 else 0]
-        xi = i if x_init.shape[0] > 1 else 0
-        y[:] = x_init[xi]
-        vs, ts = kernel.enter_segment(y, p, 0.0, amplitudes[0] * scales[j])
-        y[kernel.V], y[kernel.VTH] = x_init[xi, kernel.V] - vs, x_init[xi, kernel.VTH] - ts
+        x = x_init[i if x_init.shape[0] > 1 else 0]
+        vs, ts = kernel.fixed_point(p, amplitudes[0] * scales[j])
         v_star[j], th_star[j] = vs, ts
         G[j] = vs - ts
+        y[0], y[1], y[2], y[3] = x[kernel.I1], x[kernel.I2], x[kernel.V] - vs, x[kernel.VTH] - ts
+        if modal:
+            kernel.modal_form(p, dt, forms[j])
+            kernel.to_modal(y[0], y[1], y[2], y[3], forms[j], y)
+        step = kernel.step_map(p, dt, method, forms[j], modal)
+        for r in range(step.shape[0]):
+            props[j, r] = P[r, j] = step[r]
         for r in range(4):
             Ya[r, j] = y[r]
-        props[j] = kernel.propagator(p, dt, method)
-        if method == kernel.EXACT:
-            n_terms[j] = kernel.taylor_order(p, dt)
-        for r in range(9):
-            P[r, j] = props[j, r]
         if not math.isfinite(G[j]):
             _kill(j, Ya, G, status, i)
-    # The series of kernel.taylor_matrix depends only on (parameters, dt): kept per neuron
-    # when short (W1: 10 terms, 1.5 KB a neuron), so a spike does not rebuild it.
-    most_terms = 0
-    for j in range(n):
-        most_terms = max(most_terms, n_terms[j])
-    keep = 0 < most_terms <= MAX_KEPT_TERMS
-    series = np.empty((n if keep else 0, most_terms + 2, kernel.TAYLOR_COLUMNS))
-    if keep:
-        for j in range(n):
-            if n_terms[j] > 0:
-                kernel.taylor_matrix(params[j], dt, series[j], n_terms[j])
-    uniform = np.ones(9, dtype=np.bool_)
-    for r in range(9):
-        for j in range(1, n):
-            if props[j, r] != props[0, r]:
-                uniform[r] = False
-                break
-    u = props[0].copy()
     variant = ALL_ROWS
-    if uniform[0] and uniform[1] and uniform[2] and uniform[3] and uniform[4] and uniform[8]:
-        variant = THRESHOLD_ROWS
-        if uniform[5] and uniform[6] and uniform[7]:
-            variant = NO_ROWS
+    if not modal:
+        uniform = np.ones(9, dtype=np.bool_)
+        for r in range(9):
+            for j in range(1, n):
+                if props[j, r] != props[0, r]:
+                    uniform[r] = False
+                    break
+        if uniform[0] and uniform[1] and uniform[2] and uniform[3] and uniform[4] and uniform[8]:
+            variant = THRESHOLD_ROWS
+            if uniform[5] and uniform[6] and uniform[7]:
+                variant = NO_ROWS
+    u = props[0].copy()
 
     seg = 0
     k = 0
     while k < n_steps:
         while seg < last_seg and boundary_step[seg] == k and boundary_offset[seg] == 0.0:
             for j in range(n):
-                if status[i0 + j] != OK:
+                if status[order[lo + j]] != OK:
                     continue
                 for r in range(4):
                     y[r] = Ya[r, j]
-                vs, ts = kernel.enter_segment(y, params[j], amplitudes[seg] * scales[j],
-                                              amplitudes[seg + 1] * scales[j])
-                Ya[2, j], Ya[3, j] = y[kernel.V], y[kernel.VTH]
+                vs, ts = kernel.enter_state(y, params[j], forms[j], modal,
+                                            amplitudes[seg] * scales[j],
+                                            amplitudes[seg + 1] * scales[j])
+                for r in range(4):
+                    Ya[r, j] = y[r]
                 v_star[j], th_star[j] = vs, ts
                 G[j] = vs - ts
             seg += 1
         t0 = k * dt
         if seg < last_seg and boundary_step[seg] == k:
-            # An off-grid boundary (exact only): every neuron through kernel.advance, twice.
+            # An off-grid boundary (exact only): every neuron through kernel.advance_state, twice.
             part = boundary_offset[seg]
             for j in range(n):
-                i = i0 + j
+                i = order[lo + j]
                 if status[i] != OK:
                     continue
                 p = params[j]
                 for r in range(4):
                     y[r] = Ya[r, j]
-                count = kernel.advance(y, p, kernel.propagator(p, part, method), v_star[j],
-                                       th_star[j], t0, part, method, step_spikes, 0,
-                                       max_per_step, D, y0,
-                                       kernel.taylor_order(p, part) if exact else 0)
+                count = kernel.advance_state(y, p, forms[j], modal,
+                                             kernel.step_map(p, part, method, forms[j], modal),
+                                             v_star[j], th_star[j], t0, part, method,
+                                             step_spikes, 0, max_per_step, D, y0)
+                count = _record_spikes(stats, count, i, j, step_spikes, (k + 1) * dt, exact,
+                                       max_spikes, burst_isi, run_length)
                 if count >= 0:
-                    if n_spikes[i] + count > max_spikes:
-                        count = -1
-                    for s in range(max(count, 0)):
-                        _record(i, step_spikes[s] if exact else (k + 1) * dt, n_spikes, first,
-                                last, isi_mean, isi_m2, n_bursts, run_length, j, buffer,
-                                burst_isi)
-                if count >= 0:
-                    vs, ts = kernel.enter_segment(y, p, amplitudes[seg] * scales[j],
-                                                  amplitudes[seg + 1] * scales[j])
+                    vs, ts = kernel.enter_state(y, p, forms[j], modal, amplitudes[seg] * scales[j],
+                                                amplitudes[seg + 1] * scales[j])
                     v_star[j], th_star[j] = vs, ts
                     G[j] = vs - ts
-                    count = kernel.advance(y, p, kernel.propagator(p, dt - part, method), vs, ts,
-                                           t0 + part, dt - part, method, step_spikes, 0,
-                                           max_per_step, D, y0,
-                                           kernel.taylor_order(p, dt - part) if exact else 0)
-                    if count >= 0 and n_spikes[i] + count > max_spikes:
-                        count = -1
-                    for s in range(max(count, 0)):
-                        _record(i, step_spikes[s] if exact else (k + 1) * dt, n_spikes, first,
-                                last, isi_mean, isi_m2, n_bursts, run_length, j, buffer,
-                                burst_isi)
+                    rest = dt - part
+                    count = kernel.advance_state(y, p, forms[j], modal,
+                                                 kernel.step_map(p, rest, method, forms[j], modal),
+                                                 vs, ts, t0 + part, rest, method, step_spikes, 0,
+                                                 max_per_step, D, y0)
+                    count = _record_spikes(stats, count, i, j, step_spikes, (k + 1) * dt,
+                                           exact, max_spikes, burst_isi, run_length)
                 for r in range(4):
                     Ya[r, j] = y[r]
                 if count < 0:
@@ -396,89 +463,64 @@ def _run_block(i0, i1, base, columns, values, x_init, scale, amplitudes, boundar
             k += 1
             continue
 
-        # Two steps in one pass (the state stays in registers in between: the single step is
-        # bound by its loads and stores), unless a segment boundary falls at k + 1.
-        n_sub = 1
-        if (variant != ALL_ROWS and k + 1 < n_steps
-                and not (seg < last_seg and boundary_step[seg] == k + 1)):
+        # Several steps in one vector pass (the state stays in registers in between: a single
+        # step is bound by its loads and stores), as many as fit before the next boundary.
+        free = min(boundary_step[seg] if seg < last_seg else n_steps, n_steps) - k
+        if modal and free >= MODAL_STEPS:
+            n_sub = MODAL_STEPS
+            fired = _modal_steps(Ya, Yb, P, G, F, n)
+        elif modal:  # the last steps before a boundary: all neurons by the scalar pass
+            n_sub = 1
+            F[:n] = 1
+            fired = n
+        elif variant != ALL_ROWS and free >= 2:
             n_sub = 2
-        if n_sub == 2 and variant == THRESHOLD_ROWS:
-            fired = _step2_threshold_rows(Ya, Yb, P, G, F, n, old_threshold, u)
-        elif n_sub == 2:
-            fired = _step2_no_rows(Ya, Yb, G, F, n, old_threshold, u)
-        elif variant == THRESHOLD_ROWS:
-            fired = _step_threshold_rows(Ya, Yb, P, G, F, n, old_threshold, u)
-        elif variant == NO_ROWS:
-            fired = _step_no_rows(Ya, Yb, G, F, n, old_threshold, u)
+            if variant == THRESHOLD_ROWS:
+                fired = _step2_threshold_rows(Ya, Yb, P, G, F, n, old_threshold, u)
+            else:
+                fired = _step2_no_rows(Ya, Yb, G, F, n, old_threshold, u)
         else:
-            fired = _step_all_rows(Ya, Yb, P, G, F, n, old_threshold)
+            n_sub = 1
+            if variant == THRESHOLD_ROWS:
+                fired = _step_threshold_rows(Ya, Yb, P, G, F, n, old_threshold, u)
+            elif variant == NO_ROWS:
+                fired = _step_no_rows(Ya, Yb, G, F, n, old_threshold, u)
+            else:
+                fired = _step_all_rows(Ya, Yb, P, G, F, n, old_threshold)
         if fired:
             for w in range(words.shape[0]):
                 if words[w] == 0:
                     continue
                 for j in range(8 * w, min(8 * w + 8, n)):
-                    if F[j] == 0:
+                    i = order[lo + j]
+                    if F[j] == 0 or status[i] != OK:
                         continue
-                    # A neuron that reached threshold in this pass: its steps again, one by
-                    # one, in kernel.linear_step's arithmetic (that of the vector step), and
-                    # each step that crosses as kernel.advance handles it.
-                    i = i0 + j
-                    for r in range(4):
-                        y[r] = Ya[r, j]
-                    count = 0
-                    for sub in range(n_sub):
-                        t0 = (k + sub) * dt
-                        for r in range(4):
-                            y0[r] = y[r]
-                        kernel.linear_step(y, props[j])
-                        threshold = y0[kernel.VTH] if old_threshold else y[kernel.VTH]
-                        if y[kernel.V] - threshold + G[j] < 0.0:
-                            continue
-                        if exact and n_terms[j] > 0:
-                            if keep:
-                                count = kernel.exact_spikes(y0, y, params[j], v_star[j],
-                                                            th_star[j], t0, dt, step_spikes, 0,
-                                                            max_per_step, series[j], n_terms[j])
-                            else:
-                                kernel.taylor_matrix(params[j], dt, D, n_terms[j])
-                                count = kernel.exact_spikes(y0, y, params[j], v_star[j],
-                                                            th_star[j], t0, dt, step_spikes, 0,
-                                                            max_per_step, D, n_terms[j])
-                        elif exact:
-                            for r in range(4):
-                                y[r] = y0[r]
-                            count = kernel.advance(y, params[j], props[j], v_star[j],
-                                                   th_star[j], t0, dt, method, step_spikes, 0,
-                                                   max_per_step, D, y0, 0)
-                        else:
-                            kernel.reset(y, params[j], v_star[j], th_star[j])
-                            step_spikes[0] = (k + sub + 1) * dt  # the grid time itself
-                            count = 1
-                        if count >= 0 and n_spikes[i] + count > max_spikes:
-                            count = -1
-                        for q in range(max(count, 0)):
-                            _record(i, step_spikes[q], n_spikes, first, last, isi_mean, isi_m2,
-                                    n_bursts, run_length, j, buffer, burst_isi)
-                        if count < 0:
-                            break
-                    for r in range(4):
-                        Yb[r, j] = y[r]
-                    if count < 0:
-                        _kill(j, Yb, G, status, i)
+                    _redo_flagged(j, i, k, n_sub, dt, method, modal, Ya, Yb, G, props, forms,
+                                  params, v_star, th_star, y, y0, D, step_spikes, max_per_step,
+                                  max_spikes, burst_isi, run_length, stats)
         k += n_sub
         Ya, Yb = Yb, Ya
 
 
 @njit(parallel=True, cache=True)
-def _run_chunk(block_lo, block_hi, block, N, base, columns, values, x_init, scale, amplitudes,
-               boundary_step, boundary_offset, n_steps, dt, method, max_per_step, max_spikes,
-               burst_isi, n_spikes, first, last, isi_mean, isi_m2, n_bursts, status, buffer):
+def _run_chunk(block_lo, block_hi, starts, stops, modal, order, base, columns, values, x_init,
+               scale, amplitudes, boundary_step, boundary_offset, n_steps, dt, method,
+               max_per_step, max_spikes, burst_isi, stats):
     for b in prange(block_lo, block_hi):
-        i0 = b * block
-        _run_block(i0, min(N, i0 + block), base, columns, values, x_init, scale, amplitudes,
-                   boundary_step, boundary_offset, n_steps, dt, method, max_per_step,
-                   max_spikes, burst_isi, n_spikes, first, last, isi_mean, isi_m2, n_bursts,
-                   status, buffer)
+        _run_block(starts[b], stops[b], modal[b], order, base, columns, values, x_init, scale,
+                   amplitudes, boundary_step, boundary_offset, n_steps, dt, method,
+                   max_per_step, max_spikes, burst_isi, stats)
+
+
+@njit(cache=True)
+def _modal_flags(base, columns, values, N, dt):
+    """Which neurons ``exact`` steps in the modal form (kernel.modal_form, as the single path)."""
+    flags = np.zeros(N, dtype=np.bool_)
+    p, form = np.empty(14), np.empty(kernel.MODAL_SIZE)
+    for i in range(N):
+        _neuron_params(base, columns, values, i if values.shape[0] > 1 else 0, p)
+        flags[i] = kernel.modal_form(p, dt, form)
+    return flags
 
 
 # --- the Python side ----------------------------------------------------------------------------
@@ -664,24 +706,25 @@ def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid
     status = np.zeros(N, dtype=np.int8)
     buffer = np.full((N, int(record)), np.nan) if record > 0 else np.empty((0, 0))
 
+    stats = (n_spikes, first, last, isi_mean, isi_m2, n_bursts, status, buffer)
     block = max(8, min(int(block), _balanced_block(N)))
-    n_blocks = -(-N // block)
+    order, starts, stops, modal = _blocks(base, columns, values, N, float(dt), method, block)
+    n_blocks = starts.size
     method_code = kernel.METHOD_CODES[method]
     threads = max(1, get_num_threads())
     done_blocks, chunk = 0, threads
     while done_blocks < n_blocks:
         hi = min(n_blocks, done_blocks + chunk)
         started = time.perf_counter()
-        _run_chunk(done_blocks, hi, block, N, base, columns, values, x_init, scale,
-                   grid.amplitudes, grid.boundary_step, grid.boundary_offset, grid.n_steps,
-                   float(dt), method_code, int(max_per_step), int(max_spikes),
-                   BURST_MAX_ISI_MS, n_spikes, first, last, isi_mean, isi_m2, n_bursts, status,
-                   buffer)
+        _run_chunk(done_blocks, hi, starts, stops, modal, order, base, columns, values, x_init,
+                   scale, grid.amplitudes, grid.boundary_step, grid.boundary_offset,
+                   grid.n_steps, float(dt), method_code, int(max_per_step), int(max_spikes),
+                   BURST_MAX_ISI_MS, stats)
         rounds = -(-(hi - done_blocks) // threads)
         per_round = (time.perf_counter() - started) / rounds
         done_blocks = hi
         if progress is not None:
-            progress(min(N, done_blocks * block), N)
+            progress(int(stops[:done_blocks].sum() - starts[:done_blocks].sum()), N)
         # Aim the next chunk at CHUNK_SECONDS, in whole rounds of the threads.
         chunk = threads * max(1, min(4 * rounds, int(CHUNK_SECONDS / max(per_round, 1e-6))))
     isi_mean[n_spikes < 2] = np.nan
@@ -697,3 +740,24 @@ def _balanced_block(N: int) -> int:
     """A block small enough that every thread gets one when N is small (a multiple of 8)."""
     per_thread = -(-N // max(1, get_num_threads()))
     return max(8, ((per_thread + 7) // 8) * 8)
+
+
+def _blocks(base, columns, values, N: int, dt: float, method: str, block: int):
+    """(order, starts, stops, modal): the neurons order[starts[b]:stops[b]] make block b.
+
+    ``exact`` steps a neuron in the modal form when kernel.modal_form allows it, as the
+    single path does; those neurons come first, so that no block mixes the two forms.
+    """
+    if method == "exact":
+        flags = _modal_flags(base, columns, values, N, dt)
+        order = np.argsort(~flags, kind="stable")
+        n_modal = int(flags.sum())
+    else:
+        order, n_modal = np.arange(N), 0
+    groups = ((0, n_modal, True), (n_modal, N, False))
+    bounds = [(start, min(start + block, end), in_modal_form)
+              for begin, end, in_modal_form in groups for start in range(begin, end, block)]
+    starts = np.array([b[0] for b in bounds], dtype=np.int64)
+    stops = np.array([b[1] for b in bounds], dtype=np.int64)
+    modal = np.array([b[2] for b in bounds], dtype=np.bool_)
+    return order.astype(np.int64), starts, stops, modal

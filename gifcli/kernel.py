@@ -20,15 +20,17 @@ V_th) and in what happens at a crossing: the fixed-step methods reset at the ste
 ``exact`` finds the crossing time inside the step, resets there and goes on to the end of the
 step, where it tests again.
 
-Inside a step ``exact`` uses the Taylor series of exp(M s): the exponents are tiny
-(rate * dt <= 0.02 for the defaults), so a few terms give full float64 accuracy and
-V(s) - V_th(s) becomes a polynomial that Newton's method solves cheaply. When every rate * dt
-is <= TAYLOR_REACH, the series of the matrix, with a number of terms fixed once per
-(parameters, h), serves a whole crossing (``exact_spikes``): a cubic Hermite guess from the
-gap and its slope at both ends of the step, usually one Newton step, and the state at the
-crossing and at the step's end after the reset. Stiffer parameters split the step into
-Taylor pieces (``locate_crossing``) or bisect on the propagator. ``batch.py`` calls these same
-functions, so a neuron in a sweep gives the same numbers as a single run.
+``exact`` has a faster form for the usual case, where the rates that are coupled (1/tau
+against k1 and k2; b against the others when a != 0) lie apart and every rate * dt is
+<= TAYLOR_REACH: the modal form (``modal_form``). In the eigenvector coordinates of M each
+coordinate decays on its own, a step is four products, and V - V_th is their sum. A crossing
+comes from a cubic Hermite guess (the gap and its slope at both ends of the step), then
+Newton on the sum of exponentials, usually one step; the state at the crossing and at the
+step's end are four exponentials each. Other parameters keep the triangular form: the
+crossing is found on the Taylor series of exp(M s), split into pieces that keep it
+well-conditioned (``locate_crossing``), or by bisection on the propagator when stiff.
+``batch.py`` calls these same functions, so a neuron in a sweep gives the same numbers as a
+single run.
 
 Limit: the test is made at the end of each (sub)step, so a crossing that enters and leaves
 within one step is missed by every method.
@@ -51,12 +53,7 @@ I1, I2, V, VTH = range(4)
 # The propagator: the nine non-zero entries of the lower-triangular P.
 P11, P22, P31, P32, P33, P41, P42, P43, P44 = range(9)
 
-MAX_TAYLOR_TERMS = 48
-# Columns of the Taylor work array: 0..3 the old series D (taylor_terms), or 0..8 the matrix
-# terms B_n = (M h)^n / n! in P's layout, 9..12 their V row minus their V_th row (the gap's
-# row; see taylor_matrix).
-TAYLOR_COLUMNS = 16
-GAP_W = 9
+MAX_TAYLOR_TERMS = 48  # rows of the work array D of taylor_terms (4 columns: the state)
 TAYLOR_FLOOR = 1e-19  # a Taylor term this small, relative to the state, ends the series
 TAYLOR_REACH = 0.5  # largest rate * h per Taylor sub-interval; keeps the series well-conditioned
 MAX_TAYLOR_PIECES = 16  # stiffer than this (rate * dt > 8): bisect on the propagator instead
@@ -147,12 +144,15 @@ def linear_step(y, P):
 
 
 @njit(cache=True)
+def reset_values(y1, y2, yv, yt, p, v_star, th_star):
+    """The spike's reset, applied to the deviation (y1, y2, yv, yt) = x - x*."""
+    return (p[R1] * y1 + p[A1], p[R2] * y2 + p[A2], p[V_RESET] - v_star,
+            max(p[V_TH_RESET] - th_star, yt))
+
+
+@njit(cache=True)
 def reset(y, p, v_star, th_star):
-    """The spike's reset, applied to the deviation y = x - x*."""
-    y[I1] = p[R1] * y[I1] + p[A1]
-    y[I2] = p[R2] * y[I2] + p[A2]
-    y[V] = p[V_RESET] - v_star
-    y[VTH] = max(p[V_TH_RESET] - th_star, y[VTH])
+    y[I1], y[I2], y[V], y[VTH] = reset_values(y[I1], y[I2], y[V], y[VTH], p, v_star, th_star)
 
 
 @njit(cache=True)
@@ -288,215 +288,248 @@ def locate_crossing(p, y, gap_star, h, D):
     return h
 
 
-# --- the fast crossing path: one matrix series per (parameters, h) --------------------------
-# For steps whose rates are slow (one Taylor piece), exp(M s h) = sum_n B_n s^n with a fixed
-# number of terms, chosen once per (parameters, h) by taylor_order. Per spike the B_n are
-# built once; the crossing comes from a cubic Hermite guess (V - V_th and its slope at both
-# ends of the step) and Newton on the gap polynomial, and the state at the crossing and at
-# the end of the step after the reset come from the same B_n, evaluated at two fractions.
+# --- the modal form: the fast path of ``exact`` ---------------------------------------------
+# M is lower triangular, with eigenvalues -k1, -k2, -mu and -b. When the rates that are coupled
+# lie apart, y = E z with E's columns the eigenvectors (each with a leading 1), and every
+# modal coordinate decays on its own: z_i(t) = z_i e^{-rate_i t}. The state is kept as
+# c_i = w_i z_i, w the weights of the gap (V - V_th = sum w_i z_i): the gap is then
+# c1 + c2 + c3 + c4 + V* - V_th*, and a step is four products. Scaling by w_i keeps each
+# coordinate's relative error, so a small w_i costs nothing; a zero one cannot be divided
+# out, and leaves that neuron in the triangular form.
+
+# The modal form's array: the rates, the gap's weights, E's off-diagonal entries (with
+# V = v1 z1 + v2 z2 + z3 and V_th = t1 z1 + t2 z2 + t3 z3 + z4), and the weights' inverses.
+RATE, WEIGHT, INVERSE_WEIGHT = 0, 4, 13
+EV1, EV2, ET1, ET2, ET3 = 8, 9, 10, 11, 12
+MODAL_SIZE = 17
+MODAL_SEPARATION = 0.01  # coupled rates this close (relative) make E ill-conditioned
+NUDGE_REACH = 1e-4  # |rate * step| up to which nudged() is exact to float64 (error < 1e-21)
 
 
 @njit(cache=True)
-def taylor_order(p, h):
-    """How many terms of sum_n (M h)^n / n! the fast path uses, or 0 for the piecewise one.
+def apart(x, y):
+    return abs(x - y) > MODAL_SEPARATION * max(x, y)
 
-    The last term kept is the first whose matrix has a 1-norm <= TAYLOR_FLOOR: every term
-    B_n y is then below TAYLOR_FLOOR * |y|_1, the test taylor_terms makes term by term.
+
+@njit(cache=True)
+def modal_form(p, h, F):
+    """Fill F with the modal form of p; return whether ``exact`` may step in it with h.
+
+    No when coupled rates are too close, when a gap weight is zero, or when a rate * h is too
+    large for a single Taylor piece (there the piecewise search finds the first of several
+    crossings in one step).
     """
-    if n_taylor_pieces(p, h) > 1:
-        return 0
     k1, k2, mu, b, a, g = p[K1], p[K2], 1.0 / p[TAU], p[B], p[A], p[R] / p[TAU]
-    b11 = b22 = b33 = b44 = 1.0
-    b31 = b32 = b41 = b42 = b43 = 0.0
-    for n in range(1, MAX_TAYLOR_TERMS - 2):  # two rows stay free for taylor_pair
-        f = h / n
-        b41, b42, b43 = (a * b31 - b * b41) * f, (a * b32 - b * b42) * f, (a * b33 - b * b43) * f
-        b31, b32 = (g * b11 - mu * b31) * f, (g * b22 - mu * b32) * f
-        b11, b22, b33, b44 = -k1 * b11 * f, -k2 * b22 * f, -mu * b33 * f, -b * b44 * f
-        norm = max(abs(b11) + abs(b31) + abs(b41), abs(b22) + abs(b32) + abs(b42),
-                   abs(b33) + abs(b43), abs(b44))
-        if norm <= TAYLOR_FLOOR:
-            return n + 1
-    return 0
+    F[RATE], F[RATE + 1], F[RATE + 2], F[RATE + 3] = k1, k2, mu, b
+    if n_taylor_pieces(p, h) > 1 or not (apart(mu, k1) and apart(mu, k2)):
+        return False
+    if a != 0.0 and not (apart(b, k1) and apart(b, k2) and apart(b, mu)):
+        return False
+    v1, v2 = g / (mu - k1), g / (mu - k2)
+    t1 = t2 = t3 = 0.0
+    if a != 0.0:
+        t1, t2, t3 = a * v1 / (b - k1), a * v2 / (b - k2), a / (b - mu)
+    F[EV1], F[EV2], F[ET1], F[ET2], F[ET3] = v1, v2, t1, t2, t3
+    F[WEIGHT], F[WEIGHT + 1], F[WEIGHT + 2], F[WEIGHT + 3] = v1 - t1, v2 - t2, 1.0 - t3, -1.0
+    for i in range(4):
+        if F[WEIGHT + i] == 0.0:
+            return False
+        F[INVERSE_WEIGHT + i] = 1.0 / F[WEIGHT + i]
+    for i in range(MODAL_SIZE):
+        if not math.isfinite(F[i]):
+            return False
+    return True
+
+
+@njit(cache=True, _nrt=False)
+def to_modal(y1, y2, yv, yt, F, c):
+    z3 = yv - F[EV1] * y1 - F[EV2] * y2
+    z4 = yt - F[ET1] * y1 - F[ET2] * y2 - F[ET3] * z3
+    c[0], c[1] = F[WEIGHT] * y1, F[WEIGHT + 1] * y2
+    c[2], c[3] = F[WEIGHT + 2] * z3, F[WEIGHT + 3] * z4
+
+
+@njit(cache=True, _nrt=False)
+def from_modal(c, F):
+    """The deviation (I1, I2, V, V_th) - x* of the modal state c."""
+    z1, z2 = c[0] * F[INVERSE_WEIGHT], c[1] * F[INVERSE_WEIGHT + 1]
+    z3, z4 = c[2] * F[INVERSE_WEIGHT + 2], c[3] * F[INVERSE_WEIGHT + 3]
+    return (z1, z2, F[EV1] * z1 + F[EV2] * z2 + z3,
+            F[ET1] * z1 + F[ET2] * z2 + F[ET3] * z3 + z4)
+
+
+@njit(cache=True, inline="always")
+def modal_gap(c1, c2, c3, c4, gap_star):
+    """V - V_th from the modal state; the batched vector step repeats this very sum."""
+    return (c1 + c2) + (c3 + c4) + gap_star
 
 
 @njit(cache=True)
-def taylor_matrix(p, h, T, n_terms):
-    """T[n, 0:9] = B_n = (M h)^n / n! (P's layout), T[n, 9:13] = its V row minus its V_th row."""
-    k1, k2, mu, b, a, g = p[K1], p[K2], 1.0 / p[TAU], p[B], p[A], p[R] / p[TAU]
-    b11 = b22 = b33 = b44 = 1.0
-    b31 = b32 = b41 = b42 = b43 = 0.0
-    for n in range(n_terms):
-        if n > 0:
-            f = h / n
-            b41, b42, b43 = ((a * b31 - b * b41) * f, (a * b32 - b * b42) * f,
-                             (a * b33 - b * b43) * f)
-            b31, b32 = (g * b11 - mu * b31) * f, (g * b22 - mu * b32) * f
-            b11, b22, b33, b44 = -k1 * b11 * f, -k2 * b22 * f, -mu * b33 * f, -b * b44 * f
-        T[n, P11], T[n, P22], T[n, P31], T[n, P32], T[n, P33] = b11, b22, b31, b32, b33
-        T[n, P41], T[n, P42], T[n, P43], T[n, P44] = b41, b42, b43, b44
-        T[n, GAP_W], T[n, GAP_W + 1] = b31 - b41, b32 - b42
-        T[n, GAP_W + 2], T[n, GAP_W + 3] = b33 - b43, -b44
+def modal_decay(F, h):
+    """The four factors e^{-rate_i h}: ``exact``'s step in the modal form."""
+    e = np.empty(4)
+    for i in range(4):
+        e[i] = math.exp(-F[RATE + i] * h)
+    return e
+
+
+@njit(cache=True, _nrt=False)
+def modal_decays(F, tau):
+    """e^{-rate_i tau} for the four rates."""
+    return (math.exp(-F[RATE] * tau), math.exp(-F[RATE + 1] * tau),
+            math.exp(-F[RATE + 2] * tau), math.exp(-F[RATE + 3] * tau))
+
+
+@njit(cache=True, inline="always")
+def nudged(decay, rate, step):
+    """decay * e^{rate step} for |rate step| <= NUDGE_REACH: Taylor to the fourth power."""
+    x = rate * step
+    return decay * (1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0)))))
+
+
+@njit(cache=True, _nrt=False)
+def modal_slope(c, F):
+    return -(F[RATE] * c[0] + F[RATE + 1] * c[1] + F[RATE + 2] * c[2] + F[RATE + 3] * c[3])
 
 
 @njit(cache=True)
-def apply_row(T, row, y):
-    """y <- Q y, Q the lower-triangular matrix in T[row, 0:9] (the arithmetic of linear_step)."""
-    y1, y2, yv = y[I1], y[I2], y[V]
-    y[I1] = T[row, P11] * y1
-    y[I2] = T[row, P22] * y2
-    y[V] = T[row, P31] * y1 + T[row, P32] * y2 + T[row, P33] * yv
-    y[VTH] = T[row, P41] * y1 + T[row, P42] * y2 + T[row, P43] * yv + T[row, P44] * y[VTH]
-
-
-@njit(cache=True)
-def taylor_pair(T, n_terms, s1, s2):
-    """T[n_terms] = exp(M s1 h), T[n_terms + 1] = exp(M s2 h) (columns 0:9), from the series.
-
-    One Horner loop for both, in registers, so that their dependent chains overlap.
-    """
-    m = n_terms - 1
-    a11 = c11 = T[m, P11]
-    a22 = c22 = T[m, P22]
-    a31 = c31 = T[m, P31]
-    a32 = c32 = T[m, P32]
-    a33 = c33 = T[m, P33]
-    a41 = c41 = T[m, P41]
-    a42 = c42 = T[m, P42]
-    a43 = c43 = T[m, P43]
-    a44 = c44 = T[m, P44]
-    for n in range(m - 1, -1, -1):
-        t11, t22, t31, t32, t33 = T[n, P11], T[n, P22], T[n, P31], T[n, P32], T[n, P33]
-        t41, t42, t43, t44 = T[n, P41], T[n, P42], T[n, P43], T[n, P44]
-        a11, a22, a31, a32, a33 = (a11 * s1 + t11, a22 * s1 + t22, a31 * s1 + t31,
-                                   a32 * s1 + t32, a33 * s1 + t33)
-        a41, a42, a43, a44 = a41 * s1 + t41, a42 * s1 + t42, a43 * s1 + t43, a44 * s1 + t44
-        c11, c22, c31, c32, c33 = (c11 * s2 + t11, c22 * s2 + t22, c31 * s2 + t31,
-                                   c32 * s2 + t32, c33 * s2 + t33)
-        c41, c42, c43, c44 = c41 * s2 + t41, c42 * s2 + t42, c43 * s2 + t43, c44 * s2 + t44
-    q, r = n_terms, n_terms + 1
-    T[q, P11], T[q, P22], T[q, P31], T[q, P32], T[q, P33] = a11, a22, a31, a32, a33
-    T[q, P41], T[q, P42], T[q, P43], T[q, P44] = a41, a42, a43, a44
-    T[r, P11], T[r, P22], T[r, P31], T[r, P32], T[r, P33] = c11, c22, c31, c32, c33
-    T[r, P41], T[r, P42], T[r, P43], T[r, P44] = c41, c42, c43, c44
-
-
-@njit(cache=True)
-def gap_derivatives(T, n_terms, s, gap_star, y):
-    """The gap (V - V_th) at the fraction s from the state y, its first derivative in s and
-    half its second: Horner on the coefficients T[n, GAP_W:GAP_W+4] . y, formed on the way."""
-    y1, y2, yv, yt = y[I1], y[I2], y[V], y[VTH]
-    m = n_terms - 1
-    g = T[m, GAP_W] * y1 + T[m, GAP_W + 1] * y2 + T[m, GAP_W + 2] * yv + T[m, GAP_W + 3] * yt
-    d1, d2 = 0.0, 0.0
-    for n in range(m - 1, -1, -1):
-        c = T[n, GAP_W] * y1 + T[n, GAP_W + 1] * y2 + T[n, GAP_W + 2] * yv + T[n, GAP_W + 3] * yt
-        d2 = d2 * s + d1
-        d1 = d1 * s + g
-        g = g * s + c
-    return g + gap_star, d1, d2
-
-
-@njit(cache=True)
-def crossing_fraction(T, n_terms, y, y_end, gap_star, r, tolerance):
-    """The fraction s in [0, r] where the gap polynomial of y crosses zero.
-
-    y_end is the state at r (V >= V_th there, as the caller tested). The guess is the inverse
-    cubic Hermite interpolant of s(gap) through both ends; Newton, kept inside a bracket,
-    refines it and stops when its step, or the error its quadratic convergence leaves after
-    the step, is below the tolerance. A start at or above threshold (or NaN) crosses at r.
-    """
-    g0 = y[V] - y[VTH] + gap_star  # the series at s = 0 (B_0 = 1)
-    if not (g0 < 0.0):
-        return r
-    g1 = y_end[V] - y_end[VTH] + gap_star
-    d0, d1 = 0.0, 0.0
-    if n_terms > 1:  # the slopes in s: the gap row of B_1 = M h times the state
-        d0 = (T[1, GAP_W] * y[I1] + T[1, GAP_W + 1] * y[I2] + T[1, GAP_W + 2] * y[V]
-              + T[1, GAP_W + 3] * y[VTH])
-        d1 = (T[1, GAP_W] * y_end[I1] + T[1, GAP_W + 1] * y_end[I2]
-              + T[1, GAP_W + 2] * y_end[V] + T[1, GAP_W + 3] * y_end[VTH])
+def hermite_guess(g0, g1, d0, d1, span):
+    """Where the gap crosses zero in [0, span], from its values g0 < 0 <= g1 and slopes at
+    both ends: the inverse cubic Hermite interpolant of time as a function of the gap, else
+    the secant's root (a slope not positive), else the middle."""
     rise = g1 - g0
     u = -g0 / rise
-    s = u * r
+    guess = u * span
     if d0 > 0.0 and d1 > 0.0 and rise > 0.0:
         u2 = u * u
         u3 = u2 * u
-        guess = (u3 - 2.0 * u2 + u) * (rise / d0) + (3.0 * u2 - 2.0 * u3) * r \
+        hermite = (u3 - 2.0 * u2 + u) * (rise / d0) + (3.0 * u2 - 2.0 * u3) * span \
             + (u3 - u2) * (rise / d1)
-        if 0.0 < guess < r:
-            s = guess
-    if not (0.0 < s < r):
-        s = 0.5 * r
-    lo, hi = 0.0, r
+        if 0.0 < hermite < span:
+            guess = hermite
+    if not (0.0 < guess < span):
+        guess = 0.5 * span
+    return guess
+
+
+@njit(cache=True, _nrt=False)
+def modal_crossing(c, c_end, F, gap_star, span):
+    """(tau, e^{-rate_i tau} for the four rates): the time in [0, span] ms at which the gap,
+    from the modal state c, reaches zero.
+
+    c_end is the state at span, where the gap is >= 0 (the caller tested it). Newton from
+    the Hermite guess, kept inside a bracket; it stops when its step, or the error its
+    quadratic convergence leaves after the step, is below CROSSING_TOLERANCE. The decays at
+    the root come from those at the last evaluation, nudged by the last step. A start at or
+    above threshold (or NaN) crosses at span.
+    """
+    g0 = modal_gap(c[0], c[1], c[2], c[3], gap_star)
+    if not (g0 < 0.0):
+        d1, d2, d3, d4 = modal_decays(F, span)
+        return span, d1, d2, d3, d4
+    g1 = modal_gap(c_end[0], c_end[1], c_end[2], c_end[3], gap_star)
+    tau = hermite_guess(g0, g1, modal_slope(c, F), modal_slope(c_end, F), span)
+    r1, r2, r3, r4 = F[RATE], F[RATE + 1], F[RATE + 2], F[RATE + 3]
+    fastest = max(r1, r2, r3, r4)
+    lo, hi = 0.0, span
     for _ in range(200):
-        g, dg, half_d2 = gap_derivatives(T, n_terms, s, gap_star, y)
+        d1, d2, d3, d4 = modal_decays(F, tau)
+        q1, q2, q3, q4 = c[0] * d1, c[1] * d2, c[2] * d3, c[3] * d4
+        g = modal_gap(q1, q2, q3, q4, gap_star)
+        dg = -(r1 * q1 + r2 * q2 + r3 * q3 + r4 * q4)
         if g >= 0.0:
-            hi = s
+            hi = tau
         else:
-            lo = s
+            lo = tau
         if dg > 0.0:
             step = g / dg
-            s_next = s - step
-            if abs(step) <= tolerance:
-                return s_next
             # Newton's error after this step is about (g'' / 2 g') step^2, when the step is
             # short enough (<= sqrt(tolerance)) that the cubic term cannot matter.
-            if (step * step <= tolerance and abs(half_d2) * step * step <= 0.25 * tolerance * dg
-                    and lo <= s_next <= hi):
-                return s_next
+            half_d2 = 0.5 * (r1 * r1 * q1 + r2 * r2 * q2 + r3 * r3 * q3 + r4 * r4 * q4)
+            done = abs(step) <= CROSSING_TOLERANCE or (
+                step * step <= CROSSING_TOLERANCE
+                and abs(half_d2) * step * step <= 0.25 * CROSSING_TOLERANCE * dg
+                and lo <= tau - step <= hi)
+            if done and fastest * abs(step) <= NUDGE_REACH:
+                return (tau - step, nudged(d1, r1, step), nudged(d2, r2, step),
+                        nudged(d3, r3, step), nudged(d4, r4, step))
+            tau_next = tau - step
+            if done:
+                d1, d2, d3, d4 = modal_decays(F, tau_next)
+                return tau_next, d1, d2, d3, d4
         else:
-            s_next = 0.5 * (lo + hi)
-        if not (lo < s_next < hi):
-            s_next = 0.5 * (lo + hi)
-        if hi - lo <= tolerance:
-            return s_next
-        s = s_next
-    return s
+            tau_next = 0.5 * (lo + hi)
+        if not (lo < tau_next < hi):
+            tau_next = 0.5 * (lo + hi)
+        if hi - lo <= CROSSING_TOLERANCE:
+            d1, d2, d3, d4 = modal_decays(F, tau_next)
+            return tau_next, d1, d2, d3, d4
+        tau = tau_next
+    d1, d2, d3, d4 = modal_decays(F, tau)
+    return tau, d1, d2, d3, d4
 
 
-@njit(cache=True)
-def exact_spikes(y, y_end, p, v_star, th_star, t0, h, spikes, n_spikes, max_per_step, T,
-                 n_terms):
-    """The spikes of one step of h ms from t0 whose end state y_end (= P y) is at threshold.
+@njit(cache=True, _nrt=False)
+def modal_spikes(c, c_end, e, F, p, v_star, th_star, t0, h, spikes, n_spikes, max_per_step):
+    """The spikes of one step of h ms from t0, in the modal form; c the state at t0, c_end
+    (= e * c, e = modal_decay(F, h)) at or above threshold.
 
-    T holds taylor_matrix(p, h, T, n_terms) (it depends only on p and h, so a caller may keep
-    it); its rows n_terms, n_terms + 1 are scratch. y is the state at t0.
-    Every crossing is located, reset at that instant, and the rest of the step is propagated
-    from there. On return y_end holds the state at t0 + h. Returns the new spike count, or -1
+    Each crossing is located, reset at that instant, and the rest of the step is decayed
+    from there. On return c_end holds the state at t0 + h. Returns the new spike count, or -1
     if the spike buffer or the per-step cap is exceeded. The single and the batched path both
     come here, so they agree to the last bit.
     """
     gap_star = v_star - th_star
-    tolerance = CROSSING_TOLERANCE / h
-    done, r, in_this_step = 0.0, 1.0, 0
+    done, in_this_step = 0.0, 0
+    s1 = s2 = s3 = s4 = 1.0  # e^{-rate_i done}
     while True:
         if n_spikes >= spikes.shape[0] or in_this_step >= max_per_step:
             return -1
-        s = crossing_fraction(T, n_terms, y, y_end, gap_star, r, tolerance)
-        spikes[n_spikes] = t0 + (done + s) * h
+        tau, d1, d2, d3, d4 = modal_crossing(c, c_end, F, gap_star, h - done)
+        done += tau
+        spikes[n_spikes] = t0 + done
         n_spikes += 1
         in_this_step += 1
-        done += s
-        r -= s
-        taylor_pair(T, n_terms, s, r)
-        apply_row(T, n_terms, y)
-        reset(y, p, v_star, th_star)
-        y_end[:] = y
-        apply_row(T, n_terms + 1, y_end)
-        if y_end[V] - y_end[VTH] + gap_star < 0.0:
+        c[0], c[1], c[2], c[3] = c[0] * d1, c[1] * d2, c[2] * d3, c[3] * d4
+        y1, y2, yv, yt = from_modal(c, F)
+        y1, y2, yv, yt = reset_values(y1, y2, yv, yt, p, v_star, th_star)
+        to_modal(y1, y2, yv, yt, F, c)
+        s1, s2, s3, s4 = s1 * d1, s2 * d2, s3 * d3, s4 * d4
+        c_end[0], c_end[1] = c[0] * (e[0] / s1), c[1] * (e[1] / s2)
+        c_end[2], c_end[3] = c[2] * (e[2] / s3), c[3] * (e[3] / s4)
+        if modal_gap(c_end[0], c_end[1], c_end[2], c_end[3], gap_star) < 0.0:
             return n_spikes
 
 
-@njit(cache=True)
-def advance(y, p, P, v_star, th_star, t0, h, method, spikes, n_spikes, max_per_step, D, y0,
-            n_terms):
-    """One step (or part of one) of h ms from time t0, spikes included.
+@njit(cache=True, _nrt=False)
+def modal_advance(c, c0, e, F, p, v_star, th_star, t0, h, spikes, n_spikes, max_per_step):
+    """``advance`` in the modal form (``exact``): e = modal_decay(F, h); c0 is scratch."""
+    for i in range(4):
+        c0[i] = c[i]
+        c[i] = c[i] * e[i]
+    if modal_gap(c[0], c[1], c[2], c[3], v_star - th_star) < 0.0:
+        return n_spikes
+    return modal_spikes(c0, c, e, F, p, v_star, th_star, t0, h, spikes, n_spikes, max_per_step)
 
-    ``n_terms`` is taylor_order(p, h) (``exact`` only): > 0 takes the fast crossing path
-    (exact_spikes), 0 the piecewise series. D is a (MAX_TAYLOR_TERMS, TAYLOR_COLUMNS) work
-    array. Returns the new spike count, or -1 if the spike buffer or the per-step cap is
-    exceeded.
+
+@njit(cache=True)
+def modal_enter_segment(c, F, p, old_amplitude, new_amplitude):
+    """enter_segment in the modal form: the shift of V* and V_th* moves z3 and z4 only."""
+    v_old, th_old = fixed_point(p, old_amplitude)
+    v_new, th_new = fixed_point(p, new_amplitude)
+    dv = v_old - v_new
+    c[2] += F[WEIGHT + 2] * dv
+    c[3] += F[WEIGHT + 3] * (th_old - th_new - F[ET3] * dv)
+    return v_new, th_new
+
+
+@njit(cache=True)
+def advance(y, p, P, v_star, th_star, t0, h, method, spikes, n_spikes, max_per_step, D, y0):
+    """One step (or part of one) of h ms from time t0 by the propagator P, spikes included.
+
+    ``exact`` locates each crossing with the piecewise Taylor series (the modal form's
+    fallback). D is a (MAX_TAYLOR_TERMS, 4) work array, y0 scratch. Returns the new spike
+    count, or -1 if the spike buffer or the per-step cap is exceeded.
     """
     y0[:] = y
     linear_step(y, P)
@@ -510,10 +543,6 @@ def advance(y, p, P, v_star, th_star, t0, h, method, spikes, n_spikes, max_per_s
         spikes[n_spikes] = t0 + h
         reset(y, p, v_star, th_star)
         return n_spikes + 1
-    if n_terms > 0:  # y0: the start (used up), y: the end, then the state after the spikes
-        taylor_matrix(p, h, D, n_terms)
-        return exact_spikes(y0, y, p, v_star, th_star, t0, h, spikes, n_spikes, max_per_step,
-                            D, n_terms)
     t, remaining, in_this_step = t0, h, 0
     y[:] = y0
     while True:
@@ -533,6 +562,41 @@ def advance(y, p, P, v_star, th_star, t0, h, method, spikes, n_spikes, max_per_s
         y[:] = y0
 
 
+# --- one interface to both forms, for the single-neuron path and the batch's rare steps -------
+
+
+@njit(cache=True)
+def step_map(p, h, method, F, modal):
+    """What advances the state by h: the modal form's four decays, or the propagator P."""
+    return modal_decay(F, h) if modal else propagator(p, h, method)
+
+
+@njit(cache=True)
+def advance_state(state, p, F, modal, step, v_star, th_star, t0, h, method, spikes, n_spikes,
+                  max_per_step, D, scratch):
+    """advance or modal_advance, as ``modal`` says; ``step`` comes from step_map."""
+    if modal:
+        return modal_advance(state, scratch, step, F, p, v_star, th_star, t0, h, spikes,
+                             n_spikes, max_per_step)
+    return advance(state, p, step, v_star, th_star, t0, h, method, spikes, n_spikes,
+                   max_per_step, D, scratch)
+
+
+@njit(cache=True)
+def enter_state(state, p, F, modal, old_amplitude, new_amplitude):
+    if modal:
+        return modal_enter_segment(state, F, p, old_amplitude, new_amplitude)
+    return enter_segment(state, p, old_amplitude, new_amplitude)
+
+
+@njit(cache=True)
+def deviation(state, F, modal):
+    """x - x* as (I1, I2, V, V_th), from either form."""
+    if modal:
+        return from_modal(state, F)
+    return state[I1], state[I2], state[V], state[VTH]
+
+
 @njit(cache=True)
 def enter_segment(y, p, old_amplitude, new_amplitude):
     """Re-centre the deviation on the new segment's fixed point; return that point."""
@@ -549,51 +613,61 @@ def simulate_trace(p, x_init, amplitudes, boundary_step, boundary_offset, n_step
     """Run one neuron and record the state at every grid point t_k = k dt.
 
     Segment j ends at boundary_step[j] * dt + boundary_offset[j]; an offset > 0 (``exact``
-    only) splits that step at the boundary. Returns (states[n_steps+1, 4], inputs[n_steps+1],
+    only) splits that step at the boundary. ``exact`` steps in the modal form when modal_form
+    allows it, else by its propagator. Returns (states[n_steps+1, 4], inputs[n_steps+1],
     spike_times, status).
     """
-    P = propagator(p, dt, method)
+    F = np.empty(MODAL_SIZE)
+    modal = method == EXACT and modal_form(p, dt, F)
+    step = step_map(p, dt, method, F, modal)
     states = np.empty((n_steps + 1, 4))
     inputs = np.empty(n_steps + 1)
     spikes = np.empty(max_spikes)
-    D = np.empty((MAX_TAYLOR_TERMS, TAYLOR_COLUMNS))
-    n_terms = taylor_order(p, dt) if method == EXACT else 0
-    y, y0 = x_init.copy(), np.empty(4)
+    D = np.empty((MAX_TAYLOR_TERMS, 4))
+    state, scratch = np.empty(4), np.empty(4)
     seg, n_spikes, last_seg = 0, 0, amplitudes.shape[0] - 1
-    v_star, th_star = enter_segment(y, p, 0.0, amplitudes[0])
-    y[V], y[VTH] = x_init[V] - v_star, x_init[VTH] - th_star
+    v_star, th_star = fixed_point(p, amplitudes[0])
+    y1, y2, yv, yt = x_init[I1], x_init[I2], x_init[V] - v_star, x_init[VTH] - th_star
+    if modal:
+        to_modal(y1, y2, yv, yt, F, state)
+    else:
+        state[I1], state[I2], state[V], state[VTH] = y1, y2, yv, yt
     states[0] = x_init
     for k in range(n_steps):
         while seg < last_seg and boundary_step[seg] == k and boundary_offset[seg] == 0.0:
-            v_star, th_star = enter_segment(y, p, amplitudes[seg], amplitudes[seg + 1])
+            v_star, th_star = enter_state(state, p, F, modal, amplitudes[seg],
+                                          amplitudes[seg + 1])
             seg += 1
         inputs[k] = amplitudes[seg]
         t0 = k * dt
         before = n_spikes
         if seg < last_seg and boundary_step[seg] == k:  # an off-grid boundary: split the step
             first = boundary_offset[seg]
-            n_first = taylor_order(p, first) if method == EXACT else 0
-            n_spikes = advance(y, p, propagator(p, first, method), v_star, th_star, t0, first,
-                               method, spikes, n_spikes, max_per_step, D, y0, n_first)
-            v_star, th_star = enter_segment(y, p, amplitudes[seg], amplitudes[seg + 1])
+            n_spikes = advance_state(state, p, F, modal, step_map(p, first, method, F, modal),
+                                     v_star, th_star, t0, first, method, spikes, n_spikes,
+                                     max_per_step, D, scratch)
+            v_star, th_star = enter_state(state, p, F, modal, amplitudes[seg],
+                                          amplitudes[seg + 1])
             seg += 1
             if n_spikes >= 0:
-                n_rest = taylor_order(p, dt - first) if method == EXACT else 0
-                n_spikes = advance(y, p, propagator(p, dt - first, method), v_star, th_star,
-                                   t0 + first, dt - first, method, spikes, n_spikes,
-                                   max_per_step, D, y0, n_rest)
+                rest = dt - first
+                n_spikes = advance_state(state, p, F, modal, step_map(p, rest, method, F, modal),
+                                         v_star, th_star, t0 + first, rest, method, spikes,
+                                         n_spikes, max_per_step, D, scratch)
         else:
-            n_spikes = advance(y, p, P, v_star, th_star, t0, dt, method, spikes, n_spikes,
-                               max_per_step, D, y0, n_terms)
+            n_spikes = advance_state(state, p, F, modal, step, v_star, th_star, t0, dt, method,
+                                     spikes, n_spikes, max_per_step, D, scratch)
         if n_spikes < 0:
             return states[: k + 1], inputs[: k + 1], spikes[:0], TOO_MANY_SPIKES
-        states[k + 1, 0], states[k + 1, 1] = y[I1], y[I2]
-        states[k + 1, 2], states[k + 1, 3] = y[V] + v_star, y[VTH] + th_star
+        y1, y2, yv, yt = deviation(state, F, modal)
+        states[k + 1, 0], states[k + 1, 1] = y1, y2
+        states[k + 1, 2], states[k + 1, 3] = yv + v_star, yt + th_star
         if method != EXACT and n_spikes > before:
             spikes[before] = (k + 1) * dt  # the grid time itself, not t0 + dt
             # The row shows the reset values themselves: (V_reset - v*) + v* can be 1 ulp off.
             states[k + 1, 2] = p[V_RESET]
-            if y[VTH] == p[V_TH_RESET] - th_star:
+            if yt == p[V_TH_RESET] - th_star:
                 states[k + 1, 3] = p[V_TH_RESET]
     inputs[n_steps] = amplitudes[seg]
     return states, inputs, spikes[:n_spikes], OK
+
