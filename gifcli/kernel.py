@@ -335,10 +335,7 @@ def modal_form(p, h, F):
         if F[WEIGHT + i] == 0.0:
             return False
         F[INVERSE_WEIGHT + i] = 1.0 / F[WEIGHT + i]
-    for i in range(MODAL_SIZE):
-        if not math.isfinite(F[i]):
-            return False
-    return True
+    return bool(np.isfinite(F[:MODAL_SIZE]).all())
 
 
 @njit(cache=True, _nrt=False)
@@ -472,17 +469,18 @@ def modal_crossing(c, c_end, F, gap_star, span):
 @njit(cache=True, _nrt=False)
 def modal_spikes(c, c_end, e, F, p, v_star, th_star, t0, h, spikes, n_spikes, max_per_step):
     """The spikes of one step of h ms from t0, in the modal form; c the state at t0, c_end
-    (= e * c, e = modal_decay(F, h)) at or above threshold.
+    (= e * c, e = modal_decay(F, h)) the state at t0 + h without them.
 
-    Each crossing is located, reset at that instant, and the rest of the step is decayed
-    from there. On return c_end holds the state at t0 + h. Returns the new spike count, or -1
-    if the spike buffer or the per-step cap is exceeded. The single and the batched path both
-    come here, so they agree to the last bit.
+    While c_end is at or above threshold, the next crossing is located, the neuron reset at
+    that instant, and the rest of the step decayed from there. A NaN gap (a state that
+    overflowed, which the caller reports) is no crossing. On return c_end holds the state at
+    t0 + h. Returns the new spike count, or -1 if the spike buffer or the per-step cap is
+    exceeded. The single and the batched path both come here, so they agree to the last bit.
     """
     gap_star = v_star - th_star
     done, in_this_step = 0.0, 0
     s1 = s2 = s3 = s4 = 1.0  # e^{-rate_i done}
-    while True:
+    while modal_gap(c_end[0], c_end[1], c_end[2], c_end[3], gap_star) >= 0.0:
         if n_spikes >= spikes.shape[0] or in_this_step >= max_per_step:
             return -1
         tau, d1, d2, d3, d4 = modal_crossing(c, c_end, F, gap_star, h - done)
@@ -497,8 +495,7 @@ def modal_spikes(c, c_end, e, F, p, v_star, th_star, t0, h, spikes, n_spikes, ma
         s1, s2, s3, s4 = s1 * d1, s2 * d2, s3 * d3, s4 * d4
         c_end[0], c_end[1] = c[0] * (e[0] / s1), c[1] * (e[1] / s2)
         c_end[2], c_end[3] = c[2] * (e[2] / s3), c[3] * (e[3] / s4)
-        if modal_gap(c_end[0], c_end[1], c_end[2], c_end[3], gap_star) < 0.0:
-            return n_spikes
+    return n_spikes
 
 
 @njit(cache=True, _nrt=False)
@@ -507,8 +504,6 @@ def modal_advance(c, c0, e, F, p, v_star, th_star, t0, h, spikes, n_spikes, max_
     for i in range(4):
         c0[i] = c[i]
         c[i] = c[i] * e[i]
-    if modal_gap(c[0], c[1], c[2], c[3], v_star - th_star) < 0.0:
-        return n_spikes
     return modal_spikes(c0, c, e, F, p, v_star, th_star, t0, h, spikes, n_spikes, max_per_step)
 
 
