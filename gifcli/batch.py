@@ -4,12 +4,11 @@ Every neuron may have its own parameters, initial state and input scale; the sch
 amplitudes, times ``input_scale``) and the grid are shared. The semantics are those of the
 single-neuron path (:func:`gifcli.simulation.simulate`) exactly: the same grid, the same
 off-grid boundary splitting for ``exact``, and the same spike times, because the batched path
-calls the same Numba functions of :mod:`gifcli.kernel` (``propagator``, ``enter_segment``,
-``linear_step``, ``reset``, ``taylor_order``, ``taylor_matrix``, ``exact_spikes``, ``advance``)
-and its vector step is the arithmetic of ``kernel.linear_step`` in the same order (no fastmath,
-so no FMA contraction and no reassociation). Fixed-step spike times are identical; ``exact``
-ones are identical too (the crossing is refined by the very same ``exact_spikes``), which the
-tests hold to 1e-9 ms.
+calls the same Numba functions of :mod:`gifcli.kernel` (``modal_form``, ``step_map``,
+``enter_state``, ``modal_spikes``, ``advance``, ``reset``) and its vector steps are the
+arithmetic of ``kernel.modal_advance`` and ``kernel.linear_step`` in the same order (no
+fastmath, so no FMA contraction and no reassociation). Spike times, ``exact`` ones included,
+are identical, which the tests hold to 1e-9 ms.
 
 Layout (see shared/spec/performance.md, W1):
 
@@ -18,19 +17,20 @@ Layout (see shared/spec/performance.md, W1):
   the block's neurons, in structure-of-arrays form, that LLVM vectorises (AVX-512 on the
   machine this was tuned on). It reads the old state and writes the new one into a second
   buffer, sets a byte per neuron whose V reached V_th and counts them;
-- rows of the propagator that are the same for every neuron of a block (a sweep of ``a``
-  changes only the threshold row) are held in registers, not loaded per neuron;
-- when P's rows are shared except the threshold row (a sweep of ``a``) or entirely, a pass
-  over the block makes two steps, the state held in registers in between (one step per pass
-  is bound by its loads and stores), and flags a neuron whose test fires in either step;
-- when the count is not zero, a scalar pass redoes the flagged neurons' steps one by one, in
-  ``kernel.linear_step``'s arithmetic: the fixed-step methods reset at the step's end;
-  ``exact`` hands both ends of a crossing step to ``kernel.exact_spikes``, which locates the
-  crossing inside the step (the Taylor series of exp(M dt), kept per neuron, a cubic Hermite
-  guess, Newton), resets there and goes on to the step's end, as many times as the neuron
-  fires in that step;
+- with ``exact``, a neuron whose rates allow it (``kernel.modal_form``) is kept in the modal
+  form, where a step is four products and the test their sum; the neurons are sorted so that
+  a block holds only modal or only triangular neurons, and a modal pass makes MODAL_STEPS
+  steps with the state in registers (one step per pass is bound by its loads and stores);
+- in the triangular form, rows of the propagator that are the same for every neuron of a
+  block (a sweep of ``a`` changes only the threshold row) are held in registers, not loaded
+  per neuron, and then a pass makes two steps;
+- each pass flags a neuron whose test fired in any of its steps. When the count is not zero,
+  a scalar pass redoes the flagged neurons' steps one by one, in the same arithmetic: the
+  fixed-step methods reset at the step's end; ``exact`` hands the step to
+  ``kernel.modal_spikes`` (or ``kernel.advance``), which locates each crossing inside the
+  step, resets there and goes on to the step's end;
 - a step split by an off-grid segment boundary (``exact`` only, rare) goes through
-  ``kernel.advance`` for every neuron, with the propagators of the two parts.
+  ``kernel.advance_state`` for every neuron, with the step maps of the two parts.
 
 Only per-neuron results are kept, never N x T traces: spike count, first and last spike, ISI
 mean and sum of squared deviations (Welford; mean and CV), burst count, and optionally the
