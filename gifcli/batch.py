@@ -223,18 +223,19 @@ def _step2_no_rows(Ya, Yb, G, F, n, old_threshold, u):
 @njit(cache=True, inline="always")
 def _modal_steps(Ya, Yb, P, G, F, n):
     """MODAL_STEPS ``exact`` steps in the modal form, with kernel.modal_advance's products and
-    test; F[j] = 1 if the test fires in any of them (the scalar pass then redoes them)."""
+    test; F[j] = MODAL_STEPS - s for the first step s whose test fires (0 if none)."""
     count = 0
     for j in range(n):
         c1, c2, c3, c4 = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
         e1, e2, e3, e4, gap = P[0, j], P[1, j], P[2, j], P[3, j], G[j]
-        fired = False
-        for _ in range(MODAL_STEPS):
+        flag = 0
+        for s in range(MODAL_STEPS):
             c1, c2, c3, c4 = c1 * e1, c2 * e2, c3 * e3, c4 * e4
-            fired = fired | (not (kernel.modal_gap(c1, c2, c3, c4, gap) < 0.0))
+            fired = not (kernel.modal_gap(c1, c2, c3, c4, gap) < 0.0)
+            flag = max(flag, fired * (MODAL_STEPS - s))
         Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = c1, c2, c3, c4
-        F[j] = fired
-        count += fired
+        F[j] = flag
+        count += flag > 0
     return count
 
 
@@ -294,16 +295,15 @@ def _kill(j, Ya, G, status, i):
 
 
 @njit(cache=True, _nrt=False)
-def _redo_flagged(j, i, k, n_sub, dt, method, modal, Ya, Yb, G, props, forms, params, v_star,
-                  th_star, y, y0, D, step_spikes, max_per_step, max_spikes, burst_isi,
-                  run_length, stats):
-    """Neuron j's n_sub steps from Ya to Yb again, one by one, in the vector pass's
-    arithmetic; a step whose test fires goes to the kernel as the single path makes it."""
+def _redo_steps(j, i, k, start, n_sub, y, y0, dt, method, modal, G, props, forms, params,
+                v_star, th_star, D, step_spikes, max_per_step, max_spikes, burst_isi,
+                run_length, stats):
+    """Neuron j's steps start, ..., n_sub - 1 of the pass again, on its state y, one by one
+    and in the vector pass's arithmetic; a step whose test fires goes to the kernel as the
+    single path makes it. Returns -1 if the neuron fired without end, else >= 0."""
     exact = method == kernel.EXACT
-    for r in range(4):
-        y[r] = Ya[r, j]
     count = 0
-    for sub in range(n_sub):
+    for sub in range(start, n_sub):
         for r in range(4):
             y0[r] = y[r]
         if modal:
@@ -331,11 +331,89 @@ def _redo_flagged(j, i, k, n_sub, dt, method, modal, Ya, Yb, G, props, forms, pa
         count = _record_spikes(stats, count, i, j, step_spikes, (k + sub + 1) * dt, exact,
                                max_spikes, burst_isi, run_length)
         if count < 0:
-            break
+            return -1
+    return count
+
+
+@njit(cache=True, _nrt=False)
+def _store(j, i, y, Yb, G, status, count):
+    """Neuron j's state after the pass, or its end if it fired without end (count < 0)."""
     for r in range(4):
         Yb[r, j] = y[r]
     if count < 0:
-        _kill(j, Yb, G, stats[6], i)
+        _kill(j, Yb, G, status, i)
+
+
+# The modal form's crossings, for all the neurons a pass flagged at once: the core then
+# overlaps their long dependent chains (guess, exponentials, Newton, reset) instead of
+# waiting on one at a time. X[q] holds flagged neuron q's state before and after its first
+# firing step, then the crossing time and the decays to it.
+X_START, X_END, X_TAU, X_DECAY = 0, 4, 8, 9
+
+
+@njit(cache=True, _nrt=False)
+def _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick):
+    """For each flagged neuron, its first firing step and the first Newton step of
+    kernel.modal_crossing on it; quick[q] says that this step found the crossing."""
+    for q in range(m):
+        j = flagged[q]
+        c1, c2, c3, c4 = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
+        for _ in range(n_sub - F[j]):
+            c1, c2, c3, c4 = c1 * props[j, 0], c2 * props[j, 1], c3 * props[j, 2], c4 * props[j, 3]
+        X[q, 0], X[q, 1], X[q, 2], X[q, 3] = c1, c2, c3, c4
+        c1, c2, c3, c4 = c1 * props[j, 0], c2 * props[j, 1], c3 * props[j, 2], c4 * props[j, 3]
+        X[q, 4], X[q, 5], X[q, 6], X[q, 7] = c1, c2, c3, c4
+        quick[q] = (kernel.modal_gap(X[q, 0], X[q, 1], X[q, 2], X[q, 3], G[j]) < 0.0
+                    and kernel.modal_gap(c1, c2, c3, c4, G[j]) >= 0.0)
+    for q in range(m):
+        if quick[q]:
+            j = flagged[q]
+            X[q, X_TAU] = kernel.crossing_guess(X[q, X_START:X_END], X[q, X_END:X_TAU],
+                                                forms[j], G[j], dt)
+    for q in range(m):
+        if quick[q]:
+            j = flagged[q]
+            outcome, X[q, X_TAU], _, _, X[q, 9], X[q, 10], X[q, 11], X[q, 12] = \
+                kernel.newton_iteration(X[q, X_START:X_END], forms[j], G[j], X[q, X_TAU], 0.0, dt)
+            quick[q] = outcome == kernel.NEWTON_NUDGED
+
+
+@njit(cache=True, _nrt=False)
+def _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props, forms, params,
+                      v_star, th_star, X, quick, y, y0, D, step_spikes, max_per_step,
+                      max_spikes, burst_isi, run_length, stats):
+    """The flagged neurons of a modal pass: their spikes, each as kernel.modal_spikes makes
+    it (which a crossing that _modal_crossings did not settle, or a second one in the same
+    step, goes to), then the rest of their pass."""
+    _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick)
+    for q in range(m):
+        j = flagged[q]
+        i = order[lo + j]
+        first = n_sub - F[j]
+        t0 = (k + first) * dt
+        for r in range(4):
+            y0[r], y[r] = X[q, X_START + r], X[q, X_END + r]
+        settled = False
+        if quick[q] and max_per_step > 0:
+            kernel.modal_fire(y0, y, props[j], forms[j], params[j], v_star[j], th_star[j],
+                              X[q, 9], X[q, 10], X[q, 11], X[q, 12], 1.0, 1.0, 1.0, 1.0)
+            settled = not (kernel.modal_gap(y[0], y[1], y[2], y[3], G[j]) >= 0.0)
+            if not settled:  # it fires again within the step: modal_spikes from the start
+                for r in range(4):
+                    y0[r], y[r] = X[q, X_START + r], X[q, X_END + r]
+        if settled:
+            step_spikes[0] = t0 + X[q, X_TAU]
+            count = 1
+        else:
+            count = kernel.modal_spikes(y0, y, props[j], forms[j], params[j], v_star[j],
+                                        th_star[j], t0, dt, step_spikes, 0, max_per_step)
+        count = _record_spikes(stats, count, i, j, step_spikes, (k + first + 1) * dt, True,
+                               max_spikes, burst_isi, run_length)
+        if count >= 0:
+            count = _redo_steps(j, i, k, first + 1, n_sub, y, y0, dt, kernel.EXACT, True, G,
+                                props, forms, params, v_star, th_star, D, step_spikes,
+                                max_per_step, max_spikes, burst_isi, run_length, stats)
+        _store(j, i, y, Yb, G, stats[6], count)
 
 
 @njit(cache=True)
@@ -366,6 +444,9 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
     th_star = np.empty(n)
     scales = np.empty(n)
     run_length = np.zeros(n, dtype=np.int64)
+    flagged = np.empty(n, dtype=np.int64)
+    X = np.empty((n if modal else 0, 13))
+    quick = np.empty(n, dtype=np.bool_)
     y = np.empty(4)
     y0 = np.empty(4)
     D = np.empty((kernel.MAX_TAYLOR_TERMS, 4))
@@ -488,16 +569,30 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
             else:
                 fired = _step_all_rows(Ya, Yb, P, G, F, n, old_threshold)
         if fired:
+            m = 0
             for w in range(words.shape[0]):
                 if words[w] == 0:
                     continue
                 for j in range(8 * w, min(8 * w + 8, n)):
+                    if F[j] != 0 and status[order[lo + j]] == OK:
+                        flagged[m] = j
+                        m += 1
+            if modal:
+                _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props,
+                                  forms, params, v_star, th_star, X, quick, y, y0, D,
+                                  step_spikes, max_per_step, max_spikes, burst_isi,
+                                  run_length, stats)
+            else:
+                for q in range(m):
+                    j = flagged[q]
                     i = order[lo + j]
-                    if F[j] == 0 or status[i] != OK:
-                        continue
-                    _redo_flagged(j, i, k, n_sub, dt, method, modal, Ya, Yb, G, props, forms,
-                                  params, v_star, th_star, y, y0, D, step_spikes, max_per_step,
-                                  max_spikes, burst_isi, run_length, stats)
+                    for r in range(4):
+                        y[r] = Ya[r, j]
+                    count = _redo_steps(j, i, k, 0, n_sub, y, y0, dt, method, False, G, props,
+                                        forms, params, v_star, th_star, D, step_spikes,
+                                        max_per_step, max_spikes, burst_isi, run_length,
+                                        stats)
+                    _store(j, i, y, Yb, G, status, count)
         k += n_sub
         Ya, Yb = Yb, Ya
 

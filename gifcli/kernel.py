@@ -409,61 +409,97 @@ def hermite_guess(g0, g1, d0, d1, span):
     return guess
 
 
+@njit(cache=True, inline="always")
+def crossing_guess(c, c_end, F, gap_star, span):
+    """Where the gap, below zero at c and not below at c_end (span ms later), crosses zero:
+    modal_crossing's start, from the gap and its slope at both ends."""
+    g0 = modal_gap(c[0], c[1], c[2], c[3], gap_star)
+    g1 = modal_gap(c_end[0], c_end[1], c_end[2], c_end[3], gap_star)
+    return hermite_guess(g0, g1, modal_slope(c, F), modal_slope(c_end, F), span)
+
+
+# What a Newton iteration of modal_crossing ends with.
+NEWTON_GOING, NEWTON_NUDGED, NEWTON_DONE = 0, 1, 2
+
+
+@njit(cache=True, inline="always")
+def newton_iteration(c, F, gap_star, tau, lo, hi):
+    """One Newton step on the gap from the modal state c at tau ms, kept inside [lo, hi].
+
+    Returns (outcome, tau_next, lo, hi, d1, d2, d3, d4). NEWTON_NUDGED: tau_next is the
+    root, and d the decays there, nudged from tau by the last step. NEWTON_DONE: tau_next is
+    the root, d are not yet its decays. NEWTON_GOING: iterate from tau_next. It is done when
+    its step, or the error its quadratic convergence leaves after the step, is below
+    CROSSING_TOLERANCE, or when the bracket is that narrow.
+    """
+    r1, r2, r3, r4 = F[RATE], F[RATE + 1], F[RATE + 2], F[RATE + 3]
+    d1, d2, d3, d4 = modal_decays(F, tau)
+    q1, q2, q3, q4 = c[0] * d1, c[1] * d2, c[2] * d3, c[3] * d4
+    g = modal_gap(q1, q2, q3, q4, gap_star)
+    dg = -(r1 * q1 + r2 * q2 + r3 * q3 + r4 * q4)
+    if g >= 0.0:
+        hi = tau
+    else:
+        lo = tau
+    if dg > 0.0:
+        step = g / dg
+        # Newton's error after this step is about (g'' / 2 g') step^2, when the step is
+        # short enough (<= sqrt(tolerance)) that the cubic term cannot matter.
+        half_d2 = 0.5 * (r1 * r1 * q1 + r2 * r2 * q2 + r3 * r3 * q3 + r4 * r4 * q4)
+        done = abs(step) <= CROSSING_TOLERANCE or (
+            step * step <= CROSSING_TOLERANCE
+            and abs(half_d2) * step * step <= 0.25 * CROSSING_TOLERANCE * dg
+            and lo <= tau - step <= hi)
+        if done and max(r1, r2, r3, r4) * abs(step) <= NUDGE_REACH:
+            return (NEWTON_NUDGED, tau - step, lo, hi, nudged(d1, r1, step),
+                    nudged(d2, r2, step), nudged(d3, r3, step), nudged(d4, r4, step))
+        tau_next = tau - step
+        if done:
+            return NEWTON_DONE, tau_next, lo, hi, d1, d2, d3, d4
+    else:
+        tau_next = 0.5 * (lo + hi)
+    if not (lo < tau_next < hi):
+        tau_next = 0.5 * (lo + hi)
+    outcome = NEWTON_DONE if hi - lo <= CROSSING_TOLERANCE else NEWTON_GOING
+    return outcome, tau_next, lo, hi, d1, d2, d3, d4
+
+
 @njit(cache=True, _nrt=False)
 def modal_crossing(c, c_end, F, gap_star, span):
     """(tau, e^{-rate_i tau} for the four rates): the time in [0, span] ms at which the gap,
     from the modal state c, reaches zero.
 
     c_end is the state at span, where the gap is >= 0 (the caller tested it). Newton from
-    the Hermite guess, kept inside a bracket; it stops when its step, or the error its
-    quadratic convergence leaves after the step, is below CROSSING_TOLERANCE. The decays at
-    the root come from those at the last evaluation, nudged by the last step. A start at or
-    above threshold (or NaN) crosses at span.
+    the Hermite guess (newton_iteration). A start at or above threshold (or NaN) crosses at
+    span.
     """
-    g0 = modal_gap(c[0], c[1], c[2], c[3], gap_star)
-    if not (g0 < 0.0):
+    if not (modal_gap(c[0], c[1], c[2], c[3], gap_star) < 0.0):
         d1, d2, d3, d4 = modal_decays(F, span)
         return span, d1, d2, d3, d4
-    g1 = modal_gap(c_end[0], c_end[1], c_end[2], c_end[3], gap_star)
-    tau = hermite_guess(g0, g1, modal_slope(c, F), modal_slope(c_end, F), span)
-    r1, r2, r3, r4 = F[RATE], F[RATE + 1], F[RATE + 2], F[RATE + 3]
-    fastest = max(r1, r2, r3, r4)
-    lo, hi = 0.0, span
+    tau, lo, hi = crossing_guess(c, c_end, F, gap_star, span), 0.0, span
     for _ in range(200):
-        d1, d2, d3, d4 = modal_decays(F, tau)
-        q1, q2, q3, q4 = c[0] * d1, c[1] * d2, c[2] * d3, c[3] * d4
-        g = modal_gap(q1, q2, q3, q4, gap_star)
-        dg = -(r1 * q1 + r2 * q2 + r3 * q3 + r4 * q4)
-        if g >= 0.0:
-            hi = tau
-        else:
-            lo = tau
-        if dg > 0.0:
-            step = g / dg
-            # Newton's error after this step is about (g'' / 2 g') step^2, when the step is
-            # short enough (<= sqrt(tolerance)) that the cubic term cannot matter.
-            half_d2 = 0.5 * (r1 * r1 * q1 + r2 * r2 * q2 + r3 * r3 * q3 + r4 * r4 * q4)
-            done = abs(step) <= CROSSING_TOLERANCE or (
-                step * step <= CROSSING_TOLERANCE
-                and abs(half_d2) * step * step <= 0.25 * CROSSING_TOLERANCE * dg
-                and lo <= tau - step <= hi)
-            if done and fastest * abs(step) <= NUDGE_REACH:
-                return (tau - step, nudged(d1, r1, step), nudged(d2, r2, step),
-                        nudged(d3, r3, step), nudged(d4, r4, step))
-            tau_next = tau - step
-            if done:
-                d1, d2, d3, d4 = modal_decays(F, tau_next)
-                return tau_next, d1, d2, d3, d4
-        else:
-            tau_next = 0.5 * (lo + hi)
-        if not (lo < tau_next < hi):
-            tau_next = 0.5 * (lo + hi)
-        if hi - lo <= CROSSING_TOLERANCE:
-            d1, d2, d3, d4 = modal_decays(F, tau_next)
-            return tau_next, d1, d2, d3, d4
-        tau = tau_next
+        outcome, tau, lo, hi, d1, d2, d3, d4 = newton_iteration(c, F, gap_star, tau, lo, hi)
+        if outcome == NEWTON_NUDGED:
+            return tau, d1, d2, d3, d4
+        if outcome == NEWTON_DONE:
+            break
     d1, d2, d3, d4 = modal_decays(F, tau)
     return tau, d1, d2, d3, d4
+
+
+@njit(cache=True, inline="always")
+def modal_fire(c, c_end, e, F, p, v_star, th_star, d1, d2, d3, d4, s1, s2, s3, s4):
+    """The spike at a crossing: c, the state at the last crossing (or the step's start),
+    decays by d to the crossing and is reset; c_end becomes the state at the step's end.
+    s holds e^{-rate_i done} before, and is returned after."""
+    c[0], c[1], c[2], c[3] = c[0] * d1, c[1] * d2, c[2] * d3, c[3] * d4
+    y1, y2, yv, yt = from_modal(c, F)
+    y1, y2, yv, yt = reset_values(y1, y2, yv, yt, p, v_star, th_star)
+    to_modal(y1, y2, yv, yt, F, c)
+    s1, s2, s3, s4 = s1 * d1, s2 * d2, s3 * d3, s4 * d4
+    c_end[0], c_end[1] = c[0] * (e[0] / s1), c[1] * (e[1] / s2)
+    c_end[2], c_end[3] = c[2] * (e[2] / s3), c[3] * (e[3] / s4)
+    return s1, s2, s3, s4
 
 
 @njit(cache=True, _nrt=False)
@@ -472,10 +508,11 @@ def modal_spikes(c, c_end, e, F, p, v_star, th_star, t0, h, spikes, n_spikes, ma
     (= e * c, e = modal_decay(F, h)) the state at t0 + h without them.
 
     While c_end is at or above threshold, the next crossing is located, the neuron reset at
-    that instant, and the rest of the step decayed from there. A NaN gap (a state that
-    overflowed, which the caller reports) is no crossing. On return c_end holds the state at
-    t0 + h. Returns the new spike count, or -1 if the spike buffer or the per-step cap is
-    exceeded. The single and the batched path both come here, so they agree to the last bit.
+    that instant (modal_fire), and the rest of the step decayed from there. A NaN gap (a
+    state that overflowed, which the caller reports) is no crossing. On return c_end holds
+    the state at t0 + h. Returns the new spike count, or -1 if the spike buffer or the
+    per-step cap is exceeded. The single and the batched path both come here, so they agree
+    to the last bit.
     """
     gap_star = v_star - th_star
     done, in_this_step = 0.0, 0
@@ -488,13 +525,8 @@ def modal_spikes(c, c_end, e, F, p, v_star, th_star, t0, h, spikes, n_spikes, ma
         spikes[n_spikes] = t0 + done
         n_spikes += 1
         in_this_step += 1
-        c[0], c[1], c[2], c[3] = c[0] * d1, c[1] * d2, c[2] * d3, c[3] * d4
-        y1, y2, yv, yt = from_modal(c, F)
-        y1, y2, yv, yt = reset_values(y1, y2, yv, yt, p, v_star, th_star)
-        to_modal(y1, y2, yv, yt, F, c)
-        s1, s2, s3, s4 = s1 * d1, s2 * d2, s3 * d3, s4 * d4
-        c_end[0], c_end[1] = c[0] * (e[0] / s1), c[1] * (e[1] / s2)
-        c_end[2], c_end[3] = c[2] * (e[2] / s3), c[3] * (e[3] / s4)
+        s1, s2, s3, s4 = modal_fire(c, c_end, e, F, p, v_star, th_star, d1, d2, d3, d4,
+                                    s1, s2, s3, s4)
     return n_spikes
 
 
