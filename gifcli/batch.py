@@ -246,7 +246,7 @@ def _modal_steps(Ya, Yb, P, G, F, n):
 # atomic operations per array argument and call.
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, inline="always")
 def _record(stats, i, j, t, run_length, burst_isi):
     """Add the spike at ``t`` to neuron ``i``'s statistics (``run_length`` is block-local)."""
     n_spikes, first, last, isi_mean, isi_m2, n_bursts, _, buffer = stats
@@ -271,7 +271,7 @@ def _record(stats, i, j, t, run_length, burst_isi):
     n_spikes[i] = n + 1
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, inline="always")
 def _record_spikes(stats, count, i, j, step_spikes, grid_time, exact, max_spikes, burst_isi,
                    run_length):
     """Record the ``count`` spikes of one (part of a) step; -1 when that is one too many.
