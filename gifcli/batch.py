@@ -62,7 +62,7 @@ BLOCK = 256  # neurons per block: the state, propagators and flags stay in L1/L2
 CHUNK_SECONDS = 0.25  # aim for parallel calls this long: Ctrl-C and progress stay prompt
 OK, TOO_MANY_SPIKES = kernel.OK, kernel.TOO_MANY_SPIKES
 MODAL_STEPS = 4  # steps per vector pass in the modal form
-_ROW_PAD = 8  # extra doubles per row of the block's work arrays: rows are not 4 KiB apart
+_ROW_PAD = 8  # rows of the block's work array are 64 k + _ROW_PAD doubles long
 
 # The propagator rows that are loaded per neuron in each vector variant of the step.
 ALL_ROWS, THRESHOLD_ROWS, NO_ROWS = 0, 1, 2
@@ -430,11 +430,12 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
     """The neurons order[lo:hi], all in the modal form (``modal``) or all triangular."""
     status = stats[6]
     n = hi - lo
-    width = ((n + 7) // 8) * 8 + _ROW_PAD
-    Ya = np.zeros((4, width))
-    Yb = np.zeros((4, width))
-    P = np.zeros((9, width))
-    G = np.zeros(width)
+    # One allocation for the rows the vector passes stream through, with a stride of 64 k + 8
+    # doubles: no two of its 18 rows lie a multiple of 4 KiB apart, which would make the
+    # core stall loads behind stores to the other row (apart, they could land anywhere).
+    width = 64 * ((n + 63 - _ROW_PAD) // 64) + _ROW_PAD
+    rows = np.zeros((18, width))
+    Ya, Yb, P, G = rows[0:4], rows[4:8], rows[8:17], rows[17]
     F = np.zeros(width, dtype=np.uint8)
     words = F.view(np.uint64)
     params = np.empty((n, 14))
