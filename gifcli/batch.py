@@ -352,7 +352,7 @@ X_START, X_END, X_TAU, X_DECAY = 0, 4, 8, 9
 
 
 @njit(cache=True, _nrt=False)
-def _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick):
+def _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick, exponents):
     """For each flagged neuron, its first firing step and the first Newton step of
     kernel.modal_crossing on it; quick[q] says that this step found the crossing."""
     for q in range(m):
@@ -368,24 +368,31 @@ def _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick):
     for q in range(m):
         if quick[q]:
             j = flagged[q]
-            X[q, X_TAU] = kernel.crossing_guess(X[q, X_START:X_END], X[q, X_END:X_TAU],
-                                                forms[j], G[j], dt)
+            tau = kernel.crossing_guess(X[q, X_START:X_END], X[q, X_END:X_TAU], forms[j], G[j],
+                                        dt)
+            X[q, X_TAU] = tau
+            for r in range(4):
+                exponents[4 * q + r] = -forms[j, kernel.RATE + r] * tau
+    for x in range(4 * m):  # kernel.modal_decays, vectorised
+        exponents[x] = kernel.short_exp(exponents[x])
     for q in range(m):
         if quick[q]:
             j = flagged[q]
+            d = exponents[4 * q: 4 * q + 4]
             outcome, X[q, X_TAU], _, _, X[q, 9], X[q, 10], X[q, 11], X[q, 12] = \
-                kernel.newton_iteration(X[q, X_START:X_END], forms[j], G[j], X[q, X_TAU], 0.0, dt)
+                kernel.newton_iteration(X[q, X_START:X_END], forms[j], G[j], X[q, X_TAU], 0.0,
+                                        dt, d[0], d[1], d[2], d[3])
             quick[q] = outcome == kernel.NEWTON_NUDGED
 
 
 @njit(cache=True, _nrt=False)
 def _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props, forms, params,
-                      v_star, th_star, X, quick, y, y0, D, step_spikes, max_per_step,
+                      v_star, th_star, X, quick, exponents, y, y0, D, step_spikes, max_per_step,
                       max_spikes, burst_isi, run_length, stats):
     """The flagged neurons of a modal pass: their spikes, each as kernel.modal_spikes makes
     it (which a crossing that _modal_crossings did not settle, or a second one in the same
     step, goes to), then the rest of their pass."""
-    _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick)
+    _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick, exponents)
     for q in range(m):
         j = flagged[q]
         i = order[lo + j]
@@ -448,6 +455,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
     flagged = np.empty(n, dtype=np.int64)
     X = np.empty((n if modal else 0, 13))
     quick = np.empty(n, dtype=np.bool_)
+    exponents = np.zeros(4 * n if modal else 0)
     y = np.empty(4)
     y0 = np.empty(4)
     D = np.empty((kernel.MAX_TAYLOR_TERMS, 4))
@@ -580,7 +588,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                         m += 1
             if modal:
                 _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props,
-                                  forms, params, v_star, th_star, X, quick, y, y0, D,
+                                  forms, params, v_star, th_star, X, quick, exponents, y, y0, D,
                                   step_spikes, max_per_step, max_spikes, burst_isi,
                                   run_length, stats)
             else:
