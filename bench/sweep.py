@@ -153,23 +153,6 @@ def worker(n: int, reps: int, methods: list[str]) -> dict:
     return out
 
 
-def spike_cost_ns(data: dict) -> float | None:
-    """What a spike costs ``exact`` beyond a step: the CPU time over ``euler``'s, per spike.
-
-    Both make the same vector steps and the same number of resets (within 0.2 % in W1);
-    ``exact`` also locates each crossing inside its step and propagates the rest of it.
-    """
-    methods = data["methods"]
-    if "exact" not in methods or "euler" not in methods:
-        return None
-    exact, euler = methods["exact"], methods["euler"]
-    spikes = exact["mean_spikes"] * data["n"]
-    if spikes <= 0:
-        return None
-    extra = statistics.median(exact["cpu_seconds"]) - statistics.median(euler["cpu_seconds"])
-    return 1e9 * extra / spikes
-
-
 def first_call(cache_dir: str) -> dict:
     """A fresh process: import, then the first and a second call of the kernel (N = 1e4)."""
     code = (
@@ -240,11 +223,6 @@ def main() -> None:
         numpy_cpu = data["numpy"]["neuron_steps_per_cpu_s"]
         print(f"{n:>9.0e}  {'numpy':<9} {base:>15.3e} {1.0:>8.1f} {numpy_cpu:>10.2e} "
               f"{'(' + str(data['numpy']['steps']) + ' steps)':>13}")
-        per_spike = spike_cost_ns(data)
-        if per_spike is not None:
-            data["exact_spike_cpu_ns"] = per_spike
-            print(f"{'':>11}exact's spike path: {per_spike:.0f} ns of CPU per spike "
-                  "(exact minus euler CPU time, over exact's spikes)")
     report = {"machine": machine(), "steps": STEPS, "dt": DT, "reps": args.reps, "runs": rows}
     if not args.skip_first_call:
         with tempfile.TemporaryDirectory() as cache:
