@@ -124,6 +124,30 @@ def test_presets_match_single_path_with_input_scale(shipped, method):
             assert_same(result, k, expected, method, f"{preset.name} x {scale}")
 
 
+@pytest.mark.parametrize("dt", [0.1, 0.25])
+def test_modal_crossings_are_those_of_the_single_path_to_the_bit(dt):
+    """``exact`` in the modal form: a pass's crossings are located together in the batch, and
+    one at a time by kernel.modal_spikes in the single path, with the same arithmetic. From
+    a quiet neuron to one that fires several times in a step (where the batch hands the step
+    back to modal_spikes), every spike time is the same float."""
+    n = 120
+    scale = np.geomspace(0.7, 400.0, n)
+    params = {"a": np.linspace(-0.008, 0.03, n), "A1": 10.0, "A2": -0.6}
+    segments = [(2.0, 30.0), (1.0, 20.0)]
+    result = batch.run_batch(params, segments, dt=dt, input_scale=scale, record=20_000)
+    several_in_a_step = 0
+    for k in range(n):
+        neuron = dict(DEFAULTS, a=params["a"][k], A1=10.0, A2=-0.6)
+        expected = single(parameter_vector(neuron), np.array([0.0, 0.0, -70.0, -50.0]),
+                          segments, "exact", dt, scale[k])
+        assert result.status[k] == batch.OK and result.n_spikes[k] == expected.size
+        np.testing.assert_array_equal(result.spikes(k), expected, err_msg=f"neuron {k}")
+        steps = np.floor(expected / dt)
+        several_in_a_step += int(np.any(steps[1:] == steps[:-1]))
+    assert several_in_a_step >= 10
+    assert np.all(batch._modal_flags(*batch.split_params(params), n, dt))  # all modal
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_blocks_and_threads_do_not_change_results(method):
     """The same neurons give the same statistics whatever the block size (1 to many blocks,
@@ -259,6 +283,20 @@ def test_the_vector_step_is_vectorised(step):
     asm = "".join(function.inspect_asm().values())
     packed = [line for line in asm.splitlines() if "vmulpd" in line]
     assert any("zmm" in line or "ymm" in line for line in packed), step
+    assert "vfmadd" not in asm and "vfmsub" not in asm
+
+
+def test_the_modal_step_is_vectorised():
+    """The modal form's pass (four products and a sum per step) is packed SIMD, unfused."""
+    import numba
+
+    function = numba.njit(batch._modal_steps.py_func)
+    width = 264
+    Y = np.zeros((4, width))
+    function(Y, Y.copy(), np.zeros((9, width)), np.zeros(width), np.zeros(width, np.uint8), 256)
+    asm = "".join(function.inspect_asm().values())
+    packed = [line for line in asm.splitlines() if "vmulpd" in line]
+    assert any("zmm" in line or "ymm" in line for line in packed)
     assert "vfmadd" not in asm and "vfmsub" not in asm
 
 

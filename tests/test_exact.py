@@ -163,3 +163,25 @@ def test_off_grid_dt_splits_real_boundaries(shipped):
                for end in np.cumsum([d for _, d in preset.segments])[:-1])
     ]
     assert len(off) >= 10, off
+
+
+def test_short_exp_is_within_one_and_a_half_ulp():
+    """The modal form's decays at a crossing come from kernel.short_exp, a polynomial, not
+    libm: on [-TAYLOR_REACH, 0] it must stay within 1.5 ulp of e^x (computed in Decimal)."""
+    from numba import njit
+
+    from gifcli import kernel
+
+    @njit
+    def evaluate(xs):
+        return np.array([kernel.short_exp(x) for x in xs])
+
+    rng = np.random.default_rng(3)
+    xs = np.concatenate([rng.uniform(-kernel.TAYLOR_REACH, 0.0, 4000),
+                         -np.geomspace(1e-300, kernel.TAYLOR_REACH, 400), [0.0]])
+    with localcontext() as context:
+        context.prec = 40
+        exact = [Decimal(float(x)).exp() for x in xs]
+        errors = [abs(Decimal(float(got)) - want) / Decimal(float(np.spacing(float(want))))
+                  for got, want in zip(evaluate(xs), exact, strict=True)]
+    assert max(errors) <= 1.5
