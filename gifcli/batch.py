@@ -8,7 +8,7 @@ calls the same Numba functions of :mod:`gifcli.kernel` (``modal_form``, ``step_m
 ``enter_state``, ``modal_spikes``, ``advance``, ``reset``) and its vector steps are the
 arithmetic of ``kernel.modal_advance`` and ``kernel.linear_step`` in the same order (no
 fastmath, so no FMA contraction and no reassociation). Spike times, ``exact`` ones included,
-are identical, which the tests hold to 1e-9 ms.
+are identical: the tests hold the modal form's to the bit, the others to 1e-9 ms.
 
 Layout (see shared/spec/performance.md, W1):
 
@@ -27,8 +27,14 @@ Layout (see shared/spec/performance.md, W1):
 - each pass flags a neuron whose test fired in any of its steps. When the count is not zero,
   a scalar pass redoes the flagged neurons' steps one by one, in the same arithmetic: the
   fixed-step methods reset at the step's end; ``exact`` hands the step to
-  ``kernel.modal_spikes`` (or ``kernel.advance``), which locates each crossing inside the
-  step, resets there and goes on to the step's end;
+  ``kernel.advance``, which locates each crossing inside the step, resets there and goes on
+  to the step's end;
+- in the modal form, the flagged neurons' crossings are located together: the replay to each
+  one's first firing step, then every Hermite guess, then every decay (one vectorised loop of
+  ``kernel.short_exp``), then every first Newton step (``kernel.newton_iteration``), so that
+  the core overlaps their long dependent chains. A crossing that this Newton step does not
+  settle, or a second one in the same step, goes to ``kernel.modal_spikes``, which repeats
+  the same arithmetic from the step's start;
 - a step split by an off-grid segment boundary (``exact`` only, rare) goes through
   ``kernel.advance_state`` for every neuron, with the step maps of the two parts.
 
@@ -352,19 +358,20 @@ X_START, X_END, X_TAU, X_DECAY = 0, 4, 8, 9
 
 
 @njit(cache=True, _nrt=False)
-def _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick, exponents):
+def _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick, decays):
     """For each flagged neuron, its first firing step and the first Newton step of
-    kernel.modal_crossing on it; quick[q] says that this step found the crossing."""
+    kernel.modal_crossing on it; quick[q] says that this Newton step found the crossing."""
     for q in range(m):
         j = flagged[q]
-        c1, c2, c3, c4 = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
+        for r in range(4):
+            X[q, X_START + r] = Ya[r, j]
         for _ in range(n_sub - F[j]):
-            c1, c2, c3, c4 = c1 * props[j, 0], c2 * props[j, 1], c3 * props[j, 2], c4 * props[j, 3]
-        X[q, 0], X[q, 1], X[q, 2], X[q, 3] = c1, c2, c3, c4
-        c1, c2, c3, c4 = c1 * props[j, 0], c2 * props[j, 1], c3 * props[j, 2], c4 * props[j, 3]
-        X[q, 4], X[q, 5], X[q, 6], X[q, 7] = c1, c2, c3, c4
+            for r in range(4):
+                X[q, X_START + r] *= props[j, r]
+        for r in range(4):
+            X[q, X_END + r] = X[q, X_START + r] * props[j, r]
         quick[q] = (kernel.modal_gap(X[q, 0], X[q, 1], X[q, 2], X[q, 3], G[j]) < 0.0
-                    and kernel.modal_gap(c1, c2, c3, c4, G[j]) >= 0.0)
+                    and kernel.modal_gap(X[q, 4], X[q, 5], X[q, 6], X[q, 7], G[j]) >= 0.0)
     for q in range(m):
         if quick[q]:
             j = flagged[q]
@@ -372,27 +379,29 @@ def _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick, ex
                                         dt)
             X[q, X_TAU] = tau
             for r in range(4):
-                exponents[4 * q + r] = -forms[j, kernel.RATE + r] * tau
-    for x in range(4 * m):  # kernel.modal_decays, vectorised
-        exponents[x] = kernel.short_exp(exponents[x])
+                decays[4 * q + r] = -forms[j, kernel.RATE + r] * tau  # the exponents, so far
+    for x in range(4 * m):  # kernel.modal_decays, in one vectorised loop
+        decays[x] = kernel.short_exp(decays[x])
     for q in range(m):
         if quick[q]:
             j = flagged[q]
-            d = exponents[4 * q: 4 * q + 4]
-            outcome, X[q, X_TAU], _, _, X[q, 9], X[q, 10], X[q, 11], X[q, 12] = \
-                kernel.newton_iteration(X[q, X_START:X_END], forms[j], G[j], X[q, X_TAU], 0.0,
-                                        dt, d[0], d[1], d[2], d[3])
+            d = decays[4 * q: 4 * q + 4]
+            outcome, X[q, X_TAU], _, _, d1, d2, d3, d4 = kernel.newton_iteration(
+                X[q, X_START:X_END], forms[j], G[j], X[q, X_TAU], 0.0, dt, d[0], d[1], d[2],
+                d[3])
+            X[q, X_DECAY], X[q, X_DECAY + 1], X[q, X_DECAY + 2], X[q, X_DECAY + 3] = \
+                d1, d2, d3, d4
             quick[q] = outcome == kernel.NEWTON_NUDGED
 
 
 @njit(cache=True, _nrt=False)
 def _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props, forms, params,
-                      v_star, th_star, X, quick, exponents, y, y0, D, step_spikes, max_per_step,
+                      v_star, th_star, X, quick, decays, y, y0, D, step_spikes, max_per_step,
                       max_spikes, burst_isi, run_length, stats):
     """The flagged neurons of a modal pass: their spikes, each as kernel.modal_spikes makes
     it (which a crossing that _modal_crossings did not settle, or a second one in the same
     step, goes to), then the rest of their pass."""
-    _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick, exponents)
+    _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick, decays)
     for q in range(m):
         j = flagged[q]
         i = order[lo + j]
@@ -403,7 +412,8 @@ def _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props, 
         settled = False
         if quick[q] and max_per_step > 0:
             kernel.modal_fire(y0, y, props[j], forms[j], params[j], v_star[j], th_star[j],
-                              X[q, 9], X[q, 10], X[q, 11], X[q, 12], 1.0, 1.0, 1.0, 1.0)
+                              X[q, X_DECAY], X[q, X_DECAY + 1], X[q, X_DECAY + 2],
+                              X[q, X_DECAY + 3], 1.0, 1.0, 1.0, 1.0)
             settled = not (kernel.modal_gap(y[0], y[1], y[2], y[3], G[j]) >= 0.0)
             if not settled:  # it fires again within the step: modal_spikes from the start
                 for r in range(4):
@@ -455,7 +465,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
     flagged = np.empty(n, dtype=np.int64)
     X = np.empty((n if modal else 0, 13))
     quick = np.empty(n, dtype=np.bool_)
-    exponents = np.zeros(4 * n if modal else 0)
+    decays = np.zeros(4 * n if modal else 0)
     y = np.empty(4)
     y0 = np.empty(4)
     D = np.empty((kernel.MAX_TAYLOR_TERMS, 4))
@@ -588,7 +598,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                         m += 1
             if modal:
                 _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props,
-                                  forms, params, v_star, th_star, X, quick, exponents, y, y0, D,
+                                  forms, params, v_star, th_star, X, quick, decays, y, y0, D,
                                   step_spikes, max_per_step, max_spikes, burst_isi,
                                   run_length, stats)
             else:
