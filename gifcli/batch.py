@@ -249,7 +249,8 @@ def _modal_steps(Ya, Yb, P, G, F, n):
 # ``stats`` is the tuple of per-neuron result arrays (n_spikes, first, last, isi_mean, isi_m2,
 # n_bursts, status, buffer). The functions that run once per spike are compiled without
 # reference counting (_nrt=False: they allocate nothing), which would otherwise cost two
-# atomic operations per array argument and call.
+# atomic operations per array argument and call; the smallest are inlined, as passing
+# ``stats`` alone copies eight array structures.
 
 
 @njit(cache=True, inline="always")
