@@ -8,7 +8,7 @@ calls the same Numba functions of :mod:`gifcli.kernel` (``modal_form``, ``step_m
 ``enter_state``, ``modal_spikes``, ``advance``, ``reset``) and its vector steps are the
 arithmetic of ``kernel.modal_advance`` and ``kernel.linear_step`` in the same order (no
 fastmath, so no FMA contraction and no reassociation). Spike times, ``exact`` ones included,
-are identical: the tests hold the modal form's to the bit, the others to 1e-9 ms.
+are identical to the bit, which the tests hold.
 
 Layout (see shared/spec/performance.md, W1):
 
