@@ -26,7 +26,7 @@ against k1 and k2; b against the others when a != 0) lie apart and every rate * 
 coordinate decays on its own, a step is four products, and V - V_th is their sum. A crossing
 comes from a cubic Hermite guess (the gap and its slope at both ends of the step), then
 Newton on the sum of exponentials, usually one step; the decays to the crossing come from a
-polynomial (``short_exp``, exact to 1.5 ulp there), nudged by Newton's last step, and those
+polynomial (``short_exp``, within 1.5 ulp there), nudged by Newton's last step, and those
 to the step's end by dividing the step's own. Other parameters keep the triangular form: the
 crossing is found on the Taylor series of exp(M s), split into pieces that keep it
 well-conditioned (``locate_crossing``), or by bisection on the propagator when stiff.
