@@ -362,13 +362,6 @@ def modal_gap(c1, c2, c3, c4, gap_star):
     return (c1 + c2) + (c3 + c4) + gap_star
 
 
-@njit(cache=True)
-def modal_decay(F, h):
-    """The four factors e^{-rate_i h}: ``exact``'s step in the modal form."""
-    e = np.empty(4)
-    for i in range(4):
-        e[i] = math.exp(-F[RATE + i] * h)
-    return e
 
 
 # 1/n! for n = 0..14: e^x's Taylor polynomial of degree 14 is within 0.2 ulp of it on
@@ -396,6 +389,14 @@ def modal_decays(F, tau):
     """e^{-rate_i tau} for the four rates, tau in [0, dt]."""
     return (short_exp(-F[RATE] * tau), short_exp(-F[RATE + 1] * tau),
             short_exp(-F[RATE + 2] * tau), short_exp(-F[RATE + 3] * tau))
+
+
+@njit(cache=True)
+def modal_decay(F, h):
+    """The four factors e^{-rate_i h}, h <= dt: ``exact``'s step in the modal form."""
+    e = np.empty(4)
+    e[0], e[1], e[2], e[3] = modal_decays(F, h)
+    return e
 
 
 @njit(cache=True, inline="always")
