@@ -59,7 +59,12 @@ from numba import get_num_threads, njit, prange
 
 from gifcli import kernel
 from gifcli.errors import GifError
-from gifcli.features import BURST_MAX_ISI_MS
+from gifcli.features import (
+    BURST_MAX_ISI_MS,
+    BURST_MIN_PAUSE_MS,
+    BURST_PAUSE_FACTOR,
+    SpikeTrains,
+)
 from gifcli.model import DEFAULTS, METHODS, PARAMETER_NAMES, PARAMETERS, STATE_NAMES
 from gifcli.schedule import Grid, build_grid
 from gifcli.simulation import MAX_SPIKES, MAX_SPIKES_PER_STEP
@@ -245,33 +250,49 @@ def _modal_steps(Ya, Yb, P, G, F, n):
     return count
 
 
+@njit(cache=True, inline="always")
+def _modal_step(Ya, Yb, P, G, F, n):
+    """One ``exact`` step in the modal form; F[j] = 1 where its test fires."""
+    count = 0
+    for j in range(n):
+        c1, c2, c3, c4 = Ya[0, j] * P[0, j], Ya[1, j] * P[1, j], Ya[2, j] * P[2, j], \
+            Ya[3, j] * P[3, j]
+        Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = c1, c2, c3, c4
+        fired = not (kernel.modal_gap(c1, c2, c3, c4, G[j]) < 0.0)
+        F[j] = fired
+        count += fired
+    return count
+
+
 # --- the scalar parts ---------------------------------------------------------------------------
 # ``stats`` is the tuple of per-neuron result arrays (n_spikes, first, last, isi_mean, isi_m2,
-# n_bursts, status, buffer). The functions that run once per spike are compiled without
+# n_bursts, status, buffer, last_isi). The functions that run once per spike are compiled without
 # reference counting (_nrt=False: they allocate nothing), which would otherwise cost two
 # atomic operations per array argument and call; the smallest are inlined, as passing
 # ``stats`` alone copies eight array structures.
 
 
 @njit(cache=True, inline="always")
-def _record(stats, i, j, t, run_length, burst_isi):
-    """Add the spike at ``t`` to neuron ``i``'s statistics (``run_length`` is block-local)."""
-    n_spikes, first, last, isi_mean, isi_m2, n_bursts, _, buffer = stats
+def _record(stats, i, j, t, runs, burst_isi):
+    """Add the spike at ``t`` to neuron ``i``'s statistics. ``runs[0, j]`` and ``runs[1, j]``
+    (block-local) are the length and the longest interval of its current run of spikes."""
+    n_spikes, first, last, isi_mean, isi_m2, n_bursts, _, buffer, last_isi = stats
     n = n_spikes[i]
     if n == 0:
         first[i] = t
-        run_length[j] = 1
+        runs[0, j], runs[1, j] = 1.0, 0.0
     else:
         isi = t - last[i]
+        last_isi[i] = isi
         delta = isi - isi_mean[i]
         isi_mean[i] += delta / n  # n ISIs now
         isi_m2[i] += delta * (isi - isi_mean[i])
         if isi <= burst_isi:
-            run_length[j] += 1
-            if run_length[j] == 2:
-                n_bursts[i] += 1
+            runs[0, j] += 1.0
+            runs[1, j] = max(runs[1, j], isi)
         else:
-            run_length[j] = 1
+            n_bursts[i] += _closes_burst(runs, j, isi)
+            runs[0, j], runs[1, j] = 1.0, 0.0
     last[i] = t
     if n < buffer.shape[1]:
         buffer[i, n] = t
@@ -279,8 +300,14 @@ def _record(stats, i, j, t, run_length, burst_isi):
 
 
 @njit(cache=True, inline="always")
+def _closes_burst(runs, j, pause):
+    """1 if the current run is a burst that this pause (to the next spike or the end) ends."""
+    return runs[0, j] >= 2.0 and pause >= max(BURST_MIN_PAUSE_MS, BURST_PAUSE_FACTOR * runs[1, j])
+
+
+@njit(cache=True, inline="always")
 def _record_spikes(stats, count, i, j, step_spikes, grid_time, exact, max_spikes, burst_isi,
-                   run_length):
+                   runs):
     """Record the ``count`` spikes of one (part of a) step; -1 when that is one too many.
 
     The fixed-step methods spike at the grid time itself, as kernel.simulate_trace has it.
@@ -288,7 +315,7 @@ def _record_spikes(stats, count, i, j, step_spikes, grid_time, exact, max_spikes
     if count < 0 or stats[0][i] + count > max_spikes:
         return -1
     for q in range(count):
-        _record(stats, i, j, step_spikes[q] if exact else grid_time, run_length, burst_isi)
+        _record(stats, i, j, step_spikes[q] if exact else grid_time, runs, burst_isi)
     return count
 
 
@@ -304,7 +331,7 @@ def _kill(j, Ya, G, status, i):
 @njit(cache=True, _nrt=False)
 def _redo_steps(j, i, k, start, n_sub, y, y0, dt, method, modal, G, props, forms, params,
                 v_star, th_star, D, step_spikes, max_per_step, max_spikes, burst_isi,
-                run_length, stats):
+                runs, stats):
     """Neuron j's steps start, ..., n_sub - 1 of the pass again, on its state y, one by one
     and in the vector pass's arithmetic; a step whose test fires goes to the kernel as the
     single path makes it. Returns -1 if the neuron fired without end, else >= 0."""
@@ -336,7 +363,7 @@ def _redo_steps(j, i, k, start, n_sub, y, y0, dt, method, modal, G, props, forms
             count = kernel.advance(y, params[j], props[j], v_star[j], th_star[j], t0, dt,
                                    method, step_spikes, 0, max_per_step, D, y0)
         count = _record_spikes(stats, count, i, j, step_spikes, (k + sub + 1) * dt, exact,
-                               max_spikes, burst_isi, run_length)
+                               max_spikes, burst_isi, runs)
         if count < 0:
             return -1
     return count
@@ -398,7 +425,7 @@ def _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick, de
 @njit(cache=True, _nrt=False)
 def _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props, forms, params,
                       v_star, th_star, X, quick, decays, y, y0, D, step_spikes, max_per_step,
-                      max_spikes, burst_isi, run_length, stats):
+                      max_spikes, burst_isi, runs, stats):
     """The flagged neurons of a modal pass: their spikes, each as kernel.modal_spikes makes
     it (which a crossing that _modal_crossings did not settle, or a second one in the same
     step, goes to), then the rest of their pass."""
@@ -426,12 +453,38 @@ def _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props, 
             count = kernel.modal_spikes(y0, y, props[j], forms[j], params[j], v_star[j],
                                         th_star[j], t0, dt, step_spikes, 0, max_per_step)
         count = _record_spikes(stats, count, i, j, step_spikes, (k + first + 1) * dt, True,
-                               max_spikes, burst_isi, run_length)
+                               max_spikes, burst_isi, runs)
         if count >= 0:
             count = _redo_steps(j, i, k, first + 1, n_sub, y, y0, dt, kernel.EXACT, True, G,
                                 props, forms, params, v_star, th_star, D, step_spikes,
-                                max_per_step, max_spikes, burst_isi, run_length, stats)
+                                max_per_step, max_spikes, burst_isi, runs, stats)
         _store(j, i, y, Yb, G, stats[6], count)
+
+
+@njit(cache=True, _nrt=False)
+def _track(j, i, k, Y, F, forms, params, v_star, modal, method, status, extrema):
+    """Neuron j's V at grid point k (the state Y after the step, as simulate_trace records
+    it) into its running first peak and the lowest V after that peak."""
+    if status[i] != OK:
+        return
+    if modal:
+        z1, z2, z3 = (Y[0, j] * forms[j, kernel.INVERSE_WEIGHT],
+                      Y[1, j] * forms[j, kernel.INVERSE_WEIGHT + 1],
+                      Y[2, j] * forms[j, kernel.INVERSE_WEIGHT + 2])
+        v = forms[j, kernel.EV1] * z1 + forms[j, kernel.EV2] * z2 + z3 + v_star[j]
+    elif method != kernel.EXACT and F[j] != 0:
+        v = params[j, kernel.V_RESET]  # a fixed-step spike shows the reset value itself
+    else:
+        v = Y[2, j] + v_star[j]
+    _track_value(extrema, i, k, v)
+
+
+@njit(cache=True, inline="always")
+def _track_value(extrema, i, k, v):
+    if v > extrema[i, 0]:
+        extrema[i, 0], extrema[i, 1], extrema[i, 2] = v, k, np.inf
+    elif v < extrema[i, 2]:
+        extrema[i, 2] = v
 
 
 @njit(cache=True)
@@ -444,7 +497,7 @@ def _neuron_params(base, columns, values, row, out):
 @njit(cache=True)
 def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, amplitudes,
                boundary_step, boundary_offset, n_steps, dt, method, max_per_step, max_spikes,
-               burst_isi, stats):
+               burst_isi, stats, track_from, extrema):
     """The neurons order[lo:hi], all in the modal form (``modal``) or all triangular."""
     status = stats[6]
     n = hi - lo
@@ -462,7 +515,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
     v_star = np.empty(n)
     th_star = np.empty(n)
     scales = np.empty(n)
-    run_length = np.zeros(n, dtype=np.int64)
+    runs = np.zeros((2, n))
     flagged = np.empty(n, dtype=np.int64)
     X = np.empty((n if modal else 0, 13))
     quick = np.empty(n, dtype=np.bool_)
@@ -496,6 +549,8 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
             Ya[r, j] = y[r]
         if not math.isfinite(G[j]):
             _kill(j, Ya, G, status, i)
+        elif track_from == 0:
+            _track_value(extrema, i, 0, x[kernel.V])  # the initial state, as given
     variant = ALL_ROWS
     if not modal:
         uniform = np.ones(9, dtype=np.bool_)
@@ -543,7 +598,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                                              v_star[j], th_star[j], t0, part, method,
                                              step_spikes, 0, max_per_step, D, y0)
                 count = _record_spikes(stats, count, i, j, step_spikes, (k + 1) * dt, exact,
-                                       max_spikes, burst_isi, run_length)
+                                       max_spikes, burst_isi, runs)
                 if count >= 0:
                     vs, ts = kernel.enter_state(y, p, forms[j], modal, amplitudes[seg] * scales[j],
                                                 amplitudes[seg + 1] * scales[j])
@@ -555,25 +610,30 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                                                  vs, ts, t0 + part, rest, method, step_spikes, 0,
                                                  max_per_step, D, y0)
                     count = _record_spikes(stats, count, i, j, step_spikes, (k + 1) * dt,
-                                           exact, max_spikes, burst_isi, run_length)
+                                           exact, max_spikes, burst_isi, runs)
                 for r in range(4):
                     Ya[r, j] = y[r]
                 if count < 0:
                     _kill(j, Ya, G, status, i)
+                elif 0 <= track_from <= k + 1:
+                    _track(j, i, k + 1, Ya, F, forms, params, v_star, modal, method, status,
+                           extrema)
             seg += 1
             k += 1
             continue
 
         # Several steps in one vector pass (the state stays in registers in between: a single
         # step is bound by its loads and stores), as many as fit before the next boundary.
+        # A tracked stretch records every grid point: one step per pass.
         free = min(boundary_step[seg] if seg < last_seg else n_steps, n_steps) - k
+        if 0 <= track_from <= k + MODAL_STEPS:
+            free = 1
         if modal and free >= MODAL_STEPS:
             n_sub = MODAL_STEPS
             fired = _modal_steps(Ya, Yb, P, G, F, n)
-        elif modal:  # the last steps before a boundary: all neurons by the scalar pass
+        elif modal:
             n_sub = 1
-            F[:n] = 1
-            fired = n
+            fired = _modal_step(Ya, Yb, P, G, F, n)
         elif variant != ALL_ROWS and free >= 2:
             n_sub = 2
             if variant == THRESHOLD_ROWS:
@@ -601,7 +661,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                 _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props,
                                   forms, params, v_star, th_star, X, quick, decays, y, y0, D,
                                   step_spikes, max_per_step, max_spikes, burst_isi,
-                                  run_length, stats)
+                                  runs, stats)
             else:
                 for q in range(m):
                     j = flagged[q]
@@ -610,21 +670,33 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                         y[r] = Ya[r, j]
                     count = _redo_steps(j, i, k, 0, n_sub, y, y0, dt, method, False, G, props,
                                         forms, params, v_star, th_star, D, step_spikes,
-                                        max_per_step, max_spikes, burst_isi, run_length,
+                                        max_per_step, max_spikes, burst_isi, runs,
                                         stats)
                     _store(j, i, y, Yb, G, status, count)
         k += n_sub
+        if 0 <= track_from <= k:
+            for j in range(n):
+                _track(j, order[lo + j], k, Yb, F, forms, params, v_star, modal, method,
+                       status, extrema)
         Ya, Yb = Yb, Ya
+    end = n_steps * dt
+    buffer = stats[7]
+    for j in range(n):  # a run still open at the end is a burst if the end is a pause
+        i = order[lo + j]
+        if stats[0][i] > 0:
+            stats[5][i] += _closes_burst(runs, j, end - stats[2][i])
+        if buffer.shape[1]:
+            buffer[i, min(stats[0][i], buffer.shape[1]):] = np.nan
 
 
 @njit(parallel=True, cache=True)
 def _run_chunk(block_lo, block_hi, starts, stops, modal, order, base, columns, values, x_init,
                scale, amplitudes, boundary_step, boundary_offset, n_steps, dt, method,
-               max_per_step, max_spikes, burst_isi, stats):
+               max_per_step, max_spikes, burst_isi, stats, track_from, extrema):
     for b in prange(block_lo, block_hi):
         _run_block(starts[b], stops[b], modal[b], order, base, columns, values, x_init, scale,
                    amplitudes, boundary_step, boundary_offset, n_steps, dt, method,
-                   max_per_step, max_spikes, burst_isi, stats)
+                   max_per_step, max_spikes, burst_isi, stats, track_from, extrema)
 
 
 @njit(cache=True)
@@ -653,10 +725,15 @@ class BatchResult:
     last_spike_ms: np.ndarray  # NaN without spikes
     isi_mean_ms: np.ndarray  # NaN with fewer than 2 spikes
     isi_m2: np.ndarray  # sum of squared deviations of the ISIs from their mean (ms^2)
-    n_bursts: np.ndarray  # int64: runs of >= 2 spikes with ISIs <= 10 ms
+    n_bursts: np.ndarray  # int64: runs of >= 2 spikes with ISIs <= 10 ms, ended by a pause
     status: np.ndarray  # int8: OK, or TOO_MANY_SPIKES (the single path would raise)
-    spike_times: np.ndarray | None  # (N, record): the first spikes; None in stats-only mode
+    spike_times: np.ndarray | None  # (N, record): the first spikes, then NaN; None if record=0
+    last_isi_ms: np.ndarray  # the last interval; NaN with fewer than 2 spikes
     notes: tuple[str, ...] = ()
+    # With track_after: V's first peak after that time, when, and the lowest V after it.
+    peak_mV: np.ndarray | None = None
+    peak_time_ms: np.ndarray | None = None
+    trough_mV: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -687,7 +764,13 @@ class BatchResult:
         """The recorded spike times of neuron ``i`` (all of them when none was dropped)."""
         if self.spike_times is None:
             raise ValueError("this run kept no spike times (record=0)")
-        return self.spike_times[i, : self.n_recorded[i]].copy()
+        return self.spike_times[i, : min(int(self.n_spikes[i]), self.spike_times.shape[1])].copy()
+
+    def trains(self) -> SpikeTrains:
+        """The recorded spike trains of all neurons, flat (see gifcli.features.SpikeTrains)."""
+        if self.spike_times is None:
+            raise ValueError("this run kept no spike times (record=0)")
+        return SpikeTrains.from_rows(self.spike_times, self.n_recorded, self.duration_ms)
 
 
 ParamsLike = np.ndarray | Mapping[str, float | Sequence[float] | np.ndarray]
@@ -754,7 +837,8 @@ def initial_states(base, columns, values, initial: Mapping[str, float] | None = 
                    ) -> np.ndarray:
     """(N or 1, 4) initial states: the given values, else rest (V_rest, V_th_inf, 0, 0)."""
     initial = dict(initial or {})
-    n = values.shape[0] if columns.size else 1
+    n = max([values.shape[0] if columns.size else 1,
+             *(np.size(v) for v in initial.values())])
     rest = {name: np.full(n, base[c]) for c, name in enumerate(PARAMETER_NAMES)
             if name in ("V_rest", "V_th_inf")}
     for k, c in enumerate(columns):
@@ -774,7 +858,7 @@ def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid
               np.ndarray | None = None, input_scale: float | Sequence[float] | np.ndarray =
               1.0, record: int = 0, progress: Callable[[int, int], None] | None = None,
               max_per_step: int = MAX_SPIKES_PER_STEP, max_spikes: int = MAX_SPIKES,
-              block: int = BLOCK) -> BatchResult:
+              block: int = BLOCK, track_after: float | None = None) -> BatchResult:
     """Simulate N neurons under one schedule; per-neuron statistics only.
 
     ``params``: see :func:`split_params`. ``segments``: (amplitude, duration ms) pairs, or a
@@ -783,7 +867,10 @@ def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid
     model.STATE_NAMES order; by default every neuron starts at rest. ``input_scale``
     multiplies every amplitude (a scalar or one per neuron). ``record`` > 0 keeps the first
     ``record`` spike times of each neuron. ``progress(done, total)`` is called after each
-    chunk of neurons. N is the common length of whatever varies.
+    chunk of neurons. N is the common length of whatever varies. With ``track_after`` (ms),
+    each neuron's V is followed from the first grid point at or after it to the end: its
+    first peak, the peak's time and the lowest V after the peak (``peak_mV``, ...), as
+    :class:`gifcli.checks.Extrema` reads them off a single run's trace.
     """
     if method not in METHODS:
         raise GifError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
@@ -819,9 +906,18 @@ def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid
     isi_m2 = np.zeros(N)
     n_bursts = np.zeros(N, dtype=np.int64)
     status = np.zeros(N, dtype=np.int8)
-    buffer = np.full((N, int(record)), np.nan) if record > 0 else np.empty((0, 0))
+    # Each block fills its rows' unused tail with NaN itself, in parallel.
+    buffer = np.empty((N, int(record))) if record > 0 else np.empty((0, 0))
+    last_isi = np.full(N, np.nan)
+    extrema = np.empty((N, 3))
+    extrema[:, 0], extrema[:, 1], extrema[:, 2] = -np.inf, -1.0, np.inf
+    track_from = -1
+    if track_after is not None:
+        times = np.arange(grid.n_steps + 1) * float(dt)  # the single run's t, to the bit
+        track_from = int(np.searchsorted(times, track_after, side="left"))
+        track_from = -1 if track_from > grid.n_steps else track_from
 
-    stats = (n_spikes, first, last, isi_mean, isi_m2, n_bursts, status, buffer)
+    stats = (n_spikes, first, last, isi_mean, isi_m2, n_bursts, status, buffer, last_isi)
     block = max(8, min(int(block), _balanced_block(N)))
     order, starts, stops, modal = _blocks(base, columns, values, N, float(dt), method, block)
     n_blocks = starts.size
@@ -834,7 +930,7 @@ def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid
         _run_chunk(done_blocks, hi, starts, stops, modal, order, base, columns, values, x_init,
                    scale, grid.amplitudes, grid.boundary_step, grid.boundary_offset,
                    grid.n_steps, float(dt), method_code, int(max_per_step), int(max_spikes),
-                   BURST_MAX_ISI_MS, stats)
+                   BURST_MAX_ISI_MS, stats, track_from, extrema)
         rounds = -(-(hi - done_blocks) // threads)
         per_round = (time.perf_counter() - started) / rounds
         done_blocks = hi
@@ -843,11 +939,17 @@ def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid
         # Aim the next chunk at CHUNK_SECONDS, in whole rounds of the threads.
         chunk = threads * max(1, min(4 * rounds, int(CHUNK_SECONDS / max(per_round, 1e-6))))
     isi_mean[n_spikes < 2] = np.nan
+    tracked = track_after is not None
+    peak = np.where(extrema[:, 1] >= 0, extrema[:, 0], np.nan) if tracked else None
     return BatchResult(
         method=method, dt=float(dt), duration_ms=grid.n_steps * float(dt), n_spikes=n_spikes,
         first_spike_ms=first, last_spike_ms=last, isi_mean_ms=isi_mean, isi_m2=isi_m2,
         n_bursts=n_bursts, status=status, spike_times=buffer if record > 0 else None,
-        notes=grid.notes,
+        last_isi_ms=last_isi, notes=grid.notes, peak_mV=peak,
+        peak_time_ms=np.where(extrema[:, 1] >= 0, extrema[:, 1] * float(dt), np.nan)
+        if tracked else None,
+        trough_mV=np.where(np.isfinite(extrema[:, 2]), extrema[:, 2], np.nan) if tracked
+        else None,
     )
 
 

@@ -14,6 +14,7 @@ from gifcli.checks import CHECKS, Verdict, check_spikes, evaluate
 from gifcli.errors import PresetError
 from gifcli.model import METHODS
 from gifcli.preset import load_preset, parse_preset, shipped_presets
+from gifcli.probe import Onsets
 from gifcli.simulation import simulate
 
 DATA = Path(__file__).parent / "data" / "checks"
@@ -30,6 +31,11 @@ PRESETS = {preset.name: preset for preset in shipped_presets()}
 
 def segments_of(name: str):
     return PRESETS[name].segments
+
+
+def fake_onsets(rate: float):
+    """An f–I probe that finds its onset at s = 1 with this onset rate, at every point."""
+    return lambda points: Onsets(np.ones(len(points)), np.full(len(points), rate))
 
 
 def modified(name: str, **params) -> Verdict:
@@ -72,7 +78,11 @@ def test_a_check_on_too_few_segments_fails_with_a_reason():
 
 def test_verdict_json():
     verdict = check_spikes("spike_latency", [12.0], segments_of("spike_latency"))
-    assert verdict.as_json() == {"passed": True, "reason": "1 spike; first at 12.0 ms"}
+    assert verdict.as_json() == {
+        "passed": True, "reason": "1 spike; first at 12.0 ms", "margin": 38.0 / 50.0,
+        "margin_condition": "1st spike before 50 ms: margin 38 ms"}
+    failed = check_spikes("spike_latency", [], segments_of("spike_latency")).as_json()
+    assert failed["margin"] is None and failed["margin_condition"] is None
 
 
 # --- every shipped preset passes, with every method ----------------------------------------------
@@ -97,14 +107,24 @@ def test_spike_times_alone_give_the_same_verdicts():
             continue  # reads V
         result = simulate(preset)
         full = evaluate(result)
-        bare = check_spikes(name, result.spike_times, preset.segments)
-        assert (bare.passed, bare.reason) == (full.passed, full.reason)
-        assert all(m.unit != "mV" for m in bare.margins)  # no trace, no voltage margin
+        onsets = None
+        if name.startswith("class_"):  # the probe's own numbers, as evaluate found them
+            probe = next(m for m in full.margins if m.unit == "Hz" and "onset" in m.condition)
+            rate = (10.0 - probe.value) if name == "class_1_excitability" else probe.value + 20
+            onsets = fake_onsets(rate)
+        bare = check_spikes(name, result.spike_times, preset.segments, end_ms=result.duration,
+                            onsets=onsets)
+        assert (bare.passed, bare.margin) == (full.passed, full.margin)
 
 
-def test_afterpotentials_needs_the_trace():
-    with pytest.raises(ValueError, match="V trace"):
+def test_afterpotentials_and_the_probe_need_what_they_read():
+    with pytest.raises(ValueError, match="V after the segment"):
         check_spikes("afterpotentials", [14.7], segments_of("afterpotentials"))
+    with pytest.raises(ValueError, match="f–I probe"):
+        check_spikes("class_2_excitability", [10, 40, 70], segments_of("class_2_excitability"))
+    # a check that fails before it reaches the probe needs none
+    assert not check_spikes("class_2_excitability", [10], segments_of("class_2_excitability")
+                            ).passed
 
 
 def test_margins_of_tonic_spiking_by_hand():
@@ -121,13 +141,21 @@ def test_margins_of_tonic_spiking_by_hand():
     assert verdict.reason == "9 spikes; ISI CV 0.000; last at 197.8 ms"
 
 
-def test_margin_of_a_silent_window_is_the_voltage_gap():
+def test_margin_of_a_silent_window_is_the_distance_of_the_nearest_spikes():
     result = simulate(PRESETS["input_bistability"])
     verdict = evaluate(result)
-    seg4 = (result.t >= 600) & (result.t < 1000)
-    gap = float(np.min(result.V_th[seg4] - result.V[seg4]))
-    assert verdict.margin.condition == "V below V_th in seg 4"
-    assert verdict.margin.value == gap and verdict.margin.unit == "mV"
+    last_before = float(result.spike_times[result.spike_times < 600][-1])
+    by_condition = {m.condition: m for m in verdict.margins}
+    assert by_condition["last spike before 600 ms"].value == 600 - last_before
+    assert by_condition["last spike before 600 ms"].scale == 400  # the window's length
+    assert "no spike before 1000 ms" not in by_condition  # nothing fires after seg 4
+
+
+def test_a_window_that_should_fire_measures_how_early_the_next_spike_must_come():
+    verdict = check_spikes("threshold_variability", [300.0], segments_of("threshold_variability"))
+    assert verdict.reason == "0 spikes in seg 5 (+10 ms) [250, 285) ms, expected ≥ 1"
+    assert verdict.margin.condition == "1st spike before 285 ms"
+    assert verdict.margin.value == -15.0
 
 
 # --- each check fails without its pattern ---------------------------------------------------------
@@ -237,7 +265,7 @@ def test_every_check_has_a_failing_case():
     ("class_1_excitability", [100, 200, 300, 400]),  # 8 Hz, first at exactly 100 ms
 ])
 def test_check_passes_just_inside_its_edges(name, train):
-    verdict = check_spikes(name, train, segments_of(name))
+    verdict = check_spikes(name, train, segments_of(name), onsets=fake_onsets(5.0))
     assert verdict.passed, verdict.reason
 
 
@@ -262,8 +290,7 @@ def test_notebook_threshold_variability_fails(method):
     verdict = evaluate(simulate(preset, method, 0.1))
     assert not verdict.passed
     assert verdict.reason == "0 spikes in seg 5 (+10 ms) [240, 270) ms, expected ≥ 1"
-    assert verdict.margin.condition == "V reaches V_th in seg 5 (+10 ms)"
-    assert verdict.margin.value < 0 and verdict.margin.unit == "mV"
+    assert verdict.margin is None  # no spike at all after seg 5 starts: nothing to move
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -361,11 +388,10 @@ def test_afterpotentials_fails_on_two_spikes_and_on_a_flat_trace():
     segments = segments_of("afterpotentials")
     t = np.arange(2001) * 0.1
     flat = np.full(t.size, -70.0)
-    verdict = check_spikes("afterpotentials", [14.7], segments, t=t, V=flat, V_th=flat + 20,
-                           V_rest=-70.0)
+    verdict = check_spikes("afterpotentials", [14.7], segments, t=t, V=flat, V_rest=-70.0)
     assert verdict.reason == "after seg 1, V peaks at rest + 0.00 mV, expected above rest + 5 mV"
     verdict = check_spikes("afterpotentials", [14.7, 30.0], segments, t=t, V=flat,
-                           V_th=flat + 20, V_rest=-70.0)
+                           V_rest=-70.0)
     assert verdict.reason == "2 spikes, expected exactly 1"
 
 
@@ -378,7 +404,7 @@ def test_afterpotential_undershoot_must_pass_half_a_millivolt(trough, passed, re
     V = np.full(t.size, -70.0)
     V[400], V[1000] = -60.0, trough  # peak at 40 ms, trough at 100 ms
     verdict = check_spikes("afterpotentials", [14.7], segments_of("afterpotentials"), t=t, V=V,
-                           V_th=V + 20, V_rest=-70.0)
+                           V_rest=-70.0)
     assert (verdict.passed, verdict.reason) == (passed, reason)
 
 
@@ -387,7 +413,7 @@ def test_afterpotential_trough_counts_only_after_the_peak():
     V = np.full(t.size, -70.0)
     V[200], V[400] = -71.0, -60.0  # a dip before the peak does not count
     verdict = check_spikes("afterpotentials", [14.7], segments_of("afterpotentials"), t=t, V=V,
-                           V_th=V + 20, V_rest=-70.0)
+                           V_rest=-70.0)
     assert verdict.reason.startswith("after its peak V falls only to rest + 0.00 mV")
 
 

@@ -11,19 +11,14 @@ import pytest
 
 from gifcli.features import (
     BURST_MAX_ISI_MS,
-    Burst,
+    BURST_MIN_PAUSE_MS,
+    SpikeTrains,
+    as_spike_array,
     bursts,
     coefficient_of_variation,
-    first_spike,
-    isi_cv,
-    isi_mean,
-    isis,
-    mean_rate_hz,
     segment_bounds,
     segment_window,
     spike_features,
-    spike_runs,
-    spikes_in,
 )
 from gifcli.preset import resolve
 from gifcli.simulation import simulate
@@ -35,7 +30,7 @@ def test_empty_train_has_no_spike_features():
     f = spike_features([], 250.0)
     assert (f.n_spikes, f.rate_hz, f.first_spike_ms, f.isi_mean_ms, f.isi_cv, f.n_bursts) == (
         0, 0.0, None, None, None, 0)
-    assert spike_runs([]) == [] and bursts([]) == []
+    assert bursts([], 250.0) == []
 
 
 def test_one_spike():
@@ -44,7 +39,6 @@ def test_one_spike():
     assert f.first_spike_ms == 5.0
     assert f.isi_mean_ms is None and f.isi_cv is None
     assert f.n_bursts == 0  # a lone spike is a run of 1, not a burst
-    assert spike_runs([5.0]) == [Burst(0, 0)]
 
 
 def test_two_spikes_have_a_mean_isi_but_no_cv():
@@ -65,9 +59,9 @@ def test_regular_train():
 
 def test_isi_cv_is_the_population_cv():
     # ISIs 10, 20, 30: mean 20, population variance (100 + 0 + 100) / 3
-    assert isi_cv([0.0, 10.0, 30.0, 60.0]) == pytest.approx(math.sqrt(200 / 3) / 20, rel=1e-12)
-    assert list(isis([0.0, 10.0, 30.0, 60.0])) == [10.0, 20.0, 30.0]
-    assert isi_mean([0.0, 10.0, 30.0, 60.0]) == 20.0
+    f = spike_features([0.0, 10.0, 30.0, 60.0], 100.0)
+    assert f.isi_cv == pytest.approx(math.sqrt(200 / 3) / 20, rel=1e-12)
+    assert f.isi_mean_ms == 20.0
 
 
 def test_coefficient_of_variation_edge_cases():
@@ -77,38 +71,72 @@ def test_coefficient_of_variation_edge_cases():
     assert coefficient_of_variation([1.0, 3.0]) == 0.5
 
 
-def test_bursts_join_intervals_of_exactly_10_ms():
-    assert BURST_MAX_ISI_MS == 10.0
-    train = [0.0, 10.0, 20.0, 30.5, 100.0, 105.0]  # intervals 10, 10, 10.5, 69.5, 5
-    assert spike_runs(train) == [Burst(0, 2), Burst(3, 3), Burst(4, 5)]
-    assert bursts(train) == [Burst(0, 2), Burst(4, 5)]
-    assert [b.size for b in bursts(train)] == [3, 2]
-    assert bursts(train, min_size=3) == [Burst(0, 2)]
+def test_a_burst_is_a_run_that_ends_in_a_pause():
+    assert (BURST_MAX_ISI_MS, BURST_MIN_PAUSE_MS) == (10.0, 15.0)
+    # intervals 3, 3, 40, 5: runs [0-2] and [3-4], each followed by a pause
+    train = [0.0, 3.0, 6.0, 46.0, 51.0]
+    assert bursts(train, 200.0) == [(0, 2), (3, 4)]
     assert spike_features(train, 200.0).n_bursts == 2
+    # the last run needs 15 ms of silence before the end of the run
+    assert bursts(train, 66.0) == [(0, 2), (3, 4)]
+    assert bursts(train, 65.9) == [(0, 2)]
+    # intervals of exactly 10 ms join a run; the 10.5 ms after it is no pause
+    assert bursts([0.0, 10.0, 20.0, 30.5, 100.0], 200.0) == []
+    assert bursts([0.0, 10.0, 20.0, 50.0, 100.0], 200.0) == [(0, 2)]
 
 
-def test_an_interval_just_over_10_ms_splits_a_burst():
-    assert bursts([0.0, 10.000001]) == []
-    assert bursts([0.0, 10.0]) == [Burst(0, 1)]
+def test_the_pause_is_three_times_the_longest_interval_when_that_is_longer():
+    # a run with 8 ms intervals needs 24 ms of silence after it
+    assert bursts([0.0, 8.0, 16.0, 39.9], 100.0) == []
+    assert bursts([0.0, 8.0, 16.0, 40.0], 100.0) == [(0, 2)]
+    # 4 ms intervals: the 15 ms floor
+    assert bursts([0.0, 4.0, 18.9], 100.0) == []
+    assert bursts([0.0, 4.0, 19.0], 100.0) == [(0, 1)]
 
 
-def test_runs_partition_the_train():
-    rng = np.random.default_rng(3)
-    train = np.sort(rng.uniform(0, 500, size=60))
-    runs = spike_runs(train)
-    covered = [i for run in runs for i in range(run.first, run.last + 1)]
-    assert covered == list(range(60))
-    for run in runs:
-        assert np.all(np.diff(train[run.first:run.last + 1]) <= 10.0)
-    for left, right in zip(runs, runs[1:], strict=False):
-        assert train[right.first] - train[left.last] > 10.0
+def test_tonic_firing_to_the_end_is_no_burst():
+    fast = list(np.arange(20.0, 500.0, 4.3))  # 233 Hz up to the end of the step
+    assert bursts(fast, 500.0) == []
+    assert spike_features(fast, 500.0).n_bursts == 0
+    assert bursts([0.0, 10.000001], 100.0) == []  # an interval just over 10 ms: no run
 
 
-def test_rate_is_over_the_whole_run():
-    assert mean_rate_hz([1.0, 2.0, 3.0], 1000.0) == 3.0
-    assert mean_rate_hz([1.0, 2.0, 3.0], 500.0) == 6.0
-    with pytest.raises(ValueError, match="duration"):
-        mean_rate_hz([], 0.0)
+def test_runs_separated_by_a_short_gap_are_not_bursts():
+    # 12 ms between runs: each run breaks off, but not into a pause
+    train = [0.0, 3.0, 15.0, 18.0, 30.0, 33.0]
+    assert bursts(train, 100.0) == [(4, 5)]
+
+
+def test_trains_side_by_side_give_what_each_gives_alone():
+    rng = np.random.default_rng(7)
+    singles = []
+    for n in (0, 1, 2, 3, 9, 40, 0, 5, 120):
+        gaps = np.where(rng.random(n) < 0.5, rng.uniform(1, 9, n), rng.uniform(11, 60, n))
+        singles.append(np.cumsum(gaps))
+    end = max(float(t[-1]) for t in singles if t.size) + 5.0
+    together = SpikeTrains.concatenate([SpikeTrains.single(t, end) for t in singles])
+    features = together.features()
+    for i, train in enumerate(singles):
+        alone = SpikeTrains.single(train, end)
+        for name, values in alone.features().items():
+            np.testing.assert_array_equal(features[name][i:i + 1], values, err_msg=name)
+        assert together.bursts.runs_of(together, i) == alone.bursts.runs_of(alone, 0)
+        for t in (0.0, 30.0, 100.0):
+            np.testing.assert_array_equal(together.nth_from(t, 2)[i:i + 1],
+                                          alone.nth_from(t, 2))
+            np.testing.assert_array_equal(together.last_before(t)[i:i + 1],
+                                          alone.last_before(t))
+    picked = together.take(np.array([8, 0, 3]))
+    assert [picked.train(k).tolist() for k in range(3)] == [singles[8].tolist(), [],
+                                                            singles[3].tolist()]
+
+
+def test_rows_of_a_buffer_become_trains():
+    rows = np.array([[1.0, 2.0, np.nan], [np.nan] * 3, [5.0, 6.0, 7.0]])
+    trains = SpikeTrains.from_rows(rows, np.array([2, 0, 3]), 10.0)
+    assert trains.times.tolist() == [1.0, 2.0, 5.0, 6.0, 7.0]
+    assert trains.counts.tolist() == [2, 0, 3]
+    assert trains.count_in(2.0, 6.0).tolist() == [1, 0, 1]  # half-open
 
 
 def test_segment_windows_count_from_one():
@@ -122,15 +150,9 @@ def test_segment_windows_count_from_one():
     assert segment_bounds([]) == []
 
 
-def test_windows_are_half_open():
-    train = [0.0, 10.0, 20.0]
-    assert list(spikes_in(train, 10.0, 20.0)) == [10.0]
-    assert list(spikes_in(train, 0.0, 20.0 + 1e-12)) == [0.0, 10.0, 20.0]
-
-
 def test_bad_spike_trains_are_rejected():
     with pytest.raises(ValueError, match="sorted"):
-        first_spike([2.0, 1.0])
+        as_spike_array([2.0, 1.0])
     with pytest.raises(ValueError, match="finite"):
         spike_features([1.0, math.nan], 10.0)
     with pytest.raises(ValueError, match="1-D"):

@@ -1,0 +1,342 @@
+"""Impostors: runs of a preset, modified, that show some OTHER behaviour and must fail its check.
+
+shared/spec/patterns.md, "A check must reject impostors": a check that passes its own pattern
+is half of it; it must also fail a run that shows another behaviour. Each case below is the
+check's own shipped preset with a modification (parameter overrides, a scaled input, a
+replaced schedule and/or a changed initial state). Every one was simulated (exact method,
+the preset's dt) and its figure looked at; ``shows`` says in words what the figure shows.
+``reason`` is a regex that the failing verdict's one-line reason must match: it names the
+condition that must fail.
+
+``revised`` marks the impostors that the first version of the checks let through; the revised
+definitions (a burst ends in a pause; phasic_bursting wants a silent second half; the class 1
+and class 2 checks read the f–I probe; phasic_spiking and preferred_frequency reject bursts,
+and preferred_frequency wants each first pulse to fire on its own) reject them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+import pytest
+
+from gifcli.checks import evaluate
+from gifcli.preset import Preset, shipped_presets
+from gifcli.simulation import simulate
+
+PRESETS: dict[str, Preset] = {preset.name: preset for preset in shipped_presets()}
+
+BURSTING = ("hyperpolarization_induced_bursting", "tonic_bursting", "phasic_bursting",
+            "rebound_bursting")
+EXCITABILITY = ("class_1_excitability", "class_2_excitability")
+ONSET_RATE = r"f–I onset at [\d.]+ × the input, onset rate [\d.]+ Hz, expected "
+
+
+@dataclass(frozen=True)
+class Impostor:
+    id: str
+    check: str  # the check, and the shipped preset that is modified
+    shows: str  # what the figure of the modified run shows
+    reason: str  # regex the failing reason must match (re.search)
+    params: dict[str, float] = field(default_factory=dict)  # model parameter overrides
+    input_scale: float | None = None  # every amplitude of the schedule times this
+    segments: tuple[tuple[float, float], ...] | None = None  # a replacement schedule
+    initial: dict[str, float] = field(default_factory=dict)  # initial-state overrides
+    revised: bool = False  # passes the first version of the checks (see the docstring)
+
+    def preset(self) -> Preset:
+        preset = PRESETS[self.check]
+        if self.params:
+            preset = replace(preset, params=preset.params | self.params)
+        if self.segments is not None:
+            preset = replace(preset, segments=tuple((float(a), float(d))
+                                                    for a, d in self.segments))
+        if self.input_scale is not None:
+            preset = replace(preset, segments=tuple((a * self.input_scale, d)
+                                                    for a, d in preset.segments))
+        if self.initial:
+            preset = replace(preset, initial_given=preset.initial_given | self.initial)
+        return preset
+
+
+I = Impostor  # noqa: E741 - the table reads better with a short name
+
+IMPOSTORS: tuple[Impostor, ...] = (
+    # --- A tonic_spiking ------------------------------------------------------------------------
+    I("threshold-adaptation", "tonic_spiking",
+      "5 spikes with ISIs growing 29 → 49 ms, then silence from 177 ms (phasic spiking)",
+      r"ISI CV .*expected < 0\.05", params={"a": 0.005}),
+    I("phasic-burst", "tonic_spiking",
+      "one 7-spike burst at 25–49 ms, then silence to the end",
+      r"ISI CV .*expected < 0\.05", params={"a": 0.005, "A1": 10.0, "A2": -0.6}),
+    I("subthreshold", "tonic_spiking",
+      "V rises to about −52 mV and stays below threshold: no spike",
+      r"0 spikes, expected ≥ 5", input_scale=0.6),
+    # --- B class_1_excitability -----------------------------------------------------------------
+    I("class-2-late-onset", "class_1_excitability",
+      "4 spikes from 283 ms (ISIs 65 → 52 ms), rate 8 Hz; its f–I curve jumps from 0 to "
+      "about 18 Hz at the onset (class 2)",
+      ONSET_RATE + "< 10 Hz", params={"a": 0.002}, initial={"V_th": -30.0},
+      input_scale=1.3, revised=True),
+    I("class-2-neuron", "class_1_excitability",
+      "the class 2 neuron of H: 11 spikes from 86 ms to the end, ISIs shortening 56 → 33 ms",
+      r"first spike at 85\.\d ms, expected ≥ 100", params={"a": 0.005},
+      initial={"V_th": -30.0}, input_scale=1.9),
+    I("tonic", "class_1_excitability",
+      "regular tonic firing at about 45 Hz from 22 ms to the end",
+      r"first spike at 22\.\d ms, expected ≥ 100", input_scale=1.5),
+    # --- C spike_frequency_adaptation -----------------------------------------------------------
+    I("no-adaptation", "spike_frequency_adaptation",
+      "tonic firing with constant ISIs of 13.9 ms (14 spikes), no adaptation",
+      r"last ISI .* expected ≥ 1\.2", params={"a": 0.0}),
+    I("tonic-bursting", "spike_frequency_adaptation",
+      "two bursts (8 spikes at 15 ms, 6 at 143 ms) separated by a 104 ms pause",
+      r"ISI \d+ is shorter than ISI \d+", params={"A1": 10.0, "A2": -0.6}),
+    # --- D phasic_spiking -----------------------------------------------------------------------
+    I("tonic", "phasic_spiking",
+      "tonic firing at 45 Hz (ISI 22 ms) to the end of the step",
+      r"spikes in the second half .*expected none", params={"a": 0.0}),
+    I("subthreshold", "phasic_spiking",
+      "V rises toward −55 mV and never reaches threshold: no spike",
+      r"0 spikes, expected ≥ 1", input_scale=0.5),
+    I("phasic-burst", "phasic_spiking",
+      "one 7-spike burst at 25–49 ms, then silence (phasic bursting, N's pattern)",
+      r"spike at 25\.2 ms is in a burst of 7 spikes", params={"A1": 10.0, "A2": -0.6},
+      revised=True),
+    I("short-burst", "phasic_spiking",
+      "a 3-spike burst at 25 ms, then silence",
+      r"spike at 25\.2 ms is in a burst of 3 spikes", params={"A1": 5.0, "A2": -0.3},
+      revised=True),
+    # --- E accommodation ------------------------------------------------------------------------
+    I("no-accommodation", "accommodation",
+      "fires on the fast step (4 spikes) and again when the ramp reaches 1.5 (5 spikes at "
+      "800–888 ms)",
+      r"spikes from seg 3 on .*expected none", params={"a": 0.0}),
+    I("no-step-response", "accommodation",
+      "no spike anywhere: even the fast step stays below threshold",
+      r"0 spikes in seg 1 .*expected ≥ 1", input_scale=0.5),
+    # --- F threshold_variability ----------------------------------------------------------------
+    I("fixed-threshold", "threshold_variability",
+      "no spike at all: without threshold adaptation the inhibition does not lower the "
+      "threshold, and the second pulse stays below it",
+      r"0 spikes in seg 5", params={"a": 0.0}),
+    I("both-pulses-fire", "threshold_variability",
+      "both excitatory pulses fire (17.5 ms and 268 ms): the first one needs no lowered "
+      "threshold",
+      r"spike before seg 3 .*expected none", input_scale=1.2),
+    I("long-first-pulse", "threshold_variability",
+      "the first pulse, 30 ms instead of 20, fires at 25 ms; the second pulse fires too",
+      r"spike before seg 3 .*expected none",
+      segments=((1.5, 30.0), (0.0, 170.0), (-1.5, 25.0), (0.0, 25.0), (1.5, 25.0),
+                (0.0, 125.0))),
+    # --- G rebound_spiking ----------------------------------------------------------------------
+    I("no-rebound", "rebound_spiking",
+      "V returns from −140 mV to rest after the inhibition without firing: no spike",
+      r"0 spikes in the first 100 ms of seg 3", params={"a": 0.0}),
+    I("rebound-burst", "rebound_spiking",
+      "a rebound burst of 7 spikes at 855–866 ms instead of one spike",
+      r"7 spikes in the first 100 ms of seg 3 .*expected exactly 1",
+      params={"A1": 10.0, "A2": -0.6}),
+    I("fires-during-inhibition", "rebound_spiking",
+      "tonic firing every 72 ms during the inhibition itself (from 126 ms), none after it",
+      r"spikes before seg 3 .*expected none", params={"a": 0.03}),
+    # --- H class_2_excitability -----------------------------------------------------------------
+    I("class-1", "class_2_excitability",
+      "tonic firing with ISIs shortening 28 → 15 ms (15 spikes); its f–I curve rises from "
+      "0 Hz (class 1, about 5 Hz at the onset)",
+      ONSET_RATE + "≥ 20 Hz", params={"a": 0.0}, revised=True),
+    I("slow-adapting", "class_2_excitability",
+      "4 slow spikes at 55, 126, 193, 255 ms (ISIs 71 → 62 ms)",
+      r"median ISI .*expected ≤ 60", params={"A2": -0.5}),
+    I("below-onset", "class_2_excitability",
+      "V and V_th settle apart below the onset: no spike",
+      r"0 spikes, expected ≥ 3", input_scale=0.9),
+    # --- I integrator ---------------------------------------------------------------------------
+    I("every-pulse-fires", "integrator",
+      "the first pulse of each pair fires on its own (17.5 ms, 318 ms): no summation needed",
+      r"spike before seg 3 .*expected none", input_scale=1.2),
+    I("no-coincidence-window", "integrator",
+      "both pairs fire (42 ms and 357 ms): the 20 ms gap sums as well as the 10 ms one",
+      r"spike after that .*expected none", params={"a": 0.0}),
+    I("no-summation", "integrator",
+      "no spike: even the close pair stays below threshold",
+      r"0 spikes in seg 3", input_scale=0.8),
+    # --- J input_bistability --------------------------------------------------------------------
+    I("monostable", "input_bistability",
+      "tonic firing in all four segments: seg 4 (1.7) fires like seg 2",
+      r"spikes in seg 4 .*expected none", params={"a": 0.0}),
+    I("silent", "input_bistability",
+      "no spike in any segment",
+      r"0 spikes in seg 2 .*expected ≥ 5", input_scale=0.8),
+    # --- K hyperpolarization_induced_spiking ----------------------------------------------------
+    I("bursts", "hyperpolarization_induced_spiking",
+      "three bursts of 4–5 spikes in the hyperpolarization (232, 327, 420 ms)",
+      r"spike at 231\.9 ms is in a burst of 5 spikes in seg 2", params={"A1": 10.0, "A2": -0.6}),
+    I("no-spikes", "hyperpolarization_induced_spiking",
+      "V sits at −90 mV during the hyperpolarization without firing: no spike",
+      r"0 spikes in seg 2 .*expected ≥ 3", params={"a": 0.0}),
+    I("fires-at-rest", "hyperpolarization_induced_spiking",
+      "a spike at 0.1 ms at rest (the threshold starts below V), then the usual three",
+      r"spike at rest .*expected none", initial={"V_th": -75.0}),
+    # --- L hyperpolarization_induced_bursting ---------------------------------------------------
+    I("single-spikes", "hyperpolarization_induced_bursting",
+      "three single spikes every 117 ms in the hyperpolarization, no burst",
+      r"0 bursts in seg 2 .*expected ≥ 2", params={"A1": 0.0, "A2": 0.0}),
+    I("one-long-burst", "hyperpolarization_induced_bursting",
+      "one long discharge of 43 spikes at 232–304 ms, then silence",
+      r"1 burst in seg 2 .*expected ≥ 2", params={"A1": 15.0, "A2": 0.0}),
+    I("doublet-then-single", "hyperpolarization_induced_bursting",
+      "one doublet at 179 ms, then single spikes every 84 ms",
+      r"1 burst in seg 2 .*expected ≥ 2", input_scale=3.0),
+    I("bursts-at-rest", "hyperpolarization_induced_bursting",
+      "a 6-spike burst at rest from 0.1 ms (the threshold starts below V), then bursts",
+      r"spikes at rest .*expected none", initial={"V_th": -75.0}),
+    # --- M tonic_bursting -----------------------------------------------------------------------
+    I("adapting-spikes", "tonic_bursting",
+      "tonic firing with ISIs growing 15.5 → 25 ms, no burst",
+      r"0 bursts, expected ≥ 3", params={"A1": 0.0, "A2": 0.0}),
+    I("sustained-fast", "tonic_bursting",
+      "fast firing (ISI 2.2 → 3.5 ms, 168 spikes) from 15 ms to the end, no pause",
+      r"0 bursts, expected ≥ 3", params={"A2": 0.0}),
+    I("phasic-burst", "tonic_bursting",
+      "one 7-spike burst at 25–49 ms, then silence",
+      r"1 burst, expected ≥ 3", input_scale=0.75),
+    # --- N phasic_bursting ----------------------------------------------------------------------
+    I("sustained-234hz", "phasic_bursting",
+      "fast tonic firing (117 spikes, ISIs 2.5 → 4.7 ms) from 25 ms to the end of the step, "
+      "no pause",
+      r"0 bursts, expected exactly 1", params={"A2": -0.1}, revised=True),
+    I("long-adapting-discharge", "phasic_bursting",
+      "48 spikes from 25 to 334 ms, ISIs growing 2.6 → 9 ms, firing well into the second "
+      "half",
+      r"10 spikes in the second half of the run \[250, 500\) ms, .*expected none",
+      params={"A2": -0.3}, revised=True),
+    I("tonic-bursting", "phasic_bursting",
+      "four bursts, every 130 ms, to the end of the run",
+      r"4 bursts, expected exactly 1", input_scale=2.0 / 1.5),
+    I("phasic-spikes", "phasic_bursting",
+      "5 single spikes with ISIs growing 29 → 49 ms, then silence (phasic spiking)",
+      r"0 bursts, expected exactly 1", params={"A1": 0.0, "A2": 0.0}),
+    # --- O rebound_bursting ---------------------------------------------------------------------
+    I("sustained-rebound", "rebound_bursting",
+      "after the inhibition, fast firing (120 spikes, ISIs 1.2 → 4.8 ms) from 652 ms to the "
+      "end, no pause",
+      r"0 bursts in the first 100 ms of seg 3 .*expected ≥ 1", params={"A2": 0.0},
+      revised=True),
+    I("rebound-spike", "rebound_bursting",
+      "a single rebound spike at 652 ms",
+      r"0 bursts in the first 100 ms of seg 3 .*expected ≥ 1", params={"A1": 0.0, "A2": 0.0}),
+    I("no-rebound", "rebound_bursting",
+      "no spike: V returns to rest after the inhibition",
+      r"0 bursts in the first 100 ms of seg 3 .*expected ≥ 1", params={"a": 0.0}),
+    # --- P mixed_mode ---------------------------------------------------------------------------
+    I("adapting-spikes", "mixed_mode",
+      "tonic firing with ISIs growing 15.5 → 25 ms, no initial burst",
+      r"first ISI .*expected ≤ 10", params={"A1": 0.0, "A2": 0.0}),
+    I("tonic-bursting", "mixed_mode",
+      "four bursts of 5–8 spikes every 130 ms, no tonic phase",
+      r"last 5 ISIs .*expected ≥ 20", params={"A1": 10.0, "A2": -0.6}),
+    I("phasic-burst", "mixed_mode",
+      "one 3-spike burst at 25–40 ms, then silence",
+      r"3 spikes, expected ≥ 10", input_scale=0.75),
+    # --- Q afterpotentials ----------------------------------------------------------------------
+    I("no-afterpotentials", "afterpotentials",
+      "one spike, then V stays near rest after the reset (peak rest + 0.6 mV), no "
+      "afterpotential",
+      r"V peaks at rest \+ 0\.\d+ mV, expected above rest \+ 5", params={"A1": 0.0, "A2": 0.0}),
+    I("depolarizing-only", "afterpotentials",
+      "one spike, a depolarizing afterpotential, then V returns to rest without undershoot",
+      r"falls only to rest .*expected below rest", params={"A2": 0.0}),
+    I("doublet", "afterpotentials",
+      "two spikes (8.3, 12.0 ms) during the pulse",
+      r"2 spikes, expected exactly 1", input_scale=1.5),
+    # --- R basal_bistability --------------------------------------------------------------------
+    I("not-switched-off", "basal_bistability",
+      "tonic firing at 240 Hz from the first pulse to the end: the second pulse does not "
+      "stop it",
+      r"spikes from 5 ms after seg 3 on .*expected none", params={"A2": 0.0}),
+    I("burst-per-pulse", "basal_bistability",
+      "a 4-spike burst on each pulse, silence in between",
+      r"spikes? between seg 1 and seg 3 .*expected ≥ 3", params={"A2": -0.3}),
+    I("doublet-per-pulse", "basal_bistability",
+      "two spikes on each pulse, silence in between",
+      r"0 spikes between seg 1 and seg 3 .*expected ≥ 3", params={"A1": 0.0}),
+    # --- S preferred_frequency ------------------------------------------------------------------
+    I("both-intervals", "preferred_frequency",
+      "the second pulse fires at both intervals (5 ms and 45 ms): no preference",
+      r"both fire", params={"A1": 0.0}),
+    I("no-resonance", "preferred_frequency",
+      "only the first pulse of each pair fires; neither second pulse does",
+      r"neither fires", params={"A1": 0.0, "A2": 0.0}),
+    I("every-pulse", "preferred_frequency",
+      "every one of the four pulses fires",
+      r"both fire", input_scale=1.5),
+    I("integrator", "preferred_frequency",
+      "no first pulse fires; the 5 ms pair sums and fires at 13.7 ms, the 45 ms pair does "
+      "not: it prefers the shortest interval, as an integrator does",
+      r"0 spikes on the first pulse of pair 1 \[0, 10\) ms, expected exactly 1",
+      input_scale=0.75, revised=True),
+    I("bursts", "preferred_frequency",
+      "each first pulse sets off a 5-spike burst, whose later spikes fall on the second "
+      "pulse",
+      r"2 spikes on the first pulse of pair 1 \[0, 10\) ms, expected exactly 1",
+      params={"A1": 10.0, "A2": -0.6}, revised=True),
+    I("short-burst", "preferred_frequency",
+      "the first pulse sets off a 3-spike burst at 4.5 ms whose later spikes fall on the "
+      "second pulse of the 5 ms pair: a burst, not a response to the interval",
+      r"spike at 4\.5 ms is in a burst of 3 spikes", params={"A1": 5.0, "A2": -0.3},
+      revised=True),
+    # --- T spike_latency ------------------------------------------------------------------------
+    I("immediate", "spike_latency",
+      "one spike at 1.6 ms, during the pulse: no latency",
+      r"first spike at 1\.\d ms, expected ≥ 7", input_scale=1.5),
+    I("short-latency", "spike_latency",
+      "one spike at 2.8 ms, just after the pulse",
+      r"first spike at 2\.\d ms, expected ≥ 7", params={"a": -0.2}),
+    I("no-spike", "spike_latency",
+      "V peaks at −55 mV at the end of the pulse and decays: no spike",
+      r"0 spikes, expected exactly 1", params={"a": 0.0}),
+)
+
+
+@pytest.mark.parametrize("case", IMPOSTORS, ids=lambda case: f"{case.check}-{case.id}")
+def test_the_check_rejects_the_impostor(case: Impostor):
+    preset = case.preset()
+    assert preset.check == case.check
+    verdict = evaluate(simulate(preset))
+    assert verdict is not None
+    assert not verdict.passed, (
+        f"{case.check} passed an impostor ({case.shows}): {verdict.reason}")
+    assert re.search(case.reason, verdict.reason), (
+        f"{case.check} rejected {case.id} for another reason than /{case.reason}/: "
+        f"{verdict.reason}")
+
+
+def test_every_check_has_impostors():
+    counts = Counter(case.check for case in IMPOSTORS)
+    checks = {preset.check for preset in PRESETS.values()}
+    assert len(checks) == 20
+    assert set(counts) == checks
+    for name in BURSTING + EXCITABILITY:
+        assert counts[name] >= 2, name
+
+
+def test_the_table_is_well_formed():
+    keys = [(case.check, case.id) for case in IMPOSTORS]
+    assert len(keys) == len(set(keys))
+    for case in IMPOSTORS:
+        assert case.check in PRESETS
+        assert case.params or case.initial or case.segments or case.input_scale is not None
+        assert set(case.params) <= set(PRESETS[case.check].params)
+        assert set(case.initial) <= {"V", "V_th", "I1", "I2"}
+        re.compile(case.reason)
+
+
+@pytest.mark.parametrize("name", sorted({case.check for case in IMPOSTORS}))
+def test_the_unmodified_preset_passes(name: str):
+    """The control: each impostor fails because of its modification, not because the check
+    fails everything."""
+    verdict = evaluate(simulate(PRESETS[name]))
+    assert verdict is not None and verdict.passed, verdict.reason
