@@ -11,6 +11,12 @@ first call: a fresh
 process with an empty Numba cache (cold), a fresh process with the cache filled, and a warm call
 in the same process.
 
+Beside the kernel, in the same run, the end-to-end row: ``gif sweep`` as a user runs it, over
+N values of ``a`` on the W1 preset, judged by a check (tonic_bursting) and written as CSV,
+less the wall time of the same command over 1 value (start-up, imports, the cache); its peak
+RSS against the budget of 200 MB + 150 bytes per point. And an afterpotentials sweep (the
+check that reads V, from extrema the kernel keeps), the same way.
+
     python bench/sweep.py --n 1e4,1e5,1e6 [--json results.json] [--reps 3]
 
 Each N runs in its own subprocess, so that its peak RSS is its own. The machine is shared and
@@ -107,6 +113,50 @@ def numpy_baseline(n: int, steps: int) -> tuple[float, float]:
     return time.perf_counter() - start, float(count.mean())
 
 
+W1_PRESET = """name: w1
+title: W1 of the benchmarks
+params: {A1: 10.0, A2: -0.6}
+input:
+  - {amplitude: 2.0, duration: 1000}
+dt: 0.1
+check: tonic_bursting
+"""
+
+
+def gif_sweep(preset: str, n: int, out: str) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of one ``gif sweep`` process over n values of a."""
+    gif = os.path.join(os.path.dirname(sys.executable), "gif")
+    args = [gif, "sweep", preset, "--param", "a", "--start", "-0.01", "--stop", "0.01",
+            "--num", str(n), "--format", "csv", "--quiet", "--out", out]
+    start = time.perf_counter()
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    if status != 0:
+        raise RuntimeError(f"{' '.join(args)} failed: {process.stderr.read().decode()}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def end_to_end(n: int, reps: int) -> dict:
+    """``gif sweep`` over n points of W1 (and of afterpotentials), less a 1-point sweep."""
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as folder:
+        w1 = os.path.join(folder, "w1.yaml")
+        with open(w1, "w", encoding="utf-8") as stream:
+            stream.write(W1_PRESET)
+        for label, preset, steps in (("w1", w1, STEPS), ("afterpotentials", "Q", 2000)):
+            gif_sweep(preset, 1, folder)  # fill the cache
+            startup = statistics.median(gif_sweep(preset, 1, folder)[0] for _ in range(reps))
+            runs = [gif_sweep(preset, n, folder) for _ in range(reps)]
+            seconds = statistics.median(r[0] for r in runs) - startup
+            out[label] = {
+                "startup_s": startup, "seconds": [r[0] for r in runs], "net_s": seconds,
+                "neuron_steps_per_s": n * steps / seconds,
+                "peak_rss_mb": max(r[1] for r in runs), "rss_budget_mb": 200 + 150 * n / 1e6,
+            }
+    return out
+
+
 def worker(n: int, reps: int, methods: list[str]) -> dict:
     """Everything measured for one N, in this process."""
     import numba
@@ -134,6 +184,7 @@ def worker(n: int, reps: int, methods: list[str]) -> dict:
     # The kernel's peak, before the NumPy baseline allocates its own arrays.
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["rss_budget_mb"] = 200 + 100 * n / 1e6
+    out["end_to_end"] = end_to_end(n, reps)
     steps = max(100, min(STEPS, int(NUMPY_BUDGET // n)))
     times, cpu = [], []
     for _ in range(reps):
@@ -223,6 +274,13 @@ def main() -> None:
         numpy_cpu = data["numpy"]["neuron_steps_per_cpu_s"]
         print(f"{n:>9.0e}  {'numpy':<9} {base:>15.3e} {1.0:>8.1f} {numpy_cpu:>10.2e} "
               f"{'(' + str(data['numpy']['steps']) + ' steps)':>13}")
+        kernel_rate = data["methods"].get("exact", {}).get("neuron_steps_per_s")
+        for label, e in data["end_to_end"].items():
+            share = f"{e['neuron_steps_per_s'] / kernel_rate:>7.0%} of the kernel" \
+                if kernel_rate and label == "w1" else ""
+            print(f"{n:>9.0e}  {'gif sweep':<9} {e['neuron_steps_per_s']:>15.3e} "
+                  f"{e['neuron_steps_per_s'] / base:>8.1f} {'':>10} {label:>13} "
+                  f"{e['peak_rss_mb']:>6.0f} MB {e['rss_budget_mb']:>5.0f} MB  {share}")
     report = {"machine": machine(), "steps": STEPS, "dt": DT, "reps": args.reps, "runs": rows}
     if not args.skip_first_call:
         with tempfile.TemporaryDirectory() as cache:

@@ -33,8 +33,9 @@ if TYPE_CHECKING:
     from gifcli.runner import Outcome
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-OUTPUT_FORMATS = ("png", "svg", "csv", "json")  # as in gifcli.runner, which imports numba
-FIGURE_FORMATS = ("png", "svg")
+OUTPUT_FORMATS = ("png", "svg", "pdf", "csv", "json")  # as gifcli.runner (which imports numba)
+FIGURE_FORMATS = ("png", "svg", "pdf")
+SWEEP_FORMATS = ("csv", "png", "svg", "pdf", "json")  # as gifcli.sweep_files
 DEFAULT_FORMATS = "png,csv,json"
 
 app = typer.Typer(
@@ -125,11 +126,15 @@ SetOption = Annotated[list[str] | None, typer.Option(
 OutOption = Annotated[Path, typer.Option(
     "--out", "-o", metavar="DIR", help="Folder for the output files; created if needed.")]
 FormatOption = Annotated[str, typer.Option(
-    "--format", "-f", metavar="png,svg,csv,json", callback=_choices(OUTPUT_FORMATS),
+    "--format", "-f", metavar="png,svg,pdf,csv,json", callback=_choices(OUTPUT_FORMATS),
     help="Which files to write, comma-separated.")]
 FigureFormatOption = Annotated[str, typer.Option(
-    "--format", "-f", metavar="png,svg", callback=_choices(FIGURE_FORMATS),
+    "--format", "-f", metavar="png,svg,pdf", callback=_choices(FIGURE_FORMATS),
     help="Which figure files to write, comma-separated.")]
+SweepFormatOption = Annotated[str, typer.Option(
+    "--format", "-f", metavar="csv,png,svg,pdf,json", callback=_choices(SWEEP_FORMATS),
+    help="Which files to write, comma-separated: the table (csv), the figure (png, svg, "
+         "pdf) and the summary (json).")]
 QuietOption = Annotated[bool, typer.Option(
     "--quiet", "-q", help="Print nothing but errors: no table, no progress bar, no warnings.")]
 JsonOption = Annotated[bool, typer.Option(
@@ -594,7 +599,9 @@ def check(
 ) -> None:
     """Check that presets show their patterns; all 20 when none are named. Writes no files.
 
-    Every combination of --method and --dt runs. Exits 1 if any check fails.
+    Every combination of --method and --dt runs. Exits 1 if any check fails. The margin is
+    the tightest condition's margin over its scale: how far the run is from failing (from
+    passing, when negative).
 
     Examples:
       [bold]gif check[/bold]
@@ -635,11 +642,14 @@ def _check_table(rows: Sequence[Any]) -> None:
     table.add_column("method", no_wrap=True)
     table.add_column("dt\n(ms)", justify="right", no_wrap=True)
     table.add_column("spikes", justify="right", no_wrap=True)
+    table.add_column("margin", justify="right", no_wrap=True)
     table.add_column("check", ratio=1 if wide else None, no_wrap=not wide)
     for row in rows:
-        r = row.outcome.result
+        r, verdict = row.outcome.result, row.outcome.verdict
+        margin = "" if verdict is None or verdict.margin is None else \
+            f"{verdict.margin.relative:.2g}"
         table.add_row(r.preset.letter or "", escape(r.preset.name), r.method, f"{r.dt:g}",
-                      str(r.n_spikes), _verdict_cell(row.outcome, wide))
+                      str(r.n_spikes), margin, _verdict_cell(row.outcome, wide))
     _print_table(table, [row.outcome for row in rows], wide)
     console = _stdout()
     checked = [row for row in rows if row.outcome.verdict is not None]
@@ -655,8 +665,8 @@ def _check_table(rows: Sequence[Any]) -> None:
 
 SweepParamOption = Annotated[str, typer.Option(
     "--param", "-p", metavar="P",
-    help="The quantity to vary: any model parameter (a, b, tau, A1, ...) or input_scale, which "
-         "multiplies every input amplitude.")]
+    help="The quantity to vary: any model parameter (a, b, tau, A1, ...), input_scale (which "
+         "multiplies every input amplitude) or an initial value (initial.V, initial.V_th, ...).")]
 
 
 StartOption = Annotated[float | None, typer.Option(
@@ -688,7 +698,7 @@ MetricOption = Annotated[str, typer.Option(
 
 @contextmanager
 def _points_progress(label: str, hidden: bool) -> Iterator[Callable[[str, int, int], None]]:
-    """A rich progress bar over the grid points, one bar per phase (simulate, check)."""
+    """One rich progress bar over the grid points, through simulate, check and write."""
     console = None if hidden else _stderr()
     if console is None or not console.is_terminal:
         yield lambda phase, done, total: None
@@ -699,16 +709,21 @@ def _points_progress(label: str, hidden: bool) -> Iterator[Callable[[str, int, i
         Progress,
         TextColumn,
         TimeElapsedColumn,
+        TimeRemainingColumn,
     )
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
-        tasks: dict[str, Any] = {}
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        # Simulating is most of the work; checking and writing follow it on the same bar.
+        weights = {"simulate": 0.0, "check": 0.0, "write": 0.0}
 
         def update(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(f"{label}: {phase}", total=total)
-            bar.update(tasks[phase], completed=done, total=total)
+            weights[phase] = done / max(total, 1)
+            share = 0.8 * weights["simulate"] + 0.1 * weights["check"] + 0.1 * weights["write"]
+            bar.update(task, description=f"{label}: {phase}", completed=round(share * total),
+                       total=total)
 
         yield update
 
@@ -744,20 +759,20 @@ def _pass_table(result: Any, metric: str, written: Sequence[Path]) -> None:
     else:
         ranges = sw.pass_ranges(result)
         table = _table(None)
-        if len(axes) == 2:
-            table.add_column(axes[1].param, justify="right", no_wrap=True)
-        table.add_column(f"{axes[0].param} from", justify="right", no_wrap=True)
+        for axis in axes[1:]:
+            table.add_column(escape(axis.param), justify="right", no_wrap=True)
+        table.add_column(f"{escape(axes[0].param)} from", justify="right", no_wrap=True)
         table.add_column("to", justify="right", no_wrap=True)
         table.add_column("points", justify="right", no_wrap=True)
         for r in ranges:
-            row = [number_text(r.lo), number_text(r.hi), str(r.count)]
-            table.add_row(*([number_text(r.fixed)] if r.fixed is not None else []), *row)
+            table.add_row(*(number_text(v) for v in r.fixed), number_text(r.lo),
+                          number_text(r.hi), str(r.count))
         count = int(passed.sum())
         style = "green" if count else "bold red"
         console.print(f"[bold]{escape(result.preset.name)}[/bold] ({result.method}, dt = "
                       f"{result.dt:g} ms): check {escape(result.preset.check)} passes at "
-                      f"[{style}]{count} of {result.size}[/{style}] points of {escape(label)}"
-                      + (", in these ranges:" if ranges else ""))
+                      f"[{style}]{count:,} of {result.size:,}[/{style}] points of "
+                      f"{escape(label)}" + (", in these ranges:" if ranges else ""))
         if ranges:
             console.print(table)
     import numpy as np
@@ -766,7 +781,8 @@ def _pass_table(result: Any, metric: str, written: Sequence[Path]) -> None:
     finite = finite[np.isfinite(finite)]
     span = (f"{metric} from {finite.min():.4g} to {finite.max():.4g}" if finite.size
             else f"{metric} undefined everywhere")
-    console.print(f"[dim]{span}  ·  wrote {escape(', '.join(str(p) for p in written))}[/dim]")
+    files_text = ", ".join(str(p) for p in written) if written else "no files"
+    console.print(f"[dim]{span}  ·  wrote {escape(files_text)}[/dim]")
 
 
 @app.command()
@@ -788,15 +804,17 @@ def sweep(
     dt: DtOption = None,
     set_: SetOption = None,
     out: OutOption = Path("outputs"),
+    format_: SweepFormatOption = "csv,png",
     quiet: QuietOption = False,
     json_: JsonOption = False,
     debug: DebugOption = False,
     max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
 ) -> None:
-    """Run a preset many times with one or two quantities varied, in one batched simulation.
+    """Run a preset many times with one or two quantities varied, in batched simulations.
 
-    Writes DIR/NAME_sweep_P.csv, one row per value (spikes, rate, first spike, ISI CV, bursts,
-    check passed), and NAME_sweep_P.png, a spike raster beside the --metric.
+    Writes DIR/NAME_sweep_P.csv, one row per value (the value, spikes, rate, first spike,
+    ISI CV, bursts, and the check's verdict and margin), and NAME_sweep_P.png, a spike raster
+    beside the --metric. --format json adds a summary of the ranges where the check passes.
 
     With --param2 the grid is 2-D: NAME_sweep_P_Q.csv and .png with two heat maps.
 
@@ -806,9 +824,10 @@ def sweep(
       [bold]gif sweep tonic_bursting --param a --start -0.01 --stop 0.02 --num 61[/bold]
       [bold]gif sweep B --param input_scale --values 0.99,1,1.01 --metric first_spike_ms[/bold]
       [bold]gif sweep M -p a --start 0 --stop 0.01 --num 21 --param2 b --values2 0.01,0.02[/bold]
+      [bold]gif sweep K -p initial.V_th --start -60 --stop -40 --num 41 --format csv[/bold]
     """
     with reporting_errors(debug):
-        from gifcli import files
+        from gifcli import files, sweep_files
         from gifcli import sweep as sw
         from gifcli.preset import check_run_size, effective_dt, resolve, with_overrides
 
@@ -820,17 +839,19 @@ def sweep(
         if second is not None:
             axes.append(second)
         metric = sw.resolve_metric(metric)
+        formats = split_list(format_)
         sw.check_sweep(chosen, axes)
         check_run_size(chosen, effective_dt(chosen, dt), max_steps)
         files.check_out_dir(out)
         with _points_progress("sweep", quiet or json_) as progress:
             result = sw.run_sweep(chosen, axes, method.value, dt, max_steps, progress)
+            written = sweep_files.write_sweep(result, out, metric, formats, progress)
         if not quiet:
             for note in result.notes:
                 warn(f"{chosen.name}: {note}")
-        written = sw.write_sweep(result, out, metric)
         if json_:
-            print_json(sw.sweep_summary(result, metric) | {"files": [str(p) for p in written]})
+            print_json(sweep_files.sweep_summary(result, metric)
+                       | {"files": [str(p) for p in written]})
         elif not quiet:
             _pass_table(result, metric, written)
 
@@ -849,15 +870,18 @@ def fi(
     dt: DtOption = None,
     set_: SetOption = None,
     out: OutOption = Path("outputs"),
+    format_: SweepFormatOption = "csv,png",
     quiet: QuietOption = False,
     json_: JsonOption = False,
     debug: DebugOption = False,
     max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
 ) -> None:
-    """f–I curves: each preset's mean rate against its input scaled by input_scale.
+    """f–I curves: each preset's steady-state rate against its input scaled by input_scale.
 
-    Sweeps input_scale from --start to --stop, then finer where firing starts: the rate rises
-    from zero continuously (class 1) or jumps (class 2).
+    The input is one constant 2 s step of input_scale × the preset's largest amplitude; the
+    rate is 1000 / its last interval (0 with fewer than 3 spikes). The onset of firing is
+    found by bisection, and a finer curve is drawn around it: the rate rises from zero
+    continuously (class 1) or jumps (class 2).
 
     Writes DIR/fi_NAME1_NAME2.png and .csv, and prints where each preset starts to fire.
 
@@ -866,45 +890,54 @@ def fi(
       [bold]gif fi B H --start 0.8 --stop 1.5 --num 141[/bold]
     """
     with reporting_errors(debug):
-        from gifcli import files
+        from gifcli import files, sweep_files
         from gifcli import sweep as sw
         from gifcli.preset import resolve, with_overrides
 
         chosen = list({p.name: p for p in (resolve(ref) for ref in presets)}.values())
         if set_:
             chosen = [with_overrides(p, list(set_)) for p in chosen]
+        formats = split_list(format_)
         sw.sweep_values(start, stop, num)  # validate the range before anything runs
         files.check_out_dir(out)
         with _points_progress("fi", quiet or json_) as progress:
             curves = sw.fi_curves(chosen, start, stop, num, method.value, dt, max_steps,
                                   progress)
-        written = sw.write_fi(curves, out)
+        written = sweep_files.write_fi(curves, out, formats)
         if json_:
-            print_json({"curves": [sw.fi_summary(curve) for curve in curves],
+            print_json({"curves": [sweep_files.fi_summary(curve) for curve in curves],
                         "files": [str(p) for p in written]})
             return
         if quiet:
             return
-        from rich.markup import escape
+        _onset_table(curves, method.value, written)
 
-        table = _table(f"onset of firing ({method.value})")
-        table.add_column("", style="bold", no_wrap=True, min_width=1)
-        table.add_column("preset", style="cyan", no_wrap=True)
-        table.add_column("last silent\ninput", justify="right", no_wrap=True)
-        table.add_column("first firing\ninput", justify="right", no_wrap=True)
-        table.add_column("first rate\n(Hz)", justify="right", no_wrap=True)
-        table.add_column("max rate\n(Hz)", justify="right", no_wrap=True)
-        for curve in curves:
-            s = sw.fi_summary(curve)
-            onset = s["onset"]
-            table.add_row(curve.coarse.preset.letter or "", escape(curve.coarse.preset.name),
-                          *(("—", "—", "—") if onset is None else
-                            (f"{onset['last_silent']:.6g}", f"{onset['first_firing']:.6g}",
-                             f"{onset['first_rate_hz']:.3g}")),
-                          f"{s['max_rate_hz']:.3g}")
-        console = _stdout()
-        console.print(table)
-        console.print(f"[dim]wrote {escape(', '.join(str(p) for p in written))}[/dim]")
+
+def _onset_table(curves: Sequence[Any], method: str, written: Sequence[Path]) -> None:
+    from rich.markup import escape
+
+    from gifcli import sweep_files
+
+    table = _table(f"onset of sustained firing ({method})")
+    table.add_column("", style="bold", no_wrap=True, min_width=1)
+    table.add_column("preset", style="cyan", no_wrap=True)
+    table.add_column("onset\ninput", justify="right", no_wrap=True)
+    table.add_column("× the\ninput", justify="right", no_wrap=True)
+    table.add_column("onset rate\n(Hz)", justify="right", no_wrap=True)
+    table.add_column("max rate\n(Hz)", justify="right", no_wrap=True)
+    for curve in curves:
+        summary = sweep_files.fi_summary(curve)
+        onset = summary["onset"]
+        top = summary["max_rate_hz"]
+        table.add_row(curve.preset.letter or "", escape(curve.preset.name),
+                      *(("—", "—", "—") if onset is None else
+                        (f"{onset['input']:.6g}", f"{onset['input_scale']:.6g}",
+                         f"{onset['rate_hz']:.3g}")),
+                      "—" if top is None else f"{top:.3g}")
+    console = _stdout()
+    console.print(table)
+    files_text = ", ".join(str(p) for p in written) if written else "no files"
+    console.print(f"[dim]wrote {escape(files_text)}[/dim]")
 
 
 def main() -> None:

@@ -23,7 +23,10 @@ V_COLOR = "#1f4e79"
 TH_COLOR = "#d95f02"
 INPUT_COLOR = "#2e7d32"
 FAIL_COLOR = "#c62828"
-FIGURE_FORMATS = ("png", "svg")
+FIGURE_FORMATS = ("png", "svg", "pdf")
+#: what each format's file may not hold, so that reruns give the same bytes
+_NO_DATES = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
+             "pdf": {"CreationDate": None, "Creator": None, "Producer": None}}
 PNG_DPI = 150  # 1200 × 660 px for one pattern: sharp on a slide, quick to render
 GALLERY_DPI = 110
 SPIKE_COLOR = "0.15"
@@ -176,11 +179,11 @@ def gallery_figure(results: Sequence[Result],
 
 
 def figure_bytes(fig: Figure, fmt: str) -> bytes:
-    """The figure encoded as ``png`` or ``svg``, without a date, so reruns match."""
+    """The figure encoded as ``png``, ``svg`` or ``pdf``, without a date, so reruns match."""
     if fmt not in FIGURE_FORMATS:
         raise ValueError(f"figure format must be one of {FIGURE_FORMATS}, got {fmt!r}")
     buffer = io.BytesIO()
-    metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+    metadata = _NO_DATES[fmt]
     import matplotlib
 
     with matplotlib.rc_context(RC):

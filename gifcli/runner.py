@@ -30,7 +30,7 @@ from gifcli.result import Result
 from gifcli.simulation import simulate
 
 DATA_FORMATS = ("csv", "json")
-FIGURE_FORMATS = ("png", "svg")
+FIGURE_FORMATS = ("png", "svg", "pdf")
 OUTPUT_FORMATS = FIGURE_FORMATS + DATA_FORMATS
 GALLERY_NAME = "gallery"
 
@@ -171,6 +171,8 @@ class CheckRow:
             "n_spikes": result.n_spikes,
             "passed": None if verdict is None else bool(verdict.passed),
             "reason": None if verdict is None else str(verdict.reason),
+            **({"margin": None, "margin_condition": None} if verdict is None else
+               {k: v for k, v in verdict.as_json().items() if k.startswith("margin")}),
         }
 
 

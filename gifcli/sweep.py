@@ -1,41 +1,44 @@
-"""Parameter sweeps and f–I curves: many runs of one preset, as one batched kernel call.
+"""Parameter sweeps and f–I curves: many runs of one preset, in batched kernel calls.
 
-Plain functions, usable without the CLI:
+Plain functions on numbers, usable without the CLI (the files and figures are drawn by
+:mod:`gifcli.sweep_files` and :mod:`gifcli.sweep_plots`, which read what is computed here):
 
 - :func:`sweep_values` builds the values of one axis (``start``/``stop``/``num``, linear and
   inclusive, or an explicit list) and :func:`check_axis` / :func:`check_sweep` validate them;
-- :func:`run_sweep` runs a 1-D or 2-D sweep through :func:`gifcli.batch.run_batch` and judges
-  every point with the preset's check;
+- :func:`run_sweep` runs a grid of one to three axes and judges every point with the preset's
+  check, chunk by chunk, each stage linear in the number of points;
 - :func:`pass_ranges` gives the value ranges where the check passes;
-- :func:`sweep_csv_bytes` and :func:`write_sweep` write ``NAME_sweep_P.csv`` and ``.png``;
-- :func:`fi_curves` sweeps ``input_scale`` over several presets (the f–I curve).
+- :func:`fi_curves` gives f–I curves: the steady-state rate of the f–I probe against the
+  input scale, and a finer curve centred on the onset that the probe finds.
 
-Everything is validated before anything is simulated, and nothing is written on bad input.
+Everything is validated before anything is simulated.
 
-The checks read spike times. The kernel keeps the first ``record`` spike times of each point
-(bounded so that memory stays small); a point that fired more is run once more, alone in a
-second batched call, to get all of its spikes. The ``afterpotentials`` check also reads the V
-trace: for it, each point is run through the single-neuron :func:`gifcli.simulation.simulate`
-(the same kernel functions, so the same spikes), which costs about a millisecond per point.
+A swept quantity is a model parameter, ``input_scale`` (which multiplies every amplitude of
+the schedule) or an initial value (``initial.V``). The grid is run in chunks of about
+:data:`CHUNK_POINTS` points: each chunk is one batched kernel call that keeps the first
+:data:`RECORD` spike times of each point (the few that fire more run once more with room for
+all), then its features and its check, judged for the whole chunk at once by
+:func:`gifcli.checks.judge`. Only per-point columns are kept, and the trains of the points
+that the figure draws.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from gifcli.errors import GifError, PresetError
 from gifcli.model import METHODS, PARAMETER_NAMES, parameter_problem
-from gifcli.preset import DEFAULT_MAX_STEPS, Preset, check_run_size, effective_dt
+from gifcli.preset import DEFAULT_MAX_STEPS, INITIAL_KEYS, Preset, check_run_size, effective_dt
 
 INPUT_SCALE = "input_scale"
-SWEEPABLE: tuple[str, ...] = (*PARAMETER_NAMES, INPUT_SCALE)
+INITIAL_PARAMS = tuple(f"initial.{key}" for key in INITIAL_KEYS)
+SWEEPABLE: tuple[str, ...] = (*PARAMETER_NAMES, INPUT_SCALE, *INITIAL_PARAMS)
 METRICS: tuple[str, ...] = ("rate_hz", "n_spikes", "first_spike_ms", "isi_cv", "n_bursts")
 METRIC_LABELS = {
     "rate_hz": "mean rate (Hz)",
@@ -44,14 +47,15 @@ METRIC_LABELS = {
     "isi_cv": "ISI CV",
     "n_bursts": "bursts",
 }
-CSV_COLUMNS = ("n_spikes", "rate_hz", "first_spike_ms", "isi_cv", "n_bursts", "check_passed")
+COLUMNS = (*METRICS[1:2], METRICS[0], *METRICS[2:])  # n_spikes, rate_hz, first_spike_ms, ...
+MAX_AXES = 3
 MAX_POINTS = 1_000_000  # grid points per sweep
-RECORD_BUDGET_BYTES = 64_000_000  # the kernel's spike-time buffer, all points together
-MAX_RECORD = 512  # spike times kept per point in the first pass
-MIN_RECORD = 16
-NEEDS_TRACE = ("afterpotentials",)  # checks that read V, not only spike times
+CHUNK_POINTS = 16_384  # points per batched call: its spike buffer stays near 64 MB
+RECORD = 128  # spike times kept per point in the first pass (W1 fires up to 89)
+MAX_RASTER_ROWS = 300  # a 1-D sweep's figure draws at most this many rows of spikes
+RERUN_BUDGET_BYTES = 64_000_000  # the spike buffer of a second pass
 
-#: progress(phase, done, total): phase is "simulate" or "check"
+#: progress(phase, done, total): phase is "simulate", "check" or "write"
 Progress = Callable[[str, int, int], None]
 
 
@@ -70,8 +74,8 @@ def resolve_param(name: str, option: str = "--param") -> str:
     close = [by_case[name.lower()]] if name.lower() in by_case else difflib.get_close_matches(
         name, SWEEPABLE, n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]}?" if close else ""
-    raise PresetError(option, None, f"{name!r} is not a model parameter or {INPUT_SCALE}{hint} "
-                                    f"(valid: {', '.join(SWEEPABLE)})")
+    raise PresetError(option, None, f"{name!r} is not a model parameter, {INPUT_SCALE} or an "
+                                    f"initial value{hint} (valid: {', '.join(SWEEPABLE)})")
 
 
 def resolve_metric(name: str) -> str:
@@ -156,7 +160,7 @@ def _tidy(values: np.ndarray, step: float) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class Axis:
-    """One swept quantity: a model parameter or ``input_scale``, and its values."""
+    """One swept quantity (a model parameter, ``input_scale`` or ``initial.X``) and its values."""
 
     param: str
     values: np.ndarray
@@ -169,9 +173,10 @@ class Axis:
 def check_axis(preset: Preset, axis: Axis, option: str = "--param") -> None:
     """Every value of ``axis`` gives valid parameters with the preset's others."""
     resolve_param(axis.param, option)
-    if axis.param == INPUT_SCALE:
+    if axis.param == INPUT_SCALE or axis.param in INITIAL_PARAMS:
         return
-    for value in np.unique(axis.values):
+    # Each rule on one parameter (> 0; V_reset < V_th_reset) fails first at an extreme.
+    for value in sorted({float(axis.values.min()), float(axis.values.max())}):
         problem = parameter_problem(preset.params | {axis.param: float(value)})
         if problem:
             key, reason = problem
@@ -181,28 +186,89 @@ def check_axis(preset: Preset, axis: Axis, option: str = "--param") -> None:
 
 
 def check_sweep(preset: Preset, axes: Sequence[Axis]) -> None:
-    """Validate a 1-D or 2-D sweep before anything runs (PresetError on the first problem)."""
-    if not 1 <= len(axes) <= 2:
-        raise GifError("a sweep has one or two axes")
-    if len(axes) == 2 and axes[0].param == axes[1].param:
-        raise PresetError("--param2", axes[1].param, "is the same as --param; sweep two "
-                                                     "different quantities")
+    """Validate a sweep of one to three axes before anything runs (PresetError)."""
+    if not 1 <= len(axes) <= MAX_AXES:
+        raise GifError(f"a sweep has one to {MAX_AXES} axes, got {len(axes)}")
+    names = [axis.param for axis in axes]
+    repeated = next((name for name in names if names.count(name) > 1), None)
+    if repeated:
+        raise PresetError("--param", repeated, "is given twice; sweep different quantities")
     points = math.prod(axis.size for axis in axes)
     if points > MAX_POINTS:
-        raise PresetError("--num", None, f"the grid has {points:,} points, above the cap of "
-                                         f"{MAX_POINTS:,}")
-    for axis, option in zip(axes, ("--param", "--param2"), strict=False):
-        check_axis(preset, axis, option)
-    if len(axes) == 2 and {a.param for a in axes} == {"V_reset", "V_th_reset"}:
+        raise PresetError("--param", None, f"the grid has {points:,} points, above the cap of "
+                                           f"{MAX_POINTS:,}")
+    for axis in axes:
+        check_axis(preset, axis)
+    if {"V_reset", "V_th_reset"} <= set(names):
         # The one rule between two parameters: check every pair.
         reset = next(a for a in axes if a.param == "V_reset").values
         th_reset = next(a for a in axes if a.param == "V_th_reset").values
-        bad = reset.max() >= th_reset.min()
-        if bad:
+        if reset.max() >= th_reset.min():
             raise PresetError(
-                f"{preset.source} with --param/--param2", "V_reset",
+                f"{preset.source} with --param", "V_reset",
                 f"must be < V_th_reset at every grid point; V_reset = {reset.max():g} and "
                 f"V_th_reset = {th_reset.min():g} would fire forever at one instant")
+
+
+# --- the points of a grid ---------------------------------------------------------------------
+
+
+def _scaled(preset: Preset, scale: float) -> Preset:
+    return replace(preset, segments=tuple((a * scale, d) for a, d in preset.segments))
+
+
+def point_preset(preset: Preset, axes: Sequence[Axis], index: int) -> Preset:
+    """The preset of one grid point, as a single run (``gif run --set ...``) would see it."""
+    params, initial, scale = dict(preset.params), dict(preset.initial_given), 1.0
+    for axis, k in zip(axes, np.unravel_index(index, [a.size for a in axes]), strict=True):
+        value = float(axis.values[k])
+        if axis.param == INPUT_SCALE:
+            scale = value
+        elif axis.param in INITIAL_PARAMS:
+            initial[axis.param.removeprefix("initial.")] = value
+        else:
+            params[axis.param] = value
+    return _scaled(replace(preset, params=params, initial_given=initial), scale)
+
+
+@dataclass(frozen=True, eq=False)
+class Points:
+    """The per-point inputs of some grid points: parameters, initial values (unset ones
+    follow V_rest and V_th_inf, as in Preset) and the input scale, scalars where shared."""
+
+    params: dict[str, float | np.ndarray]
+    initial: dict[str, float | np.ndarray]
+    scale: float | np.ndarray
+    size: int
+
+    @classmethod
+    def of(cls, preset: Preset, axes: Sequence[Axis], index: np.ndarray) -> Points:
+        params: dict = dict(preset.params)
+        initial: dict = dict(preset.initial_given)
+        scale: float | np.ndarray = 1.0
+        for axis, k in zip(axes, np.unravel_index(index, [a.size for a in axes]), strict=True):
+            values = np.ascontiguousarray(axis.values[k])
+            if axis.param == INPUT_SCALE:
+                scale = values
+            elif axis.param in INITIAL_PARAMS:
+                initial[axis.param.removeprefix("initial.")] = values
+            else:
+                params[axis.param] = values
+        return cls(params, initial, scale, int(index.size))
+
+    def subset(self, chosen: np.ndarray) -> Points:
+        def pick(value):
+            return value[chosen] if np.ndim(value) else value
+
+        return Points({k: pick(v) for k, v in self.params.items()},
+                      {k: pick(v) for k, v in self.initial.items()}, pick(self.scale),
+                      int(chosen.size))
+
+    def batch(self, grid, method: str, dt: float, record: int, progress=None):
+        from gifcli import batch
+
+        return batch.run_batch(self.params, grid, method=method, dt=dt, initial=self.initial,
+                               input_scale=self.scale, record=record, progress=progress)
 
 
 # --- running a sweep ----------------------------------------------------------------------------
@@ -210,21 +276,25 @@ def check_sweep(preset: Preset, axes: Sequence[Axis]) -> None:
 
 @dataclass(frozen=True, eq=False)
 class SweepResult:
-    """One sweep: the grid, the per-point results, and the check's verdict per point.
+    """One sweep: the grid and, per point, its features and its check's verdict and margin.
 
     Points are in row-major order over the axes: with two axes, point ``i * n2 + j`` has
-    ``axes[0].values[i]`` and ``axes[1].values[j]``.
+    ``axes[0].values[i]`` and ``axes[1].values[j]``. ``columns`` holds COLUMNS (NaN where a
+    feature is undefined or the point fired without end); ``samples`` the full spike trains
+    of the points the figure draws.
     """
 
     preset: Preset
     method: str
     dt: float
     axes: tuple[Axis, ...]
-    batch: object  # gifcli.batch.BatchResult
-    trains: dict[int, np.ndarray]  # full spike trains of the points whose buffer overflowed
+    columns: dict[str, np.ndarray]
+    status: np.ndarray  # 0, or the kernel's code for a point that fired without end
     passed: np.ndarray | None  # bool per point; None when the preset names no check
-    reasons: tuple[str, ...] | None
+    margin: np.ndarray | None  # the check's relative margin per point (NaN: not measured)
+    samples: dict[int, np.ndarray] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    seconds: dict[str, float] = field(default_factory=dict)  # time per stage
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -242,67 +312,31 @@ class SweepResult:
     @property
     def failed(self) -> np.ndarray:
         """Points that fired without end (the single-neuron path would raise)."""
-        return self.batch.status != 0
+        return self.status != 0
 
     def metric(self, name: str) -> np.ndarray:
         """``name`` (one of METRICS) per point, float, NaN where undefined or failed."""
-        b = self.batch
-        values = {
-            "rate_hz": b.rate_hz,
-            "n_spikes": b.n_spikes.astype(np.float64),
-            "first_spike_ms": b.first_spike_ms,
-            "isi_cv": b.isi_cv,
-            "n_bursts": b.n_bursts.astype(np.float64),
-        }[resolve_metric(name)]
-        return np.where(self.failed, np.nan, values)
+        return self.columns[resolve_metric(name)].astype(np.float64)
 
     def spike_train(self, i: int) -> np.ndarray:
-        """All spike times of point ``i``."""
-        if i in self.trains:
-            return self.trains[i]
-        return self.batch.spikes(i)
+        """All spike times of point ``i``, one of the ``samples``."""
+        return self.samples[i]
 
 
-def _scaled(preset: Preset, scale: float) -> Preset:
-    return replace(preset, segments=tuple((a * scale, d) for a, d in preset.segments))
-
-
-def point_preset(preset: Preset, axes: Sequence[Axis], index: int) -> Preset:
-    """The preset of one grid point, as a single run would see it."""
-    params, scale = dict(preset.params), 1.0
-    for axis, value in zip(axes, np.unravel_index(index, [a.size for a in axes]), strict=True):
-        v = float(axis.values[value])
-        if axis.param == INPUT_SCALE:
-            scale = v
-        else:
-            params[axis.param] = v
-    return _scaled(replace(preset, params=params), scale)
-
-
-def _batch_inputs(preset: Preset, axes: Sequence[Axis]):
-    """(params mapping, input_scale, initial mapping) for run_batch, one entry per point."""
-    grids = np.meshgrid(*[axis.values for axis in axes], indexing="ij")
-    params: dict[str, float | np.ndarray] = dict(preset.params)
-    scale: float | np.ndarray = 1.0
-    for axis, grid in zip(axes, grids, strict=True):
-        if axis.param == INPUT_SCALE:
-            scale = np.ascontiguousarray(grid.ravel())
-        else:
-            params[axis.param] = np.ascontiguousarray(grid.ravel())
-    # Unset initial values follow the (possibly swept) V_rest and V_th_inf, as in Preset.
-    return params, scale, dict(preset.initial_given)
-
-
-def record_size(points: int) -> int:
-    """Spike times kept per point in the first pass: memory stays within the budget."""
-    return int(min(MAX_RECORD, max(MIN_RECORD, RECORD_BUDGET_BYTES // (8 * max(points, 1)))))
+def sampled_points(axes: Sequence[Axis]) -> np.ndarray:
+    """The points whose trains a 1-D sweep's raster draws (none for a grid)."""
+    if len(axes) != 1:
+        return np.zeros(0, dtype=np.int64)
+    n = axes[0].size
+    if n <= MAX_RASTER_ROWS:
+        return np.arange(n)
+    return np.unique(np.round(np.linspace(0, n - 1, MAX_RASTER_ROWS)).astype(np.int64))
 
 
 def run_sweep(preset: Preset, axes: Sequence[Axis], method: str = "exact",
               dt: float | None = None, max_steps: int = DEFAULT_MAX_STEPS,
-              progress: Progress = _quiet) -> SweepResult:
-    """Simulate ``preset`` at every point of the 1-D or 2-D grid of ``axes``; judge each."""
-    from gifcli import batch
+              progress: Progress = _quiet, chunk_points: int = CHUNK_POINTS) -> SweepResult:
+    """Simulate ``preset`` at every point of the grid of ``axes``, and judge each."""
     from gifcli.schedule import build_grid
 
     if method not in METHODS:
@@ -311,78 +345,99 @@ def run_sweep(preset: Preset, axes: Sequence[Axis], method: str = "exact",
     check_sweep(preset, axes)
     dt = effective_dt(preset, dt)
     check_run_size(preset, dt, max_steps)
-    points = math.prod(a.size for a in axes)
-    params, scale, initial = _batch_inputs(preset, axes)
     grid = build_grid(list(preset.segments), dt, exact=method == "exact")
-    record = record_size(points)
-    result = batch.run_batch(params, grid, method=method, dt=dt, initial=initial,
-                             input_scale=scale, record=record,
-                             progress=lambda done, total: progress("simulate", done, total))
-    trains = _overflowed_trains(result, params, scale, initial, grid, method, dt)
-    passed, reasons = _judge(preset, axes, result, trains, method, dt, max_steps, progress)
+    n = math.prod(a.size for a in axes)
+    columns = {name: np.full(n, np.nan) for name in COLUMNS}
+    status = np.zeros(n, dtype=np.int8)
+    checked = preset.check is not None
+    passed = np.zeros(n, dtype=bool) if checked else None
+    margin = np.full(n, np.nan) if checked else None
+    wanted = sampled_points(axes)
+    samples: dict[int, np.ndarray] = {}
+    seconds = {"simulate": 0.0, "check": 0.0}
+    for lo in range(0, n, chunk_points):
+        index = np.arange(lo, min(n, lo + chunk_points))
+        started = time.perf_counter()
+        points = Points.of(preset, axes, index)
+        result, trains = _simulate_chunk(points, grid, method, dt,
+                                         lambda done, _t, lo=lo: progress("simulate",
+                                                                          lo + done, n))
+        seconds["simulate"] += time.perf_counter() - started
+        started = time.perf_counter()
+        ok = result.status == 0
+        status[index] = result.status
+        # The kernel's own statistics: those of the trains, to the bit (tests hold it).
+        for name, values in (("n_spikes", result.n_spikes), ("rate_hz", result.rate_hz),
+                             ("first_spike_ms", result.first_spike_ms),
+                             ("isi_cv", result.isi_cv), ("n_bursts", result.n_bursts)):
+            columns[name][index] = np.where(ok, values, np.nan)
+        if checked:
+            judged = _judge_chunk(preset, points, trains, method, dt)
+            passed[index] = judged.passed & ok
+            margin[index] = np.where(ok, judged.margin, np.nan)
+        for i in wanted[(wanted >= index[0]) & (wanted <= index[-1])]:
+            samples[int(i)] = trains.train(int(i - lo)).copy()
+        seconds["check"] += time.perf_counter() - started
+        progress("check", int(index[-1]) + 1, n)
     notes = list(grid.notes)
-    n_failed = int(np.count_nonzero(result.status))
+    n_failed = int(np.count_nonzero(status))
     if n_failed:
-        notes.append(f"{n_failed} of {points} points fired without end (more than the spike "
+        notes.append(f"{n_failed} of {n} points fired without end (more than the spike "
                      "limits allow); their metrics are left empty")
-    return SweepResult(preset=preset, method=method, dt=dt, axes=axes, batch=result,
-                       trains=trains, passed=passed, reasons=reasons, notes=tuple(notes))
+    return SweepResult(preset=preset, method=method, dt=dt, axes=axes, columns=columns,
+                       status=status, passed=passed, margin=margin, samples=samples,
+                       notes=tuple(notes), seconds=seconds)
 
 
-def _overflowed_trains(result, params, scale, initial, grid, method, dt) -> dict[int, np.ndarray]:
-    """All spike times of the points that fired more than the first pass kept."""
-    from gifcli import batch
+def _simulate_chunk(points: Points, grid, method: str, dt: float, progress):
+    """One batched call over the chunk, and the full spike trains of all its points."""
+    from gifcli.features import SpikeTrains
 
-    over = np.flatnonzero((result.n_dropped > 0) & (result.status == 0))
-    trains: dict[int, np.ndarray] = {}
-    start = 0
+    result = points.batch(grid, method, dt, RECORD, progress)
+    trains = result.trains()
+    over = np.flatnonzero((result.n_spikes > RECORD) & (result.status == 0))
+    if over.size == 0:
+        return result, trains
+    # The points that fired more than RECORD times: once more, with room for all of it.
+    parts, start = [trains], 0
     while start < over.size:
-        # As many points as fit the budget, each with room for all of its spikes.
         width = int(result.n_spikes[over[start]])
         stop = start + 1
         while stop < over.size:
             wider = max(width, int(result.n_spikes[over[stop]]))
-            if (stop + 1 - start) * wider * 8 > RECORD_BUDGET_BYTES:
+            if (stop + 1 - start) * wider * 8 > RERUN_BUDGET_BYTES:
                 break
             width, stop = wider, stop + 1
-        chosen = over[start:stop]
-        sub_params = {k: (v[chosen] if np.ndim(v) else v) for k, v in params.items()}
-        sub_initial = {k: (v[chosen] if np.ndim(v) else v) for k, v in initial.items()}
-        sub_scale = scale[chosen] if np.ndim(scale) else scale
-        again = batch.run_batch(sub_params, grid, method=method, dt=dt, initial=sub_initial,
-                                input_scale=sub_scale, record=width)
-        for k, i in enumerate(chosen):
-            trains[int(i)] = again.spikes(k)
+        again = points.subset(over[start:stop]).batch(grid, method, dt, width)
+        parts.append(again.trains())
         start = stop
-    return trains
+    order = np.arange(points.size)
+    order[over] = points.size + np.arange(over.size)
+    return result, SpikeTrains.concatenate(parts).take(order)
 
 
-def _judge(preset, axes, result, trains, method, dt, max_steps, progress):
-    """The preset's check at every point: (passed, reasons), or (None, None) without one."""
-    from gifcli.checks import check_spikes, evaluate
+def _judge_chunk(preset: Preset, points: Points, trains, method: str, dt: float):
+    """The preset's check over a chunk's points (gifcli.checks.judge)."""
+    from gifcli import checks, probe
 
-    if preset.check is None:
-        return None, None
-    n = result.size
-    passed = np.zeros(n, dtype=bool)
-    reasons = []
-    step = max(1, n // 100)
-    for i in range(n):
-        if result.status[i] != 0:
-            passed[i], reason = False, "fired without end"
-        elif preset.check in NEEDS_TRACE:
-            from gifcli.simulation import simulate
+    amplitude = probe.probe_amplitude(preset.segments) * np.asarray(points.scale)
+    prober = probe.Probe(points.params, points.initial, amplitude, points.size, method, dt)
+    ctx = checks.Context(
+        trains, preset.segments, V_rest=points.params["V_rest"],
+        extrema=lambda after: _extrema(points, preset, after, method, dt),
+        onsets=lambda chosen: probe.onsets(prober.subset(chosen)))
+    return checks.judge(preset.check, ctx)
 
-            verdict = evaluate(simulate(point_preset(preset, axes, i), method, dt, max_steps))
-            passed[i], reason = verdict.passed, verdict.reason
-        else:
-            spikes = trains[i] if i in trains else result.spikes(i)
-            verdict = check_spikes(preset.check, spikes, preset.segments)
-            passed[i], reason = verdict.passed, verdict.reason
-        reasons.append(reason)
-        if (i + 1) % step == 0 or i + 1 == n:
-            progress("check", i + 1, n)
-    return passed, tuple(reasons)
+
+def _extrema(points: Points, preset: Preset, after: float, method: str, dt: float):
+    """V after ``after`` ms at every point (see gifcli.checks.Extrema), from the kernel."""
+    from gifcli import batch, checks
+    from gifcli.schedule import build_grid
+
+    grid = build_grid(list(preset.segments), dt, exact=method == "exact")
+    found = batch.run_batch(points.params, grid, method=method, dt=dt, initial=points.initial,
+                            input_scale=points.scale, track_after=after)
+    return checks.Extrema(found.peak_mV, found.peak_time_ms, found.trough_mV)
 
 
 # --- where the check passes -------------------------------------------------------------------
@@ -390,257 +445,98 @@ def _judge(preset, axes, result, trains, method, dt, max_steps, progress):
 
 @dataclass(frozen=True)
 class PassRange:
-    """A run of consecutive grid values where the check passes (both ends inclusive).
-
-    With two axes, ``fixed`` is the value of the second axis along which the first one runs.
-    """
+    """A run of consecutive grid values of the first axis where the check passes (both ends
+    inclusive); ``fixed`` holds the values of the other axes along which it runs."""
 
     lo: float
     hi: float
     count: int  # grid points in the run
-    fixed: float | None = None
+    fixed: tuple[float, ...] = ()
 
 
 def pass_ranges(result: SweepResult) -> list[PassRange]:
-    """The maximal runs of consecutive values of the first axis where the check passes;
-    with two axes, one set of runs per value of the second axis. Empty without a check."""
+    """The maximal runs of consecutive values of the first axis where the check passes, one
+    set of runs per combination of the other axes' values. Empty without a check."""
     if result.passed is None:
         return []
     first = result.axes[0].values
-    grid = result.passed.reshape(result.shape)
-    if len(result.axes) == 1:
-        return _runs(first, grid, None)
+    grid = result.passed.reshape(result.shape[0], -1)
+    others = [axis.values for axis in result.axes[1:]]
+    combos = [tuple(float(v) for v in combo) for combo in
+              zip(*(g.ravel() for g in np.meshgrid(*others, indexing="ij")), strict=True)
+              ] if others else [()]
     out: list[PassRange] = []
-    for j, fixed in enumerate(result.axes[1].values):
-        out.extend(_runs(first, grid[:, j], float(fixed)))
+    for j, fixed in enumerate(combos):
+        out.extend(_runs(first, grid[:, j], fixed))
     return out
 
 
-def _runs(values: np.ndarray, ok: np.ndarray, fixed: float | None) -> list[PassRange]:
-    runs, i = [], 0
-    while i < ok.size:
-        if not ok[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < ok.size and ok[j + 1]:
-            j += 1
-        runs.append(PassRange(float(values[i]), float(values[j]), j - i + 1, fixed))
-        i = j + 1
-    return runs
-
-
-# --- files ----------------------------------------------------------------------------------------
-
-
-def sweep_stem(preset: Preset, axes: Sequence[Axis]) -> str:
-    """``NAME_sweep_P`` (one axis) or ``NAME_sweep_P_Q`` (two)."""
-    return f"{preset.name}_sweep_" + "_".join(axis.param for axis in axes)
-
-
-def _cell(value: float) -> str:
-    return repr(float(value)) if math.isfinite(value) else ""
-
-
-def sweep_csv_bytes(result: SweepResult) -> bytes:
-    """One row per point: the value(s), n_spikes, rate_hz, first_spike_ms, isi_cv, n_bursts,
-    check_passed. Empty cells where a feature is undefined (no spike, < 3 spikes, no check,
-    or a point that fired without end)."""
-    names = ["value"] if len(result.axes) == 1 else ["value", "value2"]
-    lines = [",".join([*names, *CSV_COLUMNS])]
-    columns = [result.metric(m) for m in ("n_spikes", "rate_hz", "first_spike_ms", "isi_cv",
-                                          "n_bursts")]
-    values = result.point_values()
-    failed = result.failed
-    for i in range(result.size):
-        cells = [_cell(v[i]) for v in values]
-        n_spikes, rate, first, cv, bursts = (c[i] for c in columns)
-        cells.append("" if failed[i] else str(int(n_spikes)))
-        cells.extend(_cell(x) for x in (rate, first, cv))
-        cells.append("" if failed[i] else str(int(bursts)))
-        cells.append("" if result.passed is None else
-                     ("true" if result.passed[i] else "false"))
-        lines.append(",".join(cells))
-    lines.append("")
-    return "\n".join(lines).encode("ascii")
-
-
-def write_sweep(result: SweepResult, out_dir: Path, metric: str = "rate_hz",
-                formats: Sequence[str] = ("csv", "png")) -> list[Path]:
-    """Write ``NAME_sweep_P.csv`` and the figure (``.png``/``.svg``), atomically."""
-    from gifcli import sweep_plots
-
-    metric = resolve_metric(metric)
-    return _write_table_and_figure(
-        out_dir, sweep_stem(result.preset, result.axes), formats,
-        lambda: sweep_csv_bytes(result), lambda: sweep_plots.sweep_figure(result, metric))
-
-
-def _write_table_and_figure(out_dir: Path, stem: str, formats: Sequence[str],
-                            csv_bytes: Callable[[], bytes], figure: Callable[[], Any]
-                            ) -> list[Path]:
-    """``stem.csv`` and ``stem.png``/``.svg`` as ``formats`` asks; the figure drawn once."""
-    from gifcli import files
-
-    files.make_out_dir(out_dir)
-    written = []
-    if "csv" in formats:
-        path = out_dir / f"{stem}.csv"
-        files.write_atomic(path, csv_bytes())
-        written.append(path)
-    figure_formats = [f for f in ("png", "svg") if f in formats]
-    if figure_formats:
-        from gifcli import sweep_plots
-
-        drawn = figure()
-        for fmt in figure_formats:
-            written.append(sweep_plots.save(drawn, out_dir / f"{stem}.{fmt}", fmt))
-    return written
-
-
-def sweep_summary(result: SweepResult, metric: str) -> dict:
-    """What ``gif sweep --json`` prints: the grid, the metric, and where the check passes."""
-    return {
-        "name": result.preset.name,
-        "source": result.preset.source,
-        "method": result.method,
-        "dt": result.dt,
-        "params": [axis.param for axis in result.axes],
-        "values": [axis.values.tolist() for axis in result.axes],
-        "metric": metric,
-        "metric_values": [None if not math.isfinite(v) else float(v)
-                          for v in result.metric(metric)],
-        "check": result.preset.check,
-        "check_passed": None if result.passed is None else result.passed.tolist(),
-        "pass_ranges": [
-            {"lo": r.lo, "hi": r.hi, "count": r.count,
-             **({} if r.fixed is None else {"fixed": r.fixed})}
-            for r in pass_ranges(result)
-        ],
-        "notes": list(result.notes),
-    }
+def _runs(values: np.ndarray, ok: np.ndarray, fixed: tuple[float, ...]) -> list[PassRange]:
+    edges = np.diff(np.concatenate(([0], ok.astype(np.int8), [0])))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    return [PassRange(float(values[a]), float(values[b]), int(b - a + 1), fixed)
+            for a, b in zip(starts, stops, strict=True)]
 
 
 # --- f–I curves -------------------------------------------------------------------------------
 
 
 FI_START, FI_STOP, FI_NUM = 0.0, 2.0, 201
-FI_ZOOM_NUM = 121  # points of the second, finer sweep around each onset of firing
-FI_ZOOM_SPAN = 4.0  # the zoom covers the coarse bracket and this many times its width
+FI_ZOOM_NUM = 121  # points of the finer curve centred on the onset
+FI_ZOOM_SPAN = 0.02  # it covers s* × (1 ± this)
 
 
 @dataclass(frozen=True, eq=False)
 class FiCurve:
-    """One preset's f–I curve, and a finer sweep around its onset of firing (or None)."""
+    """One preset's f–I curve: the probe's steady-state rate against the input scale, the
+    onset the probe found (s*, NaN if none) and its rate, and a finer curve around s*."""
 
-    coarse: SweepResult
-    zoom: SweepResult | None
-
-
-def onset_bracket(result: SweepResult) -> tuple[float, float] | None:
-    """(last silent value, first firing value) of the first axis, where firing starts;
-    None when the first value already fires or no value does."""
-    rate = result.metric("rate_hz")
-    fired = np.flatnonzero(rate > 0)
-    if fired.size == 0 or fired[0] == 0:
-        return None
-    values = result.axes[0].values
-    return float(values[fired[0] - 1]), float(values[fired[0]])
+    preset: Preset
+    method: str
+    dt: float
+    scale: np.ndarray
+    rate: np.ndarray
+    onset_scale: float
+    onset_rate: float
+    zoom_scale: np.ndarray | None
+    zoom_rate: np.ndarray | None
 
 
 def fi_curves(presets: Sequence[Preset], start: float = FI_START, stop: float = FI_STOP,
               num: int = FI_NUM, method: str = "exact", dt: float | None = None,
               max_steps: int = DEFAULT_MAX_STEPS, progress: Progress = _quiet,
               zoom: bool = True) -> list[FiCurve]:
-    """The rate of each preset against ``input_scale`` (its input times the scale); with
-    ``zoom``, also a sweep of FI_ZOOM_NUM points around where firing starts, which shows
-    whether the rate rises from 0 continuously (class 1) or jumps (class 2)."""
-    axis = Axis(INPUT_SCALE, sweep_values(start, stop, num))
+    """The steady-state rate of each preset's f–I probe at ``num`` input scales from
+    ``start`` to ``stop``; with ``zoom``, also FI_ZOOM_NUM scales centred on its onset, which
+    show whether the rate rises from 0 continuously (class 1) or jumps (class 2)."""
+    from gifcli import probe
+
+    scales = sweep_values(start, stop, num)
+    chosen = []
     for preset in presets:  # validate everything first
-        check_sweep(preset, [axis])
-        check_run_size(preset, effective_dt(preset, dt), max_steps)
+        step = effective_dt(preset, dt)
+        check_run_size(replace(preset, segments=((1.0, probe.PROBE_MS),)), step, max_steps)
+        chosen.append(step)
     curves = []
-    for preset in presets:
-        coarse = run_sweep(preset, [axis], method, dt, max_steps, progress)
-        bracket = onset_bracket(coarse) if zoom else None
-        fine = None
-        if bracket is not None:
-            lo, hi = bracket
-            values = sweep_values(lo, lo + FI_ZOOM_SPAN * (hi - lo), FI_ZOOM_NUM)
-            fine = run_sweep(preset, [Axis(INPUT_SCALE, values)], method, dt, max_steps,
-                             progress)
-        curves.append(FiCurve(coarse, fine))
+    for k, (preset, step) in enumerate(zip(presets, chosen, strict=True)):
+        single = probe.Probe(preset.params, preset.initial,
+                             probe.probe_amplitude(preset.segments), 1, method, step)
+        many = replace(single, size=scales.size)
+        rate = many.rates(scales)
+        onset = probe.onsets(single)
+        s_star = float(onset.scale[0])
+        zoom_scale = zoom_rate = None
+        if zoom and math.isfinite(s_star):
+            zoom_scale = s_star * (1.0 + np.linspace(-FI_ZOOM_SPAN, FI_ZOOM_SPAN, FI_ZOOM_NUM))
+            zoom_rate = replace(single, size=FI_ZOOM_NUM).rates(zoom_scale)
+        curves.append(FiCurve(preset, method, step, scales, rate, s_star,
+                              float(onset.rate[0]), zoom_scale, zoom_rate))
+        progress("simulate", k + 1, len(presets))
     return curves
 
 
-def fi_input(preset: Preset, scale: np.ndarray) -> tuple[np.ndarray, str]:
-    """The x axis of an f–I curve: the input amplitude when the preset has one step
-    amplitude (scale × amplitude), else the scale itself."""
-    amplitudes = {a for a, _ in preset.segments if a != 0.0}
-    if len(amplitudes) == 1:
-        return scale * amplitudes.pop(), "input amplitude I"
-    return scale, INPUT_SCALE
+def fi_input(preset: Preset, scale: np.ndarray) -> np.ndarray:
+    """The probe's input amplitude at each scale: s × A."""
+    from gifcli.probe import probe_amplitude
 
-
-def fi_stem(presets: Sequence[Preset]) -> str:
-    """``fi_NAME1_NAME2``, or ``fi_N_presets`` when the names would make a long file name."""
-    stem = "fi_" + "_".join(preset.name for preset in presets)
-    return stem if len(stem) <= 120 else f"fi_{len(presets)}_presets"
-
-
-def fi_summary(curve: FiCurve) -> dict:
-    """One f–I curve as JSON-ready data: the points, and where firing starts."""
-    coarse = curve.coarse
-    x, label = fi_input(coarse.preset, coarse.axes[0].values)
-    rate = coarse.metric("rate_hz")
-    finest = curve.zoom or coarse
-    onset = None
-    bracket = onset_bracket(finest)
-    if bracket is not None:
-        fine_rate = finest.metric("rate_hz")
-        first = int(np.flatnonzero(fine_rate > 0)[0])
-        xf, _ = fi_input(finest.preset, finest.axes[0].values)
-        onset = {"last_silent": float(xf[first - 1]), "first_firing": float(xf[first]),
-                 "first_rate_hz": float(fine_rate[first])}
-    return {
-        "name": coarse.preset.name,
-        "x": label,
-        "input_scale": coarse.axes[0].values.tolist(),
-        "input": x.tolist(),
-        "rate_hz": [float(r) if math.isfinite(r) else None for r in rate],
-        "max_rate_hz": float(np.nanmax(rate)) if np.isfinite(rate).any() else None,
-        "onset": onset,
-        "method": coarse.method,
-        "dt": coarse.dt,
-    }
-
-
-def fi_csv_bytes(curves: Sequence[FiCurve]) -> bytes:
-    """One row per preset and input: the coarse sweep, then the finer one (zoom = 1)."""
-    lines = ["preset,input_scale,input,n_spikes,rate_hz,first_spike_ms,isi_cv,n_bursts,zoom"]
-    for curve in curves:
-        for zoom, result in ((0, curve.coarse), (1, curve.zoom)):
-            if result is None:
-                continue
-            scale = result.axes[0].values
-            x, _ = fi_input(result.preset, scale)
-            metrics = [result.metric(m) for m in ("rate_hz", "first_spike_ms", "isi_cv")]
-            for i in range(result.size):
-                failed = bool(result.failed[i])
-                lines.append(",".join([
-                    result.preset.name, _cell(scale[i]), _cell(x[i]),
-                    "" if failed else str(int(result.batch.n_spikes[i])),
-                    *(_cell(m[i]) for m in metrics),
-                    "" if failed else str(int(result.batch.n_bursts[i])), str(zoom)]))
-    lines.append("")
-    return "\n".join(lines).encode("ascii")
-
-
-def write_fi(curves: Sequence[FiCurve], out_dir: Path,
-             formats: Sequence[str] = ("csv", "png")) -> list[Path]:
-    """Write ``fi_NAMES.csv`` and the f–I figure, atomically."""
-    from gifcli import sweep_plots
-
-    return _write_table_and_figure(
-        out_dir, fi_stem([curve.coarse.preset for curve in curves]), formats,
-        lambda: fi_csv_bytes(curves), lambda: sweep_plots.fi_figure(curves))
+    return scale * probe_amplitude(preset.segments)

@@ -25,13 +25,13 @@ from gifcli.sweep import (
     SweepResult,
     fi_input,
     resolve_metric,
+    sampled_points,
 )
 
 PASS_COLOR = "#2e7d32"
 NEUTRAL_COLOR = "0.15"
 METRIC_COLOR = "#1f4e79"
 FI_COLORS = ("#1f4e79", "#d95f02", "#2e7d32", "#7b1fa2", "#c62828", "#00838f", "#6d4c41")
-MAX_RASTER_ROWS = 300  # more values than this: every k-th row is drawn
 MAX_TICKS = 12
 MAX_FI_ZOOMS = 4  # onset panels beside the f–I curves
 
@@ -50,8 +50,9 @@ def _title(result: SweepResult) -> str:
 def _subtitle(result: SweepResult) -> str:
     check = f"check {result.preset.check}" if result.preset.check else "no check"
     points = " × ".join(str(axis.size) for axis in result.axes) + " points"
-    if len(result.axes) == 1 and result.axes[0].size > MAX_RASTER_ROWS:
-        points += f" (raster: {len(_shown_rows(result.axes[0].size))} of them)"
+    shown = sampled_points(result.axes).size
+    if len(result.axes) == 1 and shown < result.size:
+        points += f" (raster: {shown} of them)"
     return (f"{result.preset.name}  ·  method {result.method}, dt = {result.dt:g} ms  ·  "
             f"{points}  ·  {check}")
 
@@ -64,12 +65,6 @@ def _tick_rows(n: int) -> np.ndarray:
     """Every 1st, 2nd, 5th, 10th, 20th, ... row: at most MAX_TICKS labelled rows."""
     step = next(s * 10**e for e in range(12) for s in (1, 2, 5) if n / (s * 10**e) <= MAX_TICKS)
     return np.arange(0, n, step)
-
-
-def _shown_rows(n: int) -> np.ndarray:
-    if n <= MAX_RASTER_ROWS:
-        return np.arange(n)
-    return np.unique(np.round(np.linspace(0, n - 1, MAX_RASTER_ROWS)).astype(np.int64))
 
 
 def sweep_figure(result: SweepResult, metric: str = "rate_hz") -> Figure:
@@ -87,7 +82,7 @@ def raster_figure(result: SweepResult, metric: str) -> Figure:
 
     axis = result.axes[0]
     n = axis.size
-    rows = _shown_rows(n)
+    rows = sampled_points(result.axes)
     passed = result.passed
     with matplotlib.rc_context(RC):
         height = 4.6 if len(rows) <= 40 else 6.2
@@ -224,13 +219,10 @@ def heatmap_figure(result: SweepResult, metric: str) -> Figure:
 
 
 def fi_figure(curves: Sequence[FiCurve]) -> Figure:
-    """Mean rate against input, one curve per preset; beside it, each onset zoomed in."""
+    """Steady-state rate against input, one curve per preset; beside it, each onset zoomed."""
     import matplotlib
 
-    results = [curve.coarse for curve in curves]
-    xs = [fi_input(r.preset, r.axes[0].values) for r in results]
-    same_kind = len({label for _, label in xs}) == 1
-    zooms = [(k, c.zoom) for k, c in enumerate(curves) if c.zoom is not None][:MAX_FI_ZOOMS]
+    zooms = [(k, c) for k, c in enumerate(curves) if c.zoom_scale is not None][:MAX_FI_ZOOMS]
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=(11.0 if zooms else 7.5, 5.0), dpi=PNG_DPI)
         FigureCanvasAgg(fig)
@@ -238,54 +230,55 @@ def fi_figure(curves: Sequence[FiCurve]) -> Figure:
                                  else None, wspace=0.18, left=0.07 if zooms else 0.1,
                                  right=0.98, top=0.82, bottom=0.11)
         ax = fig.add_subplot(outer[0])
-        for k, (result, (x, _)) in enumerate(zip(results, xs, strict=True)):
-            if not same_kind:
-                x = result.axes[0].values
-            ax.plot(x, result.metric("rate_hz"), color=FI_COLORS[k % len(FI_COLORS)],
-                    linewidth=1.3, marker="o", markersize=2.0, label=_preset_label(result))
-        xlabel = xs[0][1] if same_kind else "input_scale (× each preset's input)"
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("mean rate (Hz)")
+        for k, curve in enumerate(curves):
+            color = FI_COLORS[k % len(FI_COLORS)]
+            ax.plot(fi_input(curve.preset, curve.scale), curve.rate, color=color,
+                    linewidth=1.3, marker="o", markersize=2.0, label=_preset_label(curve))
+            if np.isfinite(curve.onset_scale):
+                ax.plot(fi_input(curve.preset, np.array([curve.onset_scale])),
+                        [curve.onset_rate], "o", markersize=5, markerfacecolor="none",
+                        markeredgecolor=color, markeredgewidth=0.9)
+        ax.set_xlabel("input amplitude I (the probe's constant step)")
+        ax.set_ylabel("steady-state rate (Hz)")
         ax.set_ylim(bottom=0)
         ax.grid(color="0.92", linewidth=0.6)
         ax.legend(loc="upper left", frameon=False)
         if zooms:
             inner = outer[1].subgridspec(len(zooms), 1, hspace=0.75)
-            for row, (k, zoom) in enumerate(zooms):
-                _draw_onset(fig.add_subplot(inner[row]), zoom, FI_COLORS[k % len(FI_COLORS)],
+            for row, (k, curve) in enumerate(zooms):
+                _draw_onset(fig.add_subplot(inner[row]), curve, FI_COLORS[k % len(FI_COLORS)],
                             last=row == len(zooms) - 1)
-        methods = sorted({(r.method, r.dt) for r in results})
+        methods = sorted({(c.method, c.dt) for c in curves})
         how = ", ".join(f"{m}, dt = {dt:g} ms" for m, dt in methods)
-        fig.text(0.07 if zooms else 0.1, 0.95, "f–I curves: mean rate against input",
+        fig.text(0.07 if zooms else 0.1, 0.95, "f–I curves: steady-state rate against input",
                  fontsize=12, fontweight="bold", va="center")
-        fig.text(0.07 if zooms else 0.1, 0.9, f"method {how}  ·  rate = spikes over the whole "
-                 "run; right: a finer sweep where firing starts", fontsize=8.5, color="0.3",
-                 va="center")
+        fig.text(0.07 if zooms else 0.1, 0.9, f"method {how}  ·  rate = 1000 / the last "
+                 "interval of a 2 s step  ·  circles: the onset found by bisection; right: "
+                 "around it", fontsize=8.5, color="0.3", va="center")
     return fig
 
 
-def _preset_label(result: SweepResult) -> str:
-    preset = result.preset
+def _preset_label(curve) -> str:
+    preset = curve.preset
     return f"{preset.letter}  {preset.title}" if preset.letter else preset.title
 
 
-def _draw_onset(ax, zoom: SweepResult, color: str, last: bool) -> None:
-    """The zoomed sweep around one onset, with the first non-zero rate marked."""
-    x, label = fi_input(zoom.preset, zoom.axes[0].values)
-    rate = zoom.metric("rate_hz")
-    ax.plot(x, rate, color=color, linewidth=1.1, marker="o", markersize=2.0, drawstyle="default")
-    fired = np.flatnonzero(rate > 0)
-    if fired.size:
-        onset = fired[0]
-        ax.plot([x[onset]], [rate[onset]], "o", markersize=5, markerfacecolor="none",
-                markeredgecolor="black", markeredgewidth=0.8)
-        ax.annotate(f"first: {rate[onset]:.3g} Hz", (x[onset], rate[onset]),
-                    textcoords="offset points", xytext=(8, 4), fontsize=7.5)
-    ax.set_ylim(bottom=0, top=max(1.0, float(np.nanmax(rate))) * 1.25)
-    ax.set_title(f"{_preset_label(zoom)}: onset", loc="left", fontsize=9, color=color)
+def _draw_onset(ax, curve: FiCurve, color: str, last: bool) -> None:
+    """The finer curve centred on the onset, with the onset and its rate marked."""
+    x = fi_input(curve.preset, curve.zoom_scale)
+    ax.plot(x, curve.zoom_rate, color=color, linewidth=1.1, marker="o", markersize=2.0)
+    onset = float(fi_input(curve.preset, np.array([curve.onset_scale]))[0])
+    ax.axvline(onset, color="0.6", linewidth=0.7, linestyle=(0, (3, 3)), zorder=0)
+    ax.plot([onset], [curve.onset_rate], "o", markersize=5, markerfacecolor="none",
+            markeredgecolor="black", markeredgewidth=0.8)
+    ax.annotate(f"onset: {curve.onset_rate:.3g} Hz", (onset, curve.onset_rate),
+                textcoords="offset points", xytext=(8, 4), fontsize=7.5)
+    finite = curve.zoom_rate[np.isfinite(curve.zoom_rate)]
+    ax.set_ylim(bottom=0, top=max(1.0, float(finite.max()) if finite.size else 1.0) * 1.25)
+    ax.set_title(f"{_preset_label(curve)}: onset", loc="left", fontsize=9, color=color)
     ax.set_ylabel("Hz")
     ax.grid(color="0.92", linewidth=0.6)
     ax.ticklabel_format(axis="x", useOffset=False)
     ax.xaxis.set_major_locator(MaxNLocator(4))
     if last:
-        ax.set_xlabel(label)
+        ax.set_xlabel("input amplitude I")

@@ -266,7 +266,8 @@ def test_a_failed_check_writes_everything_then_exits_1(gif, tmp_path):
     assert "✗ FAIL" in result.stdout and "0 spikes, expected ≥ 5" in result.stdout
     assert "1 of 2 checks failed" in result.stdout
     data = json.loads((tmp_path / "outputs" / "silent.json").read_text())
-    assert data["check"] == {"passed": False, "reason": "0 spikes, expected ≥ 5"}
+    assert data["check"] == {"passed": False, "reason": "0 spikes, expected ≥ 5", "margin": None,
+                             "margin_condition": None}
 
 
 # --- errors: exit 2, one sentence, nothing written ----------------------------------------------
@@ -305,7 +306,7 @@ BAD_OPTIONS = {
     "dt negative": (["run", "A", "--dt", "-0.1"], "must be a finite number of ms > 0"),
     "dt nan": (["run", "A", "--dt", "nan"], "must be a finite number of ms > 0"),
     "dt not a number": (["run", "A", "--dt", "fast"], "Invalid value for '--dt'"),
-    "unknown format": (["run", "A", "--format", "png,pdf"], "unknown value 'pdf'"),
+    "unknown format": (["run", "A", "--format", "png,gif"], "unknown value 'gif'"),
     "empty format": (["run", "A", "--format", ","], "give one or more of"),
     "csv is not a figure": (["gallery", "--format", "csv"], "unknown value 'csv'"),
     "max steps zero": (["run", "A", "--max-steps", "0"], "--max-steps"),

@@ -151,7 +151,7 @@ def test_run_all_interrupted_in_the_middle_of_a_file(tmp_path):
 
 @pytest.mark.parametrize("args", [
     ["sweep", "mixed_mode", "--param", "a", "--start", "0", "--stop", "0.01", "--num", "100000"],
-    ["fi", "class_1_excitability", "class_2_excitability", "--num", "20001"],
+    ["fi", "class_1_excitability", "class_2_excitability", "--num", "1000000"],
 ])
 def test_long_sweep_interrupted_while_computing_leaves_nothing(tmp_path, args):
     out = tmp_path / "out"

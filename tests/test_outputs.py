@@ -106,7 +106,10 @@ def test_json_summary_keys_and_values(ref, method, dt):
     assert data["n_spikes"] == result.n_spikes == len(data["spike_times_ms"])
     assert set(data["features"]) == FEATURE_KEYS
     assert data["features"]["first_spike_ms"] == result.spike_times[0]
-    assert data["check"] == {"passed": True, "reason": outcome.verdict.reason}
+    assert data["check"] == {"passed": True, "reason": outcome.verdict.reason,
+                             "margin": outcome.verdict.margin.relative,
+                             "margin_condition": str(outcome.verdict.margin)}
+    assert data["check"]["margin"] > 0
     assert data["version"] == __version__
 
 
@@ -229,7 +232,7 @@ def test_figure_files_do_not_change_between_runs(tmp_path):
     path = plots.save_figure(plots.pattern_figure(result), tmp_path / "a.svg", "svg")
     assert path.read_bytes().startswith(b"<?xml")
     with pytest.raises(ValueError, match="png"):
-        plots.figure_bytes(plots.pattern_figure(result), "pdf")
+        plots.figure_bytes(plots.pattern_figure(result), "gif")
 
 
 def test_output_paths_follow_the_format_order(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gifcli import checks, sweep
+from gifcli import checks, sweep, sweep_files
 from gifcli.errors import GifError, PresetError
 from gifcli.features import spike_features
 from gifcli.preset import Preset, resolve
@@ -91,7 +91,7 @@ def test_values_that_make_a_parameter_invalid_are_refused_before_running(param, 
 
 def test_two_axes_are_validated_together():
     preset = resolve("tonic_spiking")
-    with pytest.raises(PresetError, match="same as --param"):
+    with pytest.raises(PresetError, match="given twice"):
         sweep.check_sweep(preset, [sweep.Axis("a", np.zeros(2)), sweep.Axis("a", np.ones(2))])
     with pytest.raises(PresetError, match="every grid point"):
         sweep.check_sweep(preset, [sweep.Axis("V_reset", np.array([-70.0, -62.0])),
@@ -104,81 +104,73 @@ def test_two_axes_are_validated_together():
 # --- results ---------------------------------------------------------------------------------
 
 
+def assert_point_is_a_single_run(preset, axes, result, i, method="exact", dt=None):
+    """Point i's features, verdict and margin are those of simulate() + evaluate()."""
+    single = simulate(sweep.point_preset(preset, axes, i), method, dt)
+    f = spike_features(single.spike_times, single.duration)
+    for name in sweep.COLUMNS:
+        expected = getattr(f, name)
+        assert result.columns[name][i] == (np.nan if expected is None else expected) or (
+            expected is None and np.isnan(result.columns[name][i])), (name, i)
+    verdict = checks.evaluate(single)
+    if verdict is not None:
+        assert result.passed[i] == verdict.passed, (preset.name, i, verdict.reason)
+        margin = np.nan if verdict.margin is None else verdict.margin.relative
+        assert result.margin[i] == margin or np.isnan(margin) and np.isnan(result.margin[i])
+    if i in result.samples:
+        np.testing.assert_array_equal(result.spike_train(i), single.spike_times)
+
+
 def test_every_point_matches_a_single_run_and_its_check(shipped):
-    """Spike counts, features and the check's verdict at each point are those of
-    simulate() + checks.evaluate() on the point's own preset."""
     for letter, axes in (("M", one_axis("a", -0.01, 0.02, 13)),
-                         ("Q", one_axis("A1", 0.0, 10.0, 6)),  # afterpotentials: needs V
+                         ("Q", one_axis("A1", 0.0, 10.0, 6)),  # afterpotentials: reads V
+                         ("H", one_axis("a", 0.0, 0.005, 3)),  # class 2: the f–I probe
                          ("E", [sweep.Axis("input_scale", np.array([0.8, 1.0])),
                                 sweep.Axis("b", np.array([0.005, 0.01, 0.02]))]),
                          # the initial state follows a swept V_rest / V_th_inf, as in Preset
                          ("A", [sweep.Axis("V_th_inf", np.array([-55.0, -50.0, -45.0])),
-                                sweep.Axis("V_rest", np.array([-72.0, -68.0]))])):
+                                sweep.Axis("V_rest", np.array([-72.0, -68.0]))]),
+                         ("K", one_axis("initial.V_th", -80.0, -40.0, 5))):
         preset = shipped[letter]
         result = sweep.run_sweep(preset, axes, method="exact")
-        assert result.passed is not None and result.passed.any()
-        assert result.batch.n_spikes.any()
+        assert result.passed is not None and result.passed.any() and not result.passed.all()
         for i in range(result.size):
-            single = simulate(sweep.point_preset(preset, axes, i), "exact")
-            f = spike_features(single.spike_times, single.duration)
-            assert result.batch.n_spikes[i] == f.n_spikes
-            assert result.metric("rate_hz")[i] == pytest.approx(f.rate_hz)
-            np.testing.assert_allclose(result.spike_train(i), single.spike_times, rtol=0,
-                                       atol=1e-9)
-            verdict = checks.evaluate(single)
-            assert result.passed[i] == verdict.passed, (letter, i, verdict.reason)
-            assert result.reasons[i] == verdict.reason
+            assert_point_is_a_single_run(preset, axes, result, i)
 
 
 def test_points_beyond_the_spike_buffer_are_run_again_in_full(monkeypatch, shipped):
-    monkeypatch.setattr(sweep, "MAX_RECORD", 3)
-    monkeypatch.setattr(sweep, "MIN_RECORD", 3)
+    monkeypatch.setattr(sweep, "RECORD", 3)
     preset = shipped["A"]
     axes = one_axis("input_scale", 0.5, 2.0, 7)
-    result = sweep.run_sweep(preset, axes)
-    assert result.trains  # some points fired more than 3 times
+    result = sweep.run_sweep(preset, axes, chunk_points=3)  # chunks of 3, 3 and 1 points
+    assert result.columns["n_spikes"].max() > 3
     for i in range(result.size):
-        single = simulate(sweep.point_preset(preset, axes, i))
-        np.testing.assert_allclose(result.spike_train(i), single.spike_times, atol=1e-9)
-        assert result.passed[i] == checks.evaluate(single).passed
+        assert_point_is_a_single_run(preset, axes, result, i)
 
 
-def test_class_1_rate_rises_continuously_from_zero(shipped):
-    """Sweeping input_scale over class_1_excitability on a fine grid: silent, then a first
-    rate below 5 Hz, then a rate that only rises, by small steps."""
-    result = sweep.run_sweep(shipped["B"], one_axis("input_scale", 0.99, 1.03, 401))
-    rate = result.metric("rate_hz")
-    fired = np.flatnonzero(rate > 0)
-    assert fired.size and fired[0] > 0
-    assert 0 < rate[fired[0]] < 5.0
-    assert np.all(rate[: fired[0]] == 0)
-    assert np.all(np.diff(rate[fired[0]:]) >= 0)
-    assert np.max(np.diff(rate)) <= 4.0  # at most 2 more spikes from one point to the next
-    assert rate[-1] > 10.0
+def test_a_sweep_of_a_thousand_points_samples_the_raster(shipped):
+    result = sweep.run_sweep(shipped["A"], one_axis("a", -0.01, 0.01, 1001))
+    assert sorted(result.samples) == sweep.sampled_points(result.axes).tolist()
+    assert len(result.samples) == sweep.MAX_RASTER_ROWS and 0 in result.samples
+    assert {"simulate", "check"} <= set(result.seconds)
 
 
-def test_class_2_rate_jumps_from_zero(shipped):
-    """The same over class_2_excitability: from 0 straight to more than 10 Hz."""
-    result = sweep.run_sweep(shipped["H"], one_axis("input_scale", 0.9, 1.0, 1001))
-    rate = result.metric("rate_hz")
-    fired = np.flatnonzero(rate > 0)
-    assert fired.size and fired[0] > 0
-    assert rate[fired[0] - 1] == 0.0
-    assert rate[fired[0]] > 10.0
-
-
-def test_fi_curves_zoom_in_on_each_onset(shipped):
-    curves = sweep.fi_curves([shipped["B"], shipped["H"]], start=0.5, stop=1.5, num=21)
-    first_rates = []
-    for curve in curves:
-        lo, hi = sweep.onset_bracket(curve.coarse)
-        zoom = curve.zoom
-        assert zoom.axes[0].values[0] == lo and zoom.axes[0].values[-1] > hi
-        rate = zoom.metric("rate_hz")
-        first_rates.append(rate[np.flatnonzero(rate > 0)[0]])
-    assert first_rates[0] < 5.0 < 10.0 < first_rates[1]
-    assert sweep.fi_input(shipped["B"], np.array([2.0]))[0][0] == 2.000002
-    assert sweep.fi_input(shipped["E"], np.array([2.0]))[1] == "input_scale"
+def test_fi_curves_use_the_probes_steady_state_rate(shipped):
+    b, h = sweep.fi_curves([shipped["B"], shipped["H"]], start=0.5, stop=1.5, num=21)
+    # class 1: the rate near the onset is low and rises smoothly, no 2 Hz steps
+    assert b.onset_rate < 10.0 and 0.9999 < b.onset_scale <= 1.0
+    rising = b.zoom_rate[b.zoom_rate > 0]
+    assert rising[0] < 6.0 and np.all(np.diff(rising) > 0)
+    assert np.all(b.zoom_rate[b.zoom_scale < b.onset_scale] == 0)
+    # class 2: it jumps from 0 to more than 20 Hz
+    assert h.onset_rate > 20.0
+    assert h.zoom_rate[h.zoom_scale >= h.onset_scale].min() > 20.0
+    assert np.all(h.zoom_rate[h.zoom_scale < h.onset_scale * (1 - 1e-4)] == 0)
+    # the onset is the f–I probe's, as the class checks read it
+    verdict = checks.evaluate(simulate(shipped["H"]))
+    probe = next(m for m in verdict.margins if "onset" in m.condition)
+    assert probe.value == h.onset_rate - 20.0
+    assert sweep.fi_input(shipped["B"], np.array([2.0]))[0] == 2.000002
 
 
 def test_pass_ranges_one_and_two_axes(shipped):
@@ -195,7 +187,7 @@ def test_pass_ranges_one_and_two_axes(shipped):
     two = sweep.run_sweep(preset, [sweep.Axis("a", values[::5]),
                                    sweep.Axis("input_scale", np.array([0.6, 1.0]))])
     by_fixed = {r.fixed for r in sweep.pass_ranges(two)}
-    assert by_fixed <= {0.6, 1.0} and by_fixed
+    assert by_fixed <= {(0.6,), (1.0,)} and by_fixed
     unchecked = Preset(name="free", title="free", segments=((1.5, 50.0),), params=preset.params)
     assert sweep.pass_ranges(sweep.run_sweep(unchecked, one_axis("a", 0, 0.01, 3))) == []
 
@@ -206,48 +198,63 @@ def test_pass_ranges_one_and_two_axes(shipped):
 def test_csv_is_deterministic_and_complete(tmp_path: Path, shipped):
     preset = shipped["A"]
     axes = one_axis("input_scale", 0.0, 2.0, 9)
-    first = sweep.write_sweep(sweep.run_sweep(preset, axes), tmp_path / "a")
-    second = sweep.write_sweep(sweep.run_sweep(preset, axes), tmp_path / "b")
+    first = sweep_files.write_sweep(sweep.run_sweep(preset, axes), tmp_path / "a")
+    second = sweep_files.write_sweep(sweep.run_sweep(preset, axes), tmp_path / "b")
     assert [p.name for p in first] == ["tonic_spiking_sweep_input_scale.csv",
                                        "tonic_spiking_sweep_input_scale.png"]
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes()
     lines = first[0].read_text().splitlines()
-    assert lines[0] == "value,n_spikes,rate_hz,first_spike_ms,isi_cv,n_bursts,check_passed"
+    assert lines[0] == ("input_scale,n_spikes,rate_hz,first_spike_ms,isi_cv,n_bursts,"
+                        "check_passed,check_margin")
     assert len(lines) == 10
     silent = lines[1].split(",")
-    assert silent == ["0.0", "0", "0.0", "", "", "0", "false"]
+    assert silent == ["0.0", "0", "0.0", "", "", "0", "false", ""]
     busy = lines[-1].split(",")
-    assert int(busy[1]) > 5 and busy[-1] in ("true", "false") and float(busy[4]) >= 0
+    assert int(busy[1]) > 5 and busy[-2] in ("true", "false") and float(busy[4]) >= 0
     assert not list((tmp_path / "a").glob(".*tmp"))  # no temporary file left behind
+
+
+def test_csv_values_round_trip(tmp_path: Path, shipped):
+    import csv
+
+    result = sweep.run_sweep(shipped["M"], one_axis("a", -0.01, 0.02, 31))
+    (path,) = sweep_files.write_sweep(result, tmp_path, formats=("csv",))
+    rows = list(csv.DictReader(path.open()))
+    for name in ("rate_hz", "first_spike_ms", "isi_cv", "check_margin"):
+        parsed = np.array([float(row[name]) if row[name] else np.nan for row in rows])
+        expected = result.margin if name == "check_margin" else result.columns[name]
+        np.testing.assert_array_equal(parsed, expected)
+    assert [row["check_passed"] == "true" for row in rows] == result.passed.tolist()
 
 
 def test_two_axis_csv_and_heat_map(tmp_path: Path, shipped):
     result = sweep.run_sweep(shipped["M"], [sweep.Axis("a", np.array([0.0, 0.005])),
                                             sweep.Axis("input_scale", np.array([1.0, 1.5, 2.0]))])
-    paths = sweep.write_sweep(result, tmp_path, metric="n_bursts")
-    assert [p.name for p in paths] == ["tonic_bursting_sweep_a_input_scale.csv",
-                                       "tonic_bursting_sweep_a_input_scale.png"]
+    paths = sweep_files.write_sweep(result, tmp_path, metric="n_bursts",
+                                    formats=("csv", "png", "pdf", "json"))
+    stem = "tonic_bursting_sweep_a_input_scale"
+    assert [p.name for p in paths] == [f"{stem}.csv", f"{stem}.png", f"{stem}.pdf",
+                                       f"{stem}.json"]
     lines = paths[0].read_text().splitlines()
-    assert lines[0].startswith("value,value2,n_spikes,")
+    assert lines[0].startswith("a,input_scale,n_spikes,")
     assert [line.split(",")[:2] for line in lines[1:]] == [
         ["0.0", "1.0"], ["0.0", "1.5"], ["0.0", "2.0"],
         ["0.005", "1.0"], ["0.005", "1.5"], ["0.005", "2.0"]]
     assert paths[1].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert paths[2].read_bytes()[:5] == b"%PDF-"
 
 
 def test_figures_render(tmp_path: Path, shipped):
-    from gifcli import sweep_plots
+    from gifcli import plots, sweep_plots
 
     big = sweep.run_sweep(shipped["B"], one_axis("input_scale", 0.9, 1.1, 700))
     figure = sweep_plots.sweep_figure(big, "first_spike_ms")
     assert len(figure.axes) == 2
-    raster = figure.axes[0]
-    assert len(raster.collections) <= sweep_plots.MAX_RASTER_ROWS  # rows thinned out
     curves = sweep.fi_curves([shipped["B"], shipped["H"]], start=0.8, stop=1.2, num=9)
     fi = sweep_plots.fi_figure(curves)
     assert len(fi.axes) == 3  # the curves, and one zoom per onset
-    path = sweep_plots.save(fi, tmp_path / "fi.png", "png")
+    path = plots.save_figure(fi, tmp_path / "fi.png", "png")
     assert path.stat().st_size > 10_000
 
 
@@ -255,10 +262,11 @@ def test_summary_is_json_ready(shipped):
     import json
 
     result = sweep.run_sweep(shipped["A"], one_axis("input_scale", 0.0, 1.5, 4))
-    data = sweep.sweep_summary(result, "first_spike_ms")
+    data = sweep_files.sweep_summary(result, "first_spike_ms")
     text = json.dumps(data, allow_nan=False)
-    assert data["metric_values"][0] is None  # no spike at input 0
-    assert data["params"] == ["input_scale"] and '"pass_ranges"' in text
+    assert [axis["param"] for axis in data["axes"]] == ["input_scale"]
+    assert data["points"] == 4 and '"pass_ranges"' in text and data["version"]
+    assert set(data["seconds"]) == {"simulate", "check"}
 
 
 def test_bad_method_is_refused(shipped):
@@ -287,6 +295,7 @@ def test_cli_sweep_writes_files_and_the_pass_table(tmp_path: Path):
     assert "a from" in run.output  # the table of ranges
     rows = (tmp_path / "tonic_bursting_sweep_a.csv").read_text().splitlines()
     assert len(rows) == 14 and rows[1].startswith("-0.01,")
+    assert rows[0].startswith("a,n_spikes,")
 
 
 def test_cli_sweep_two_axes_json(tmp_path: Path):
@@ -297,8 +306,8 @@ def test_cli_sweep_two_axes_json(tmp_path: Path):
               "--out", str(tmp_path))
     assert run.exit_code == 0, run.output
     data = json.loads(run.output)
-    assert data["params"] == ["a", "input_scale"] and len(data["metric_values"]) == 6
-    assert data["metric"] == "n_bursts"
+    assert [axis["param"] for axis in data["axes"]] == ["a", "input_scale"]
+    assert data["points"] == 6 and data["metric"] == "n_bursts"
     assert [Path(f).name for f in data["files"]] == ["tonic_bursting_sweep_a_input_scale.csv",
                                                      "tonic_bursting_sweep_a_input_scale.png"]
 
@@ -312,7 +321,8 @@ def test_cli_sweep_two_axes_json(tmp_path: Path):
     (["--param", "a", "--values", "0,x"], "'x' is not a number"),
     (["--param", "a", "--start", "0", "--stop", "1"], "--num: is missing"),
     (["--param", "a", "--values", "0", "--start2", "1"], "--start2 needs --param2"),
-    (["--param", "a", "--values", "0", "--param2", "a", "--values2", "1"], "same as --param"),
+    (["--param", "a", "--values", "0", "--param2", "a", "--values2", "1"], "given twice"),
+    (["--param", "a", "--values", "0", "--format", "csv,gif"], "gif"),
     (["--param", "a", "--values", "0", "--metric", "rate"], "did you mean rate_hz"),
     (["--param", "V_reset", "--values", "-70,-50"], "V_reset must be < V_th_reset"),
     (["--param", "a", "--values", "0", "--dt", "500"], "longer than the shortest"),
@@ -341,9 +351,18 @@ def test_cli_fi_two_presets(tmp_path: Path):
     stem = "fi_class_1_excitability_class_2_excitability"
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{stem}.csv", f"{stem}.png"]
     lines = (tmp_path / f"{stem}.csv").read_text().splitlines()
-    assert lines[0].startswith("preset,input_scale,input,n_spikes,rate_hz")
+    assert lines[0] == "preset,input_scale,input,rate_hz,zoom"
     assert {line.split(",")[-1] for line in lines[1:]} == {"0", "1"}  # coarse and zoom rows
-    assert "class_2_excitability" in run.output and "first rate" in run.output
+    assert "class_2_excitability" in run.output and "onset rate" in run.output
+
+
+def test_cli_sweep_of_an_initial_value_with_json_only(tmp_path: Path):
+    run = gif("sweep", "K", "-p", "initial.V_th", "--values", "-75,-50", "--format", "json",
+              "--out", str(tmp_path))
+    assert run.exit_code == 0, run.output
+    (written,) = tmp_path.iterdir()
+    assert written.name == "hyperpolarization_induced_spiking_sweep_initial.V_th.json"
+    assert "passes at 1 of 2 points" in run.output
 
 
 def test_cli_fi_bad_range_exits_2(tmp_path: Path):
