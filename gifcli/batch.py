@@ -461,30 +461,65 @@ def _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props, 
         _store(j, i, y, Yb, G, stats[6], count)
 
 
-@njit(cache=True, _nrt=False)
-def _track(j, i, k, Y, F, forms, params, v_star, modal, method, status, extrema):
-    """Neuron j's V at grid point k (the state Y after the step, as simulate_trace records
-    it) into its running first peak and the lowest V after that peak."""
-    if status[i] != OK:
-        return
-    if modal:
-        z1, z2, z3 = (Y[0, j] * forms[j, kernel.INVERSE_WEIGHT],
-                      Y[1, j] * forms[j, kernel.INVERSE_WEIGHT + 1],
-                      Y[2, j] * forms[j, kernel.INVERSE_WEIGHT + 2])
-        v = forms[j, kernel.EV1] * z1 + forms[j, kernel.EV2] * z2 + z3 + v_star[j]
-    elif method != kernel.EXACT and F[j] != 0:
-        v = params[j, kernel.V_RESET]  # a fixed-step spike shows the reset value itself
-    else:
-        v = Y[2, j] + v_star[j]
-    _track_value(extrema, i, k, v)
+# Following V (track_after): per neuron of a block, its first peak so far, the grid index of
+# that peak, and the lowest V since (inf: none yet); rows of the block's ``peaks`` array.
+PEAK, PEAK_AT, TROUGH = 0, 1, 2
 
 
 @njit(cache=True, inline="always")
-def _track_value(extrema, i, k, v):
-    if v > extrema[i, 0]:
-        extrema[i, 0], extrema[i, 1], extrema[i, 2] = v, k, np.inf
-    elif v < extrema[i, 2]:
-        extrema[i, 2] = v
+def _track_value(peaks, j, k, v, keep):
+    """Neuron j's V at grid point k into its first peak so far and the lowest V since; with
+    ``keep`` False, nothing changes. Branch-free, so that the loops around it vectorise."""
+    peak, trough = peaks[PEAK, j], peaks[TROUGH, j]
+    higher = (v > peak) & keep
+    trough = min(trough, v) if keep else trough
+    peaks[TROUGH, j] = np.inf if higher else trough
+    peaks[PEAK_AT, j] = k if higher else peaks[PEAK_AT, j]
+    peaks[PEAK, j] = v if higher else peak
+
+
+@njit(cache=True, inline="always")
+def _v_of(c1, c2, c3, V_of, v_star, j):
+    """V from the state: V_of's rows are 1 / the modal weights of c1, c2, c3, then EV1 and
+    EV2, as kernel.from_modal multiplies them (in the triangular form all 0 but the weight
+    of y_V, 1: V = y_V + v* exactly), then V_reset."""
+    z1, z2, z3 = c1 * V_of[0, j], c2 * V_of[1, j], c3 * V_of[2, j]
+    return V_of[3, j] * z1 + V_of[4, j] * z2 + z3 + v_star[j]
+
+
+@njit(cache=True, inline="always")
+def _track(Y, F, V_of, v_star, n, k, fixed_step, peaks):
+    """Every neuron's V at grid point k (the state Y after the step, as simulate_trace
+    records it) into its running peak and trough."""
+    for j in range(n):
+        v = _v_of(Y[0, j], Y[1, j], Y[2, j], V_of, v_star, j)
+        # a fixed-step spike shows the reset value itself, as simulate_trace records it
+        reset = fixed_step & (F[j] != 0)
+        _track_value(peaks, j, k, V_of[5, j] if reset else v, True)
+
+
+@njit(cache=True, _nrt=False)
+def _track_flagged(Y, V_of, v_star, flagged, m, k, peaks):
+    """The V at grid point k of the modal neurons flagged[:m], after their spikes."""
+    for q in range(m):
+        j = flagged[q]
+        _track_value(peaks, j, k, _v_of(Y[0, j], Y[1, j], Y[2, j], V_of, v_star, j), True)
+
+
+@njit(cache=True, inline="always")
+def _modal_step_tracked(Ya, Yb, P, G, F, n, V_of, v_star, k, peaks):
+    """_modal_step, and the V at its end of every neuron that does not fire (those that do
+    are tracked after their reset, by _track_flagged)."""
+    count = 0
+    for j in range(n):
+        c1, c2, c3, c4 = Ya[0, j] * P[0, j], Ya[1, j] * P[1, j], Ya[2, j] * P[2, j], \
+            Ya[3, j] * P[3, j]
+        Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = c1, c2, c3, c4
+        fired = not (kernel.modal_gap(c1, c2, c3, c4, G[j]) < 0.0)
+        F[j] = fired
+        count += fired
+        _track_value(peaks, j, k, _v_of(c1, c2, c3, V_of, v_star, j), not fired)
+    return count
 
 
 @njit(cache=True)
@@ -524,6 +559,10 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
     y0 = np.empty(4)
     D = np.empty((kernel.MAX_TAYLOR_TERMS, 4))
     step_spikes = np.empty(max_per_step)
+    tracking = track_from >= 0
+    V_of = np.zeros((6, n if tracking else 0))
+    peaks = np.empty((3, n if tracking else 0))
+    peaks[PEAK], peaks[PEAK_AT], peaks[TROUGH] = -np.inf, -1.0, np.inf
     last_seg = amplitudes.shape[0] - 1
     exact = method == kernel.EXACT
     old_threshold = method == kernel.EXP_EULER
@@ -549,8 +588,17 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
             Ya[r, j] = y[r]
         if not math.isfinite(G[j]):
             _kill(j, Ya, G, status, i)
-        elif track_from == 0:
-            _track_value(extrema, i, 0, x[kernel.V])  # the initial state, as given
+        if tracking:
+            if modal:
+                V_of[0, j] = forms[j, kernel.INVERSE_WEIGHT]
+                V_of[1, j] = forms[j, kernel.INVERSE_WEIGHT + 1]
+                V_of[2, j] = forms[j, kernel.INVERSE_WEIGHT + 2]
+                V_of[3, j], V_of[4, j] = forms[j, kernel.EV1], forms[j, kernel.EV2]
+            else:
+                V_of[2, j] = 1.0  # y_V itself: 0 + 0 + y_V, exactly
+            V_of[5, j] = p[kernel.V_RESET]
+            if track_from == 0:
+                _track_value(peaks, j, 0, x[kernel.V], True)  # the initial state, as given
     variant = ALL_ROWS
     if not modal:
         uniform = np.ones(9, dtype=np.bool_)
@@ -615,9 +663,8 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                     Ya[r, j] = y[r]
                 if count < 0:
                     _kill(j, Ya, G, status, i)
-                elif 0 <= track_from <= k + 1:
-                    _track(j, i, k + 1, Ya, F, forms, params, v_star, modal, method, status,
-                           extrema)
+            if 0 <= track_from <= k + 1:
+                _track(Ya, F, V_of, v_star, n, k + 1, False, peaks)  # exact only: no reset
             seg += 1
             k += 1
             continue
@@ -631,6 +678,9 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
         if modal and free >= MODAL_STEPS:
             n_sub = MODAL_STEPS
             fired = _modal_steps(Ya, Yb, P, G, F, n)
+        elif modal and 0 <= track_from <= k + 1:
+            n_sub = 1
+            fired = _modal_step_tracked(Ya, Yb, P, G, F, n, V_of, v_star, k + 1, peaks)
         elif modal:
             n_sub = 1
             fired = _modal_step(Ya, Yb, P, G, F, n)
@@ -648,8 +698,8 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                 fired = _step_no_rows(Ya, Yb, G, F, n, old_threshold, u)
             else:
                 fired = _step_all_rows(Ya, Yb, P, G, F, n, old_threshold)
+        m = 0
         if fired:
-            m = 0
             for w in range(words.shape[0]):
                 if words[w] == 0:
                     continue
@@ -675,9 +725,10 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                     _store(j, i, y, Yb, G, status, count)
         k += n_sub
         if 0 <= track_from <= k:
-            for j in range(n):
-                _track(j, order[lo + j], k, Yb, F, forms, params, v_star, modal, method,
-                       status, extrema)
+            if modal:  # the others were tracked in the step
+                _track_flagged(Yb, V_of, v_star, flagged, m, k, peaks)
+            else:
+                _track(Yb, F, V_of, v_star, n, k, not exact, peaks)
         Ya, Yb = Yb, Ya
     end = n_steps * dt
     buffer = stats[7]
@@ -687,6 +738,9 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
             stats[5][i] += _closes_burst(runs, j, end - stats[2][i])
         if buffer.shape[1]:
             buffer[i, min(stats[0][i], buffer.shape[1]):] = np.nan
+        if tracking:
+            for r in range(3):
+                extrema[i, r] = peaks[r, j]
 
 
 @njit(parallel=True, cache=True)
@@ -909,8 +963,7 @@ def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid
     # Each block fills its rows' unused tail with NaN itself, in parallel.
     buffer = np.empty((N, int(record))) if record > 0 else np.empty((0, 0))
     last_isi = np.full(N, np.nan)
-    extrema = np.empty((N, 3))
-    extrema[:, 0], extrema[:, 1], extrema[:, 2] = -np.inf, -1.0, np.inf
+    extrema = np.empty((N if track_after is not None else 0, 3))
     track_from = -1
     if track_after is not None:
         times = np.arange(grid.n_steps + 1) * float(dt)  # the single run's t, to the bit

@@ -726,6 +726,12 @@ class Check:
     def __str__(self) -> str:
         return self.description
 
+    def v_after(self, segments: Sequence[tuple[float, float]]) -> float | None:
+        """The time after which a condition reads V (see Extrema), or None if none does."""
+        bounds = segment_bounds(segments)
+        return next((bounds[c.seg - 1][1] for c in self.conditions
+                     if isinstance(c, Afterpotential) and c.seg <= len(bounds)), None)
+
     @property
     def segments_needed(self) -> int:
         """The highest segment number the conditions refer to (0: none)."""

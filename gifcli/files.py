@@ -11,6 +11,7 @@ import json
 import math
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +67,9 @@ def make_out_dir(path: Path) -> Path:
     return path
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (bytes, or pieces of bytes written as they come) to ``path`` through a
+    temporary file in the same folder and a rename.
 
     Readers never see a partial file, and an interruption (even Ctrl-C) leaves the old file
     or none, never half of one. The file gets the usual permissions (0o666 less the umask).
@@ -76,7 +78,8 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
+            for piece in [data] if isinstance(data, bytes) else data:
+                stream.write(piece)
         os.replace(temporary, path)
     except OSError as error:
         _remove_quietly(temporary)

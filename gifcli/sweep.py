@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from gifcli import checks
 from gifcli.errors import GifError, PresetError
 from gifcli.model import METHODS, PARAMETER_NAMES, parameter_problem
 from gifcli.preset import DEFAULT_MAX_STEPS, INITIAL_KEYS, Preset, check_run_size, effective_dt
@@ -155,7 +156,11 @@ def _tidy(values: np.ndarray, step: float) -> np.ndarray:
     if step <= 0:
         return values
     digits = max(0, 9 - math.floor(math.log10(step)))
-    return np.array([float(f"{v:.{digits}f}") for v in values])
+    scale = 10.0 ** digits
+    counts = np.rint(values * scale)
+    if digits > 22 or np.abs(counts).max() >= 2.0**53:  # 10**d or the counts not exact
+        return values
+    return counts / scale
 
 
 @dataclass(frozen=True, eq=False)
@@ -264,11 +269,13 @@ class Points:
                       {k: pick(v) for k, v in self.initial.items()}, pick(self.scale),
                       int(chosen.size))
 
-    def batch(self, grid, method: str, dt: float, record: int, progress=None):
+    def batch(self, grid, method: str, dt: float, record: int, progress=None,
+              track_after: float | None = None):
         from gifcli import batch
 
         return batch.run_batch(self.params, grid, method=method, dt=dt, initial=self.initial,
-                               input_scale=self.scale, record=record, progress=progress)
+                               input_scale=self.scale, record=record, progress=progress,
+                               track_after=track_after)
 
 
 # --- running a sweep ----------------------------------------------------------------------------
@@ -350,6 +357,7 @@ def run_sweep(preset: Preset, axes: Sequence[Axis], method: str = "exact",
     columns = {name: np.full(n, np.nan) for name in COLUMNS}
     status = np.zeros(n, dtype=np.int8)
     checked = preset.check is not None
+    v_after = checks.CHECKS[preset.check].v_after(preset.segments) if checked else None
     passed = np.zeros(n, dtype=bool) if checked else None
     margin = np.full(n, np.nan) if checked else None
     wanted = sampled_points(axes)
@@ -359,7 +367,7 @@ def run_sweep(preset: Preset, axes: Sequence[Axis], method: str = "exact",
         index = np.arange(lo, min(n, lo + chunk_points))
         started = time.perf_counter()
         points = Points.of(preset, axes, index)
-        result, trains = _simulate_chunk(points, grid, method, dt,
+        result, trains = _simulate_chunk(points, grid, method, dt, v_after,
                                          lambda done, _t, lo=lo: progress("simulate",
                                                                           lo + done, n))
         seconds["simulate"] += time.perf_counter() - started
@@ -372,7 +380,7 @@ def run_sweep(preset: Preset, axes: Sequence[Axis], method: str = "exact",
                              ("isi_cv", result.isi_cv), ("n_bursts", result.n_bursts)):
             columns[name][index] = np.where(ok, values, np.nan)
         if checked:
-            judged = _judge_chunk(preset, points, trains, method, dt)
+            judged = _judge_chunk(preset, points, result, trains, method, dt)
             passed[index] = judged.passed & ok
             margin[index] = np.where(ok, judged.margin, np.nan)
         for i in wanted[(wanted >= index[0]) & (wanted <= index[-1])]:
@@ -389,11 +397,13 @@ def run_sweep(preset: Preset, axes: Sequence[Axis], method: str = "exact",
                        notes=tuple(notes), seconds=seconds)
 
 
-def _simulate_chunk(points: Points, grid, method: str, dt: float, progress):
-    """One batched call over the chunk, and the full spike trains of all its points."""
+def _simulate_chunk(points: Points, grid, method: str, dt: float, v_after: float | None,
+                    progress):
+    """One batched call over the chunk (following V after ``v_after`` ms, if not None), and
+    the full spike trains of all its points."""
     from gifcli.features import SpikeTrains
 
-    result = points.batch(grid, method, dt, RECORD, progress)
+    result = points.batch(grid, method, dt, RECORD, progress, track_after=v_after)
     trains = result.trains()
     over = np.flatnonzero((result.n_spikes > RECORD) & (result.status == 0))
     if over.size == 0:
@@ -416,28 +426,19 @@ def _simulate_chunk(points: Points, grid, method: str, dt: float, progress):
     return result, SpikeTrains.concatenate(parts).take(order)
 
 
-def _judge_chunk(preset: Preset, points: Points, trains, method: str, dt: float):
-    """The preset's check over a chunk's points (gifcli.checks.judge)."""
-    from gifcli import checks, probe
+def _judge_chunk(preset: Preset, points: Points, result, trains, method: str, dt: float):
+    """The preset's check over a chunk's points (gifcli.checks.judge); V's extrema come
+    from the chunk's own batched call (see Check.v_after)."""
+    from gifcli import probe
 
     amplitude = probe.probe_amplitude(preset.segments) * np.asarray(points.scale)
     prober = probe.Probe(points.params, points.initial, amplitude, points.size, method, dt)
     ctx = checks.Context(
         trains, preset.segments, V_rest=points.params["V_rest"],
-        extrema=lambda after: _extrema(points, preset, after, method, dt),
+        extrema=lambda _after: checks.Extrema(result.peak_mV, result.peak_time_ms,
+                                              result.trough_mV),
         onsets=lambda chosen: probe.onsets(prober.subset(chosen)))
     return checks.judge(preset.check, ctx)
-
-
-def _extrema(points: Points, preset: Preset, after: float, method: str, dt: float):
-    """V after ``after`` ms at every point (see gifcli.checks.Extrema), from the kernel."""
-    from gifcli import batch, checks
-    from gifcli.schedule import build_grid
-
-    grid = build_grid(list(preset.segments), dt, exact=method == "exact")
-    found = batch.run_batch(points.params, grid, method=method, dt=dt, initial=points.initial,
-                            input_scale=points.scale, track_after=after)
-    return checks.Extrema(found.peak_mV, found.peak_time_ms, found.trough_mV)
 
 
 # --- where the check passes -------------------------------------------------------------------

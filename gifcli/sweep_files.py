@@ -1,8 +1,9 @@
 """The files of sweeps and f–I curves: their CSV tables, JSON summaries and figures.
 
-Reads what :mod:`gifcli.sweep` computed; never the other way round. Every file is rendered in
-memory first, then written through :func:`gifcli.files.write_atomic`, so a bad figure leaves
-no table behind and an interruption leaves each file whole or absent.
+Reads what :mod:`gifcli.sweep` computed; never the other way round. The figures and the
+summary are rendered in memory first, so a figure that cannot be drawn leaves no table
+behind; the table (up to a million rows) is then streamed to its file a piece at a time.
+Every file goes through :func:`gifcli.files.write_atomic`: whole or absent.
 """
 
 from __future__ import annotations
@@ -120,11 +121,10 @@ def write_sweep(result: SweepResult, out_dir: Path, metric: str = "rate_hz",
 
 def _write(out_dir: Path, stem: str, formats: Sequence[str], csv_pieces, figure, summary
            ) -> list[Path]:
-    """Render every asked-for file in memory, then write them, so that nothing is written
-    when one of them cannot be made."""
-    rendered: list[tuple[Path, bytes]] = []
+    """Render the figures and the summary, then write the table and them."""
+    rendered: list[tuple[Path, Any]] = []
     if "csv" in formats:
-        rendered.append((out_dir / f"{stem}.csv", b"".join(csv_pieces())))
+        rendered.append((out_dir / f"{stem}.csv", None))  # streamed below
     shown = [fmt for fmt in FIGURE_FORMATS if fmt in formats]
     if shown:
         from gifcli import plots
@@ -136,7 +136,7 @@ def _write(out_dir: Path, stem: str, formats: Sequence[str], csv_pieces, figure,
         rendered.append((out_dir / f"{stem}.json", files.json_bytes(summary())))
     files.make_out_dir(out_dir)
     for path, data in rendered:
-        files.write_atomic(path, data)
+        files.write_atomic(path, csv_pieces() if data is None else data)
     return [path for path, _ in rendered]
 
 
