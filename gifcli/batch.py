@@ -10,7 +10,7 @@ arithmetic of ``kernel.modal_advance`` and ``kernel.linear_step`` in the same or
 fastmath, so no FMA contraction and no reassociation). Spike times, ``exact`` ones included,
 are identical to the bit, which the tests hold.
 
-Layout (see shared/spec/performance.md, W1):
+Layout (the W1 workload of the README's Performance section):
 
 - the neurons are cut into blocks of a few hundred; ``prange`` runs the blocks on all cores;
 - inside a block the time loop is outermost. A step is a branch-free, straight-line loop over
@@ -251,16 +251,22 @@ def _modal_steps(Ya, Yb, P, G, F, n):
 
 
 @njit(cache=True, inline="always")
+def _modal_step_of(Ya, Yb, P, G, F, j):
+    """Neuron j's ``exact`` step in the modal form; F[j] = 1 if its test fires."""
+    c1, c2, c3, c4 = Ya[0, j] * P[0, j], Ya[1, j] * P[1, j], Ya[2, j] * P[2, j], \
+        Ya[3, j] * P[3, j]
+    Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = c1, c2, c3, c4
+    fired = not (kernel.modal_gap(c1, c2, c3, c4, G[j]) < 0.0)
+    F[j] = fired
+    return c1, c2, c3, fired
+
+
+@njit(cache=True, inline="always")
 def _modal_step(Ya, Yb, P, G, F, n):
-    """One ``exact`` step in the modal form; F[j] = 1 where its test fires."""
+    """One ``exact`` step in the modal form for the block; how many tests fired."""
     count = 0
     for j in range(n):
-        c1, c2, c3, c4 = Ya[0, j] * P[0, j], Ya[1, j] * P[1, j], Ya[2, j] * P[2, j], \
-            Ya[3, j] * P[3, j]
-        Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = c1, c2, c3, c4
-        fired = not (kernel.modal_gap(c1, c2, c3, c4, G[j]) < 0.0)
-        F[j] = fired
-        count += fired
+        count += _modal_step_of(Ya, Yb, P, G, F, j)[3]
     return count
 
 
@@ -512,11 +518,7 @@ def _modal_step_tracked(Ya, Yb, P, G, F, n, V_of, v_star, k, peaks):
     are tracked after their reset, by _track_flagged)."""
     count = 0
     for j in range(n):
-        c1, c2, c3, c4 = Ya[0, j] * P[0, j], Ya[1, j] * P[1, j], Ya[2, j] * P[2, j], \
-            Ya[3, j] * P[3, j]
-        Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = c1, c2, c3, c4
-        fired = not (kernel.modal_gap(c1, c2, c3, c4, G[j]) < 0.0)
-        F[j] = fired
+        c1, c2, c3, fired = _modal_step_of(Ya, Yb, P, G, F, j)
         count += fired
         _track_value(peaks, j, k, _v_of(c1, c2, c3, V_of, v_star, j), not fired)
     return count

@@ -129,7 +129,7 @@ def csv_bytes(result: Result) -> bytes:
 
 def summary(result: Result, features: dict[str, Any], check: dict[str, Any] | None,
             version: str) -> dict[str, Any]:
-    """The JSON summary of one run, in a fixed key order (see shared/spec/cli.md).
+    """The JSON summary of one run, in a fixed key order (see the README's Output files).
 
     ``features`` and ``check`` are already JSON-ready (``check`` is None for a preset
     without expectations).

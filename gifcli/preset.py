@@ -1,6 +1,6 @@
 """Preset files: load, validate, find by name or letter, and override.
 
-A preset is one YAML file (format in the README and ``shared/spec/cli.md``). Every rule here
+A preset is one YAML file (its format is in the README). Every rule here
 raises :class:`PresetError` with the file, the key and the reason, and nothing else escapes:
 the CLI turns it into one sentence and exit code 2.
 

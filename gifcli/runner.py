@@ -54,7 +54,7 @@ class Outcome:
         return self.verdict is not None and not self.verdict.passed
 
     def summary(self) -> dict[str, Any]:
-        """The ``NAME.json`` summary (shared/spec/cli.md)."""
+        """The ``NAME.json`` summary (see the README's Output files)."""
         check = None if self.verdict is None else self.verdict.as_json()
         return files.summary(self.result, self.features.as_json(), check, __version__)
 

@@ -51,7 +51,7 @@ METRIC_LABELS = {
 COLUMNS = (*METRICS[1:2], METRICS[0], *METRICS[2:])  # n_spikes, rate_hz, first_spike_ms, ...
 MAX_AXES = 3
 MAX_POINTS = 1_000_000  # grid points per sweep
-CHUNK_POINTS = 16_384  # points per batched call: its spike buffer stays near 64 MB
+CHUNK_POINTS = 8_192  # points per batched call: its spike buffer and trains, some 14 MB
 RECORD = 128  # spike times kept per point in the first pass (W1 fires up to 89)
 MAX_RASTER_ROWS = 300  # a 1-D sweep's figure draws at most this many rows of spikes
 RERUN_BUDGET_BYTES = 64_000_000  # the spike buffer of a second pass
@@ -224,16 +224,14 @@ def _scaled(preset: Preset, scale: float) -> Preset:
 
 def point_preset(preset: Preset, axes: Sequence[Axis], index: int) -> Preset:
     """The preset of one grid point, as a single run (``gif run --set ...``) would see it."""
-    params, initial, scale = dict(preset.params), dict(preset.initial_given), 1.0
-    for axis, k in zip(axes, np.unravel_index(index, [a.size for a in axes]), strict=True):
-        value = float(axis.values[k])
-        if axis.param == INPUT_SCALE:
-            scale = value
-        elif axis.param in INITIAL_PARAMS:
-            initial[axis.param.removeprefix("initial.")] = value
-        else:
-            params[axis.param] = value
-    return _scaled(replace(preset, params=params, initial_given=initial), scale)
+    point = Points.of(preset, axes, np.array([index]))
+
+    def value(v) -> float:
+        return float(np.ravel(v)[0])
+
+    return _scaled(replace(preset, params={k: value(v) for k, v in point.params.items()},
+                           initial_given={k: value(v) for k, v in point.initial.items()}),
+                   value(point.scale))
 
 
 @dataclass(frozen=True, eq=False)
@@ -365,28 +363,11 @@ def run_sweep(preset: Preset, axes: Sequence[Axis], method: str = "exact",
     seconds = {"simulate": 0.0, "check": 0.0}
     for lo in range(0, n, chunk_points):
         index = np.arange(lo, min(n, lo + chunk_points))
-        started = time.perf_counter()
-        points = Points.of(preset, axes, index)
-        result, trains = _simulate_chunk(points, grid, method, dt, v_after,
-                                         lambda done, _t, lo=lo: progress("simulate",
-                                                                          lo + done, n))
-        seconds["simulate"] += time.perf_counter() - started
-        started = time.perf_counter()
-        ok = result.status == 0
-        status[index] = result.status
-        # The kernel's own statistics: those of the trains, to the bit (tests hold it).
-        for name, values in (("n_spikes", result.n_spikes), ("rate_hz", result.rate_hz),
-                             ("first_spike_ms", result.first_spike_ms),
-                             ("isi_cv", result.isi_cv), ("n_bursts", result.n_bursts)):
-            columns[name][index] = np.where(ok, values, np.nan)
-        if checked:
-            judged = _judge_chunk(preset, points, result, trains, method, dt)
-            passed[index] = judged.passed & ok
-            margin[index] = np.where(ok, judged.margin, np.nan)
-        for i in wanted[(wanted >= index[0]) & (wanted <= index[-1])]:
-            samples[int(i)] = trains.train(int(i - lo)).copy()
-        seconds["check"] += time.perf_counter() - started
-        progress("check", int(index[-1]) + 1, n)
+        _run_chunk(preset, axes, index, grid, method, dt, v_after, columns, status, passed,
+                   margin, wanted, samples, seconds,
+                   lambda phase, done, lo=lo: progress(phase, lo + done, n))
+        # What the chunk simulated (its spike buffer and trains) is gone by now: the next
+        # chunk's call allocates its own, never on top of this one's.
     notes = list(grid.notes)
     n_failed = int(np.count_nonzero(status))
     if n_failed:
@@ -395,6 +376,32 @@ def run_sweep(preset: Preset, axes: Sequence[Axis], method: str = "exact",
     return SweepResult(preset=preset, method=method, dt=dt, axes=axes, columns=columns,
                        status=status, passed=passed, margin=margin, samples=samples,
                        notes=tuple(notes), seconds=seconds)
+
+
+def _run_chunk(preset, axes, index, grid, method, dt, v_after, columns, status, passed, margin,
+               wanted, samples, seconds, progress) -> None:
+    """Simulate and judge the points ``index``; fill their rows of the sweep's arrays."""
+    started = time.perf_counter()
+    points = Points.of(preset, axes, index)
+    result, trains = _simulate_chunk(points, grid, method, dt, v_after,
+                                     lambda done, _total: progress("simulate", done))
+    seconds["simulate"] += time.perf_counter() - started
+    started = time.perf_counter()
+    ok = result.status == 0
+    status[index] = result.status
+    # The kernel's own statistics: those of the trains, to the bit (tests hold it).
+    for name, values in (("n_spikes", result.n_spikes), ("rate_hz", result.rate_hz),
+                         ("first_spike_ms", result.first_spike_ms),
+                         ("isi_cv", result.isi_cv), ("n_bursts", result.n_bursts)):
+        columns[name][index] = np.where(ok, values, np.nan)
+    if passed is not None:
+        judged = _judge_chunk(preset, points, result, trains, method, dt)
+        passed[index] = judged.passed & ok
+        margin[index] = np.where(ok, judged.margin, np.nan)
+    for i in wanted[(wanted >= index[0]) & (wanted <= index[-1])]:
+        samples[int(i)] = trains.train(int(i - index[0])).copy()
+    seconds["check"] += time.perf_counter() - started
+    progress("check", index.size)
 
 
 def _simulate_chunk(points: Points, grid, method: str, dt: float, v_after: float | None,

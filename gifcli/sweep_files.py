@@ -24,7 +24,7 @@ COUNTS = ("n_spikes", "n_bursts")
 FIGURE_FORMATS = ("png", "svg", "pdf")
 SWEEP_FORMATS = ("csv", "png", "svg", "pdf", "json")
 DEFAULT_FORMATS = ("csv", "png")
-CSV_ROWS_PER_PIECE = 100_000  # the table is formatted this many rows at a time
+CSV_ROWS_PER_PIECE = 1 << 14  # rows formatted and written at a time: a few MB in memory
 
 #: progress(phase, done, total), as gifcli.sweep.Progress
 Progress = Callable[[str, int, int], None]

@@ -19,7 +19,7 @@ import numpy as np
 import orjson
 from numba import njit
 
-ROWS_PER_PIECE = 1 << 16  # rows formatted at a time: the cells' offsets stay small
+ROWS_PER_PIECE = 1 << 14  # rows formatted at a time: a few MB of cells at once
 COMMA, NEWLINE = ord(","), ord("\n")
 
 

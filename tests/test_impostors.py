@@ -1,6 +1,6 @@
 """Impostors: runs of a preset, modified, that show some OTHER behaviour and must fail its check.
 
-shared/spec/patterns.md, "A check must reject impostors": a check that passes its own pattern
+docs/patterns.md, "Checks reject impostors": a check that passes its own pattern
 is half of it; it must also fail a run that shows another behaviour. Each case below is the
 check's own shipped preset with a modification (parameter overrides, a scaled input, a
 replaced schedule and/or a changed initial state). Every one was simulated (exact method,
