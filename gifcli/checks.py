@@ -899,7 +899,8 @@ def judge(name: str, ctx: Context) -> Judgement:
     for k, condition in enumerate(check.conditions):
         result = condition.measure(ctx, active.copy())
         measured.append(result)
-        least = np.where(np.isnan(result.relative()), np.inf, result.relative()).min(axis=0)
+        relative = result.relative()
+        least = np.where(np.isnan(relative), np.inf, relative).min(axis=0)
         fails = active & ~result.passed
         # A failing condition's margin is its worst, if it measures a miss (≤ 0).
         margin = np.where(fails, np.where(least <= 0, least, np.nan), margin)
