@@ -352,56 +352,66 @@ def run_sweep(preset: Preset, axes: Sequence[Axis], method: str = "exact",
     check_run_size(preset, dt, max_steps)
     grid = build_grid(list(preset.segments), dt, exact=method == "exact")
     n = math.prod(a.size for a in axes)
-    columns = {name: np.full(n, np.nan) for name in COLUMNS}
-    status = np.zeros(n, dtype=np.int8)
-    checked = preset.check is not None
-    v_after = checks.CHECKS[preset.check].v_after(preset.segments) if checked else None
-    passed = np.zeros(n, dtype=bool) if checked else None
-    margin = np.full(n, np.nan) if checked else None
-    wanted = sampled_points(axes)
-    samples: dict[int, np.ndarray] = {}
-    seconds = {"simulate": 0.0, "check": 0.0}
+    table = _Table.empty(n, preset.check is not None, sampled_points(axes))
+    v_after = checks.CHECKS[preset.check].v_after(preset.segments) if preset.check else None
     for lo in range(0, n, chunk_points):
         index = np.arange(lo, min(n, lo + chunk_points))
-        _run_chunk(preset, axes, index, grid, method, dt, v_after, columns, status, passed,
-                   margin, wanted, samples, seconds,
+        # One function per chunk: its spike buffer and trains are gone before the next one's.
+        table.fill(preset, axes, index, grid, method, dt, v_after,
                    lambda phase, done, lo=lo: progress(phase, lo + done, n))
-        # What the chunk simulated (its spike buffer and trains) is gone by now: the next
-        # chunk's call allocates its own, never on top of this one's.
     notes = list(grid.notes)
-    n_failed = int(np.count_nonzero(status))
+    n_failed = int(np.count_nonzero(table.status))
     if n_failed:
         notes.append(f"{n_failed} of {n} points fired without end (more than the spike "
                      "limits allow); their metrics are left empty")
-    return SweepResult(preset=preset, method=method, dt=dt, axes=axes, columns=columns,
-                       status=status, passed=passed, margin=margin, samples=samples,
-                       notes=tuple(notes), seconds=seconds)
+    return SweepResult(preset=preset, method=method, dt=dt, axes=axes, columns=table.columns,
+                       status=table.status, passed=table.passed, margin=table.margin,
+                       samples=table.samples, notes=tuple(notes), seconds=table.seconds)
 
 
-def _run_chunk(preset, axes, index, grid, method, dt, v_after, columns, status, passed, margin,
-               wanted, samples, seconds, progress) -> None:
-    """Simulate and judge the points ``index``; fill their rows of the sweep's arrays."""
-    started = time.perf_counter()
-    points = Points.of(preset, axes, index)
-    result, trains = _simulate_chunk(points, grid, method, dt, v_after,
-                                     lambda done, _total: progress("simulate", done))
-    seconds["simulate"] += time.perf_counter() - started
-    started = time.perf_counter()
-    ok = result.status == 0
-    status[index] = result.status
-    # The kernel's own statistics: those of the trains, to the bit (tests hold it).
-    for name, values in (("n_spikes", result.n_spikes), ("rate_hz", result.rate_hz),
-                         ("first_spike_ms", result.first_spike_ms),
-                         ("isi_cv", result.isi_cv), ("n_bursts", result.n_bursts)):
-        columns[name][index] = np.where(ok, values, np.nan)
-    if passed is not None:
-        judged = _judge_chunk(preset, points, result, trains, method, dt)
-        passed[index] = judged.passed & ok
-        margin[index] = np.where(ok, judged.margin, np.nan)
-    for i in wanted[(wanted >= index[0]) & (wanted <= index[-1])]:
-        samples[int(i)] = trains.train(int(i - index[0])).copy()
-    seconds["check"] += time.perf_counter() - started
-    progress("check", index.size)
+@dataclass(frozen=True, eq=False)
+class _Table:
+    """What a sweep keeps per point while its chunks run (see SweepResult)."""
+
+    columns: dict[str, np.ndarray]
+    status: np.ndarray
+    passed: np.ndarray | None
+    margin: np.ndarray | None
+    wanted: np.ndarray  # the points whose trains are kept, in samples
+    samples: dict[int, np.ndarray]
+    seconds: dict[str, float]
+
+    @classmethod
+    def empty(cls, n: int, checked: bool, wanted: np.ndarray) -> _Table:
+        return cls({name: np.full(n, np.nan) for name in COLUMNS}, np.zeros(n, np.int8),
+                   np.zeros(n, bool) if checked else None,
+                   np.full(n, np.nan) if checked else None, wanted, {},
+                   {"simulate": 0.0, "check": 0.0})
+
+    def fill(self, preset: Preset, axes, index: np.ndarray, grid, method: str, dt: float,
+             v_after: float | None, progress) -> None:
+        """Simulate and judge the points ``index``; fill their rows."""
+        started = time.perf_counter()
+        points = Points.of(preset, axes, index)
+        result, trains = _simulate_chunk(points, grid, method, dt, v_after,
+                                         lambda done, _total: progress("simulate", done))
+        self.seconds["simulate"] += time.perf_counter() - started
+        started = time.perf_counter()
+        ok = result.status == 0
+        self.status[index] = result.status
+        # The kernel's own statistics: those of the trains, to the bit (tests hold it).
+        for name, values in (("n_spikes", result.n_spikes), ("rate_hz", result.rate_hz),
+                             ("first_spike_ms", result.first_spike_ms),
+                             ("isi_cv", result.isi_cv), ("n_bursts", result.n_bursts)):
+            self.columns[name][index] = np.where(ok, values, np.nan)
+        if self.passed is not None:
+            judged = _judge_chunk(preset, points, result, trains, method, dt)
+            self.passed[index] = judged.passed & ok
+            self.margin[index] = np.where(ok, judged.margin, np.nan)
+        for i in self.wanted[(self.wanted >= index[0]) & (self.wanted <= index[-1])]:
+            self.samples[int(i)] = trains.train(int(i - index[0])).copy()
+        self.seconds["check"] += time.perf_counter() - started
+        progress("check", index.size)
 
 
 def _simulate_chunk(points: Points, grid, method: str, dt: float, v_after: float | None,
