@@ -251,14 +251,13 @@ def _modal_steps(Ya, Yb, P, G, F, n):
 
 
 @njit(cache=True, inline="always")
-def _modal_step_of(Ya, Yb, P, G, F, j):
-    """Neuron j's ``exact`` step in the modal form; F[j] = 1 if its test fires."""
+def _modal_step_of(Ya, P, G, j):
+    """Neuron j's ``exact`` step in the modal form: its new state, and whether its test
+    fires. It only loads: the caller stores after every load, so that LLVM, which cannot
+    tell the arrays apart, still vectorises the loop."""
     c1, c2, c3, c4 = Ya[0, j] * P[0, j], Ya[1, j] * P[1, j], Ya[2, j] * P[2, j], \
         Ya[3, j] * P[3, j]
-    Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = c1, c2, c3, c4
-    fired = not (kernel.modal_gap(c1, c2, c3, c4, G[j]) < 0.0)
-    F[j] = fired
-    return c1, c2, c3, fired
+    return c1, c2, c3, c4, not (kernel.modal_gap(c1, c2, c3, c4, G[j]) < 0.0)
 
 
 @njit(cache=True, inline="always")
@@ -266,7 +265,10 @@ def _modal_step(Ya, Yb, P, G, F, n):
     """One ``exact`` step in the modal form for the block; how many tests fired."""
     count = 0
     for j in range(n):
-        count += _modal_step_of(Ya, Yb, P, G, F, j)[3]
+        c1, c2, c3, c4, fired = _modal_step_of(Ya, P, G, j)
+        Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = c1, c2, c3, c4
+        F[j] = fired
+        count += fired
     return count
 
 
@@ -467,21 +469,26 @@ def _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props, 
         _store(j, i, y, Yb, G, stats[6], count)
 
 
-# Following V (track_after): per neuron of a block, its first peak so far, the grid index of
-# that peak, and the lowest V since (inf: none yet); rows of the block's ``peaks`` array.
-PEAK, PEAK_AT, TROUGH = 0, 1, 2
+# Following V (track_after): per neuron of a block, its first peak so far and the lowest V
+# since (inf: none yet), in two arrays of their own. A modal block also keeps V's weights in
+# the rows of P that its step does not use (P_WEIGHTS, as V_of's first five): the tracked
+# step then writes as few arrays as LLVM's vectoriser takes (a third one and it gives up).
+P_WEIGHTS = 4
 
 
 @njit(cache=True, inline="always")
-def _track_value(peaks, j, k, v, keep):
-    """Neuron j's V at grid point k into its first peak so far and the lowest V since; with
-    ``keep`` False, nothing changes. Branch-free, so that the loops around it vectorise."""
-    peak, trough = peaks[PEAK, j], peaks[TROUGH, j]
+def _peak_trough(peak, trough, v, keep):
+    """(peak, trough) after V = v: a new first peak starts a new trough; with ``keep`` False,
+    nothing changes. Branch-free, so that the loops around it vectorise."""
     higher = (v > peak) & keep
-    trough = min(trough, v) if keep else trough
-    peaks[TROUGH, j] = np.inf if higher else trough
-    peaks[PEAK_AT, j] = k if higher else peaks[PEAK_AT, j]
-    peaks[PEAK, j] = v if higher else peak
+    lower = (v < trough) & keep
+    return (v if higher else peak), (np.inf if higher else (v if lower else trough))
+
+
+@njit(cache=True, inline="always")
+def _track_value(peak, trough, j, v, keep):
+    """Neuron j's V into its first peak so far and the lowest V since."""
+    peak[j], trough[j] = _peak_trough(peak[j], trough[j], v, keep)
 
 
 @njit(cache=True, inline="always")
@@ -494,33 +501,41 @@ def _v_of(c1, c2, c3, V_of, v_star, j):
 
 
 @njit(cache=True, inline="always")
-def _track(Y, F, V_of, v_star, n, k, fixed_step, peaks):
-    """Every neuron's V at grid point k (the state Y after the step, as simulate_trace
+def _track(Y, F, V_of, v_star, n, fixed_step, peak, trough):
+    """Every neuron's V at a grid point (the state Y after the step, as simulate_trace
     records it) into its running peak and trough."""
     for j in range(n):
         v = _v_of(Y[0, j], Y[1, j], Y[2, j], V_of, v_star, j)
         # a fixed-step spike shows the reset value itself, as simulate_trace records it
         reset = fixed_step & (F[j] != 0)
-        _track_value(peaks, j, k, V_of[5, j] if reset else v, True)
+        _track_value(peak, trough, j, V_of[5, j] if reset else v, True)
 
 
 @njit(cache=True, _nrt=False)
-def _track_flagged(Y, V_of, v_star, flagged, m, k, peaks):
-    """The V at grid point k of the modal neurons flagged[:m], after their spikes."""
+def _track_flagged(Y, V_of, v_star, flagged, m, peak, trough):
+    """The V of the modal neurons flagged[:m], after their spikes."""
     for q in range(m):
         j = flagged[q]
-        _track_value(peaks, j, k, _v_of(Y[0, j], Y[1, j], Y[2, j], V_of, v_star, j), True)
+        _track_value(peak, trough, j, _v_of(Y[0, j], Y[1, j], Y[2, j], V_of, v_star, j),
+                     True)
 
 
 @njit(cache=True, inline="always")
-def _modal_step_tracked(Ya, Yb, P, G, F, n, V_of, v_star, k, peaks):
+def _modal_step_tracked(Ya, Yb, P, G, F, n, v_star, peak, trough):
     """_modal_step, and the V at its end of every neuron that does not fire (those that do
-    are tracked after their reset, by _track_flagged)."""
+    are tracked after their reset, by _track_flagged); V's weights from P's rows P_WEIGHTS
+    on, in _v_of's arithmetic."""
     count = 0
+    w = P_WEIGHTS
     for j in range(n):
-        c1, c2, c3, fired = _modal_step_of(Ya, Yb, P, G, F, j)
+        c1, c2, c3, c4, fired = _modal_step_of(Ya, P, G, j)
+        v = P[w + 3, j] * (c1 * P[w, j]) + P[w + 4, j] * (c2 * P[w + 1, j]) + \
+            c3 * P[w + 2, j] + v_star[j]
+        new_peak, new_trough = _peak_trough(peak[j], trough[j], v, not fired)
+        Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = c1, c2, c3, c4
+        peak[j], trough[j] = new_peak, new_trough
+        F[j] = fired
         count += fired
-        _track_value(peaks, j, k, _v_of(c1, c2, c3, V_of, v_star, j), not fired)
     return count
 
 
@@ -563,8 +578,8 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
     step_spikes = np.empty(max_per_step)
     tracking = track_from >= 0
     V_of = np.zeros((6, n if tracking else 0))
-    peaks = np.empty((3, n if tracking else 0))
-    peaks[PEAK], peaks[PEAK_AT], peaks[TROUGH] = -np.inf, -1.0, np.inf
+    peak = np.full(n if tracking else 0, -np.inf)
+    trough = np.full(n if tracking else 0, np.inf)
     last_seg = amplitudes.shape[0] - 1
     exact = method == kernel.EXACT
     old_threshold = method == kernel.EXP_EULER
@@ -596,11 +611,13 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                 V_of[1, j] = forms[j, kernel.INVERSE_WEIGHT + 1]
                 V_of[2, j] = forms[j, kernel.INVERSE_WEIGHT + 2]
                 V_of[3, j], V_of[4, j] = forms[j, kernel.EV1], forms[j, kernel.EV2]
+                for r in range(5):
+                    P[P_WEIGHTS + r, j] = V_of[r, j]
             else:
                 V_of[2, j] = 1.0  # y_V itself: 0 + 0 + y_V, exactly
             V_of[5, j] = p[kernel.V_RESET]
             if track_from == 0:
-                _track_value(peaks, j, 0, x[kernel.V], True)  # the initial state, as given
+                _track_value(peak, trough, j, x[kernel.V], True)  # the initial state
     variant = ALL_ROWS
     if not modal:
         uniform = np.ones(9, dtype=np.bool_)
@@ -666,7 +683,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                 if count < 0:
                     _kill(j, Ya, G, status, i)
             if 0 <= track_from <= k + 1:
-                _track(Ya, F, V_of, v_star, n, k + 1, False, peaks)  # exact only: no reset
+                _track(Ya, F, V_of, v_star, n, False, peak, trough)  # exact only: no reset
             seg += 1
             k += 1
             continue
@@ -682,7 +699,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
             fired = _modal_steps(Ya, Yb, P, G, F, n)
         elif modal and 0 <= track_from <= k + 1:
             n_sub = 1
-            fired = _modal_step_tracked(Ya, Yb, P, G, F, n, V_of, v_star, k + 1, peaks)
+            fired = _modal_step_tracked(Ya, Yb, P, G, F, n, v_star, peak, trough)
         elif modal:
             n_sub = 1
             fired = _modal_step(Ya, Yb, P, G, F, n)
@@ -728,9 +745,9 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
         k += n_sub
         if 0 <= track_from <= k:
             if modal:  # the others were tracked in the step
-                _track_flagged(Yb, V_of, v_star, flagged, m, k, peaks)
+                _track_flagged(Yb, V_of, v_star, flagged, m, peak, trough)
             else:
-                _track(Yb, F, V_of, v_star, n, k, not exact, peaks)
+                _track(Yb, F, V_of, v_star, n, not exact, peak, trough)
         Ya, Yb = Yb, Ya
     end = n_steps * dt
     buffer = stats[7]
@@ -741,8 +758,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
         if buffer.shape[1]:
             buffer[i, min(stats[0][i], buffer.shape[1]):] = np.nan
         if tracking:
-            for r in range(3):
-                extrema[i, r] = peaks[r, j]
+            extrema[i, 0], extrema[i, 1] = peak[j], trough[j]
 
 
 @njit(parallel=True, cache=True)
@@ -786,9 +802,8 @@ class BatchResult:
     spike_times: np.ndarray | None  # (N, record): the first spikes, then NaN; None if record=0
     last_isi_ms: np.ndarray  # the last interval; NaN with fewer than 2 spikes
     notes: tuple[str, ...] = ()
-    # With track_after: V's first peak after that time, when, and the lowest V after it.
+    # With track_after: V's first peak after that time, and the lowest V after it.
     peak_mV: np.ndarray | None = None
-    peak_time_ms: np.ndarray | None = None
     trough_mV: np.ndarray | None = None
 
     @property
@@ -925,7 +940,7 @@ def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid
     ``record`` spike times of each neuron. ``progress(done, total)`` is called after each
     chunk of neurons. N is the common length of whatever varies. With ``track_after`` (ms),
     each neuron's V is followed from the first grid point at or after it to the end: its
-    first peak, the peak's time and the lowest V after the peak (``peak_mV``, ...), as
+    first peak and the lowest V after the peak (``peak_mV``, ``trough_mV``), as
     :class:`gifcli.checks.Extrema` reads them off a single run's trace.
     """
     if method not in METHODS:
@@ -965,7 +980,7 @@ def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid
     # Each block fills its rows' unused tail with NaN itself, in parallel.
     buffer = np.empty((N, int(record))) if record > 0 else np.empty((0, 0))
     last_isi = np.full(N, np.nan)
-    extrema = np.empty((N if track_after is not None else 0, 3))
+    extrema = np.empty((N if track_after is not None else 0, 2))
     track_from = -1
     if track_after is not None:
         times = np.arange(grid.n_steps + 1) * float(dt)  # the single run's t, to the bit
@@ -995,15 +1010,14 @@ def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid
         chunk = threads * max(1, min(4 * rounds, int(CHUNK_SECONDS / max(per_round, 1e-6))))
     isi_mean[n_spikes < 2] = np.nan
     tracked = track_after is not None
-    peak = np.where(extrema[:, 1] >= 0, extrema[:, 0], np.nan) if tracked else None
+    # No grid point followed (track_after past the end): no peak, as a single trace has.
+    peak = np.where(np.isfinite(extrema[:, 0]), extrema[:, 0], np.nan) if tracked else None
     return BatchResult(
         method=method, dt=float(dt), duration_ms=grid.n_steps * float(dt), n_spikes=n_spikes,
         first_spike_ms=first, last_spike_ms=last, isi_mean_ms=isi_mean, isi_m2=isi_m2,
         n_bursts=n_bursts, status=status, spike_times=buffer if record > 0 else None,
         last_isi_ms=last_isi, notes=grid.notes, peak_mV=peak,
-        peak_time_ms=np.where(extrema[:, 1] >= 0, extrema[:, 1] * float(dt), np.nan)
-        if tracked else None,
-        trough_mV=np.where(np.isfinite(extrema[:, 2]), extrema[:, 2], np.nan) if tracked
+        trough_mV=np.where(np.isfinite(extrema[:, 1]), extrema[:, 1], np.nan) if tracked
         else None,
     )
 

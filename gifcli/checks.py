@@ -90,12 +90,13 @@ class Verdict:
 
 @dataclass(frozen=True, eq=False)
 class Extrema:
-    """Per point, V after a segment ends (at the grid points): its first peak, the peak's
-    time, and the lowest V after the peak (NaN when the peak is the last grid point)."""
+    """Per point, V after a segment ends (at the grid points): its first peak, and the lowest
+    V after the peak (NaN when the peak is the last grid point); one run's trace also gives
+    the peak's time (a batch does not keep it: NaN)."""
 
     peak: np.ndarray
-    peak_time: np.ndarray
     trough: np.ndarray
+    peak_time: np.ndarray | None = None
 
     @classmethod
     def of_trace(cls, t: np.ndarray, V: np.ndarray, after: float) -> Extrema:
@@ -104,7 +105,7 @@ class Extrema:
             return cls(*(np.array([np.nan]) for _ in range(3)))
         peak_at = start + int(np.argmax(V[start:]))
         trough = float(V[peak_at + 1:].min()) if peak_at + 1 < V.size else np.nan
-        return cls(np.array([V[peak_at]]), np.array([t[peak_at]]), np.array([trough]))
+        return cls(np.array([V[peak_at]]), np.array([trough]), np.array([t[peak_at]]))
 
 
 @dataclass(eq=False)
@@ -618,8 +619,8 @@ class Afterpotential:
             if not passed[i]:
                 return (f"after its peak V falls only to {_vs_rest(trough)}, expected below "
                         f"rest − {self.below:g} mV")
-            return (f"V rises to {_vs_rest(peak)} at {x.peak_time[i]:.1f} ms, then falls to "
-                    f"{_vs_rest(trough)}")
+            when = "" if x.peak_time is None else f" at {x.peak_time[i]:.1f} ms"
+            return f"V rises to {_vs_rest(peak)}{when}, then falls to {_vs_rest(trough)}"
 
         return Measured(passed, [
             (f"V peak above rest + {self.above:g} mV", rise, "mV", self.above),

@@ -452,8 +452,7 @@ def _judge_chunk(preset: Preset, points: Points, result, trains, method: str, dt
     prober = probe.Probe(points.params, points.initial, amplitude, points.size, method, dt)
     ctx = checks.Context(
         trains, preset.segments, V_rest=points.params["V_rest"],
-        extrema=lambda _after: checks.Extrema(result.peak_mV, result.peak_time_ms,
-                                              result.trough_mV),
+        extrema=lambda _after: checks.Extrema(result.peak_mV, result.trough_mV),
         onsets=lambda chosen: probe.onsets(prober.subset(chosen)))
     return checks.judge(preset.check, ctx)
 

@@ -294,6 +294,21 @@ def test_the_modal_step_is_vectorised():
     assert "vfmadd" not in asm and "vfmsub" not in asm
 
 
+def test_the_tracked_modal_step_is_vectorised():
+    """Following V (afterpotentials) keeps the modal step packed SIMD and unfused."""
+    import numba
+
+    function = numba.njit(batch._modal_step_tracked.py_func)
+    width = 264
+    Y = np.zeros((4, width))
+    function(Y, Y.copy(), np.zeros((9, width)), np.zeros(width), np.zeros(width, np.uint8), 256,
+             np.zeros(width), np.full(width, -np.inf), np.full(width, np.inf))
+    asm = "".join(function.inspect_asm().values())
+    packed = [line for line in asm.splitlines() if "vmulpd" in line]
+    assert any("zmm" in line or "ymm" in line for line in packed)
+    assert "vfmadd" not in asm and "vfmsub" not in asm
+
+
 def test_scaled_preset_is_what_input_scale_means(shipped):
     """input_scale multiplies every amplitude (the sweep's f–I axis)."""
     preset = shipped["A"]
