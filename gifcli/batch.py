@@ -339,10 +339,11 @@ def _kill(j, Ya, G, status, i):
 @njit(cache=True, _nrt=False)
 def _redo_steps(j, i, k, start, n_sub, y, y0, dt, method, modal, G, props, forms, params,
                 v_star, th_star, D, step_spikes, max_per_step, max_spikes, burst_isi,
-                runs, stats):
+                runs, stats, track):
     """Neuron j's steps start, ..., n_sub - 1 of the pass again, on its state y, one by one
     and in the vector pass's arithmetic; a step whose test fires goes to the kernel as the
-    single path makes it. Returns -1 if the neuron fired without end, else >= 0."""
+    single path makes it. ``track`` follows V after each step (see _track_state). Returns
+    -1 if the neuron fired without end, else >= 0."""
     exact = method == kernel.EXACT
     count = 0
     for sub in range(start, n_sub):
@@ -357,6 +358,7 @@ def _redo_steps(j, i, k, start, n_sub, y, y0, dt, method, modal, G, props, forms
             threshold = y0[kernel.VTH] if method == kernel.EXP_EULER else y[kernel.VTH]
             gap = y[kernel.V] - threshold + G[j]
         if gap < 0.0:
+            _track_state(track, j, k + sub + 1, y, v_star)
             continue
         t0 = (k + sub) * dt
         if not exact:
@@ -374,6 +376,7 @@ def _redo_steps(j, i, k, start, n_sub, y, y0, dt, method, modal, G, props, forms
                                max_spikes, burst_isi, runs)
         if count < 0:
             return -1
+        _track_state(track, j, k + sub + 1, y, v_star)
     return count
 
 
@@ -433,7 +436,7 @@ def _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick, de
 @njit(cache=True, _nrt=False)
 def _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props, forms, params,
                       v_star, th_star, X, quick, decays, y, y0, D, step_spikes, max_per_step,
-                      max_spikes, burst_isi, runs, stats):
+                      max_spikes, burst_isi, runs, stats, track):
     """The flagged neurons of a modal pass: their spikes, each as kernel.modal_spikes makes
     it (which a crossing that _modal_crossings did not settle, or a second one in the same
     step, goes to), then the rest of their pass."""
@@ -463,9 +466,10 @@ def _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props, 
         count = _record_spikes(stats, count, i, j, step_spikes, (k + first + 1) * dt, True,
                                max_spikes, burst_isi, runs)
         if count >= 0:
+            _track_state(track, j, k + first + 1, y, v_star)
             count = _redo_steps(j, i, k, first + 1, n_sub, y, y0, dt, kernel.EXACT, True, G,
                                 props, forms, params, v_star, th_star, D, step_spikes,
-                                max_per_step, max_spikes, burst_isi, runs, stats)
+                                max_per_step, max_spikes, burst_isi, runs, stats, track)
         _store(j, i, y, Yb, G, stats[6], count)
 
 
@@ -511,20 +515,46 @@ def _track(Y, F, V_of, v_star, n, fixed_step, peak, trough):
         _track_value(peak, trough, j, V_of[5, j] if reset else v, True)
 
 
-@njit(cache=True, _nrt=False)
-def _track_flagged(Y, V_of, v_star, flagged, m, peak, trough):
-    """The V of the modal neurons flagged[:m], after their spikes."""
-    for q in range(m):
-        j = flagged[q]
-        _track_value(peak, trough, j, _v_of(Y[0, j], Y[1, j], Y[2, j], V_of, v_star, j),
-                     True)
+@njit(cache=True, inline="always")
+def _track_state(track, j, k, y, v_star):
+    """Modal neuron j's V at grid point k from its state y, after a step that the spike pass
+    made or replayed, when ``track`` = (V_of, peak, trough, track_from) follows that point."""
+    V_of, peak, trough, track_from = track
+    if 0 <= track_from <= k:
+        _track_value(peak, trough, j, _v_of(y[0], y[1], y[2], V_of, v_star, j), True)
+
+
+@njit(cache=True, inline="always")
+def _modal_steps_tracked(Ya, Yb, P, G, F, n, k, track_from, v_star, peak, trough):
+    """_modal_steps, and V at the end of each of its steps from grid point track_from on,
+    up to the first whose test fires (the spike pass follows V from there: _track_state)."""
+    count = 0
+    w = P_WEIGHTS
+    for j in range(n):
+        c1, c2, c3, c4 = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
+        e1, e2, e3, e4, gap = P[0, j], P[1, j], P[2, j], P[3, j], G[j]
+        w1, w2, w3, ev1, ev2 = P[w, j], P[w + 1, j], P[w + 2, j], P[w + 3, j], P[w + 4, j]
+        v_star_j, peak_j, trough_j = v_star[j], peak[j], trough[j]
+        flag = 0
+        for s in range(MODAL_STEPS):
+            c1, c2, c3, c4 = c1 * e1, c2 * e2, c3 * e3, c4 * e4
+            fired = not (kernel.modal_gap(c1, c2, c3, c4, gap) < 0.0)
+            flag = max(flag, fired * (MODAL_STEPS - s))
+            v = ev1 * (c1 * w1) + ev2 * (c2 * w2) + c3 * w3 + v_star_j  # as _v_of
+            peak_j, trough_j = _peak_trough(peak_j, trough_j, v,
+                                            (flag == 0) & (k + s + 1 >= track_from))
+        Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = c1, c2, c3, c4
+        peak[j], trough[j] = peak_j, trough_j
+        F[j] = flag
+        count += flag > 0
+    return count
 
 
 @njit(cache=True, inline="always")
 def _modal_step_tracked(Ya, Yb, P, G, F, n, v_star, peak, trough):
-    """_modal_step, and the V at its end of every neuron that does not fire (those that do
-    are tracked after their reset, by _track_flagged); V's weights from P's rows P_WEIGHTS
-    on, in _v_of's arithmetic."""
+    """_modal_step, and the V at its end of every neuron that does not fire (the spike pass
+    follows those that do, after their reset: _track_state); V's weights from P's rows
+    P_WEIGHTS on, in _v_of's arithmetic."""
     count = 0
     w = P_WEIGHTS
     for j in range(n):
@@ -690,11 +720,17 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
 
         # Several steps in one vector pass (the state stays in registers in between: a single
         # step is bound by its loads and stores), as many as fit before the next boundary.
-        # A tracked stretch records every grid point: one step per pass.
+        # A tracked stretch records every grid point: the modal passes follow V themselves,
+        # the triangular ones make one step a pass and follow V after it.
         free = min(boundary_step[seg] if seg < last_seg else n_steps, n_steps) - k
-        if 0 <= track_from <= k + MODAL_STEPS:
+        tracked = 0 <= track_from <= k + MODAL_STEPS
+        if tracked and not modal:
             free = 1
-        if modal and free >= MODAL_STEPS:
+        if modal and tracked and free >= MODAL_STEPS:
+            n_sub = MODAL_STEPS
+            fired = _modal_steps_tracked(Ya, Yb, P, G, F, n, k, track_from, v_star, peak,
+                                         trough)
+        elif modal and free >= MODAL_STEPS:
             n_sub = MODAL_STEPS
             fired = _modal_steps(Ya, Yb, P, G, F, n)
         elif modal and 0 <= track_from <= k + 1:
@@ -730,7 +766,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                 _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props,
                                   forms, params, v_star, th_star, X, quick, decays, y, y0, D,
                                   step_spikes, max_per_step, max_spikes, burst_isi,
-                                  runs, stats)
+                                  runs, stats, (V_of, peak, trough, track_from))
             else:
                 for q in range(m):
                     j = flagged[q]
@@ -740,14 +776,11 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                     count = _redo_steps(j, i, k, 0, n_sub, y, y0, dt, method, False, G, props,
                                         forms, params, v_star, th_star, D, step_spikes,
                                         max_per_step, max_spikes, burst_isi, runs,
-                                        stats)
+                                        stats, (V_of, peak, trough, -1))  # see below
                     _store(j, i, y, Yb, G, status, count)
         k += n_sub
-        if 0 <= track_from <= k:
-            if modal:  # the others were tracked in the step
-                _track_flagged(Yb, V_of, v_star, flagged, m, peak, trough)
-            else:
-                _track(Yb, F, V_of, v_star, n, not exact, peak, trough)
+        if 0 <= track_from <= k and not modal:  # one step, every neuron, after its spikes
+            _track(Yb, F, V_of, v_star, n, not exact, peak, trough)
         Ya, Yb = Yb, Ya
     end = n_steps * dt
     buffer = stats[7]
