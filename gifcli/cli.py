@@ -510,7 +510,8 @@ def _summary_table(outcomes: Sequence[Outcome], out: Path, formats: Sequence[str
         chosen = [fmt for fmt in OUTPUT_FORMATS if fmt in formats]
         stem = outcomes[0].result.preset.name if len(outcomes) == 1 else "NAME"
         suffix = chosen[0] if len(chosen) == 1 else "{" + ",".join(chosen) + "}"
-        where = f"{len(written)} files, {out / stem}.{suffix}"
+        count = len(written)
+        where = f"{count} file{'' if count == 1 else 's'}, {out / stem}.{suffix}"
     failed = sum(outcome.failed for outcome in outcomes)
     checked = sum(outcome.verdict is not None for outcome in outcomes)
     verdict = (f"[bold red]{failed} of {checked} checks failed[/bold red]" if failed
