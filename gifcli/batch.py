@@ -496,12 +496,18 @@ def _track_value(peak, trough, j, v, keep):
 
 
 @njit(cache=True, inline="always")
+def _v_from(c1, c2, c3, w1, w2, w3, ev1, ev2, v_star_j):
+    """V from the state, as kernel.from_modal and simulate_trace compute it: w1..w3 are
+    1 / the modal weights of c1, c2, c3 (in the triangular form 0, 0 and 1, with EV1 = EV2 =
+    0: V = y_V + v* exactly)."""
+    return ev1 * (c1 * w1) + ev2 * (c2 * w2) + c3 * w3 + v_star_j
+
+
+@njit(cache=True, inline="always")
 def _v_of(c1, c2, c3, V_of, v_star, j):
-    """V from the state: V_of's rows are 1 / the modal weights of c1, c2, c3, then EV1 and
-    EV2, as kernel.from_modal multiplies them (in the triangular form all 0 but the weight
-    of y_V, 1: V = y_V + v* exactly), then V_reset."""
-    z1, z2, z3 = c1 * V_of[0, j], c2 * V_of[1, j], c3 * V_of[2, j]
-    return V_of[3, j] * z1 + V_of[4, j] * z2 + z3 + v_star[j]
+    """V from the state, V_of's rows 0-4 holding _v_from's weights (row 5: V_reset)."""
+    return _v_from(c1, c2, c3, V_of[0, j], V_of[1, j], V_of[2, j], V_of[3, j], V_of[4, j],
+                   v_star[j])
 
 
 @njit(cache=True, inline="always")
@@ -540,7 +546,7 @@ def _modal_steps_tracked(Ya, Yb, P, G, F, n, k, track_from, v_star, peak, trough
             c1, c2, c3, c4 = c1 * e1, c2 * e2, c3 * e3, c4 * e4
             fired = not (kernel.modal_gap(c1, c2, c3, c4, gap) < 0.0)
             flag = max(flag, fired * (MODAL_STEPS - s))
-            v = ev1 * (c1 * w1) + ev2 * (c2 * w2) + c3 * w3 + v_star_j  # as _v_of
+            v = _v_from(c1, c2, c3, w1, w2, w3, ev1, ev2, v_star_j)
             peak_j, trough_j = _peak_trough(peak_j, trough_j, v,
                                             (flag == 0) & (k + s + 1 >= track_from))
         Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = c1, c2, c3, c4
@@ -559,8 +565,8 @@ def _modal_step_tracked(Ya, Yb, P, G, F, n, v_star, peak, trough):
     w = P_WEIGHTS
     for j in range(n):
         c1, c2, c3, c4, fired = _modal_step_of(Ya, P, G, j)
-        v = P[w + 3, j] * (c1 * P[w, j]) + P[w + 4, j] * (c2 * P[w + 1, j]) + \
-            c3 * P[w + 2, j] + v_star[j]
+        v = _v_from(c1, c2, c3, P[w, j], P[w + 1, j], P[w + 2, j], P[w + 3, j], P[w + 4, j],
+                    v_star[j])
         new_peak, new_trough = _peak_trough(peak[j], trough[j], v, not fired)
         Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = c1, c2, c3, c4
         peak[j], trough[j] = new_peak, new_trough

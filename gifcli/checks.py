@@ -36,6 +36,7 @@ The conditions of a point are measured in order until the first that fails; late
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -740,8 +741,6 @@ class Check:
 
 
 def _edges(value) -> list[Edge]:
-    import dataclasses
-
     if isinstance(value, Edge):
         return [value]
     if isinstance(value, tuple | list):

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 OUTPUT_FORMATS = ("png", "svg", "pdf", "csv", "json")  # as gifcli.runner (which imports numba)
 FIGURE_FORMATS = ("png", "svg", "pdf")
-SWEEP_FORMATS = ("csv", "png", "svg", "pdf", "json")  # as gifcli.sweep_files
+SWEEP_FORMATS = ("csv", "png", "svg", "pdf", "json")  # what gifcli.sweep_files writes
 DEFAULT_FORMATS = "png,csv,json"
 
 app = typer.Typer(

@@ -60,7 +60,7 @@ RERUN_BUDGET_BYTES = 64_000_000  # the spike buffer of a second pass
 Progress = Callable[[str, int, int], None]
 
 
-def _quiet(_phase: str, _done: int, _total: int) -> None:
+def no_progress(_phase: str, _done: int, _total: int) -> None:
     pass
 
 
@@ -340,7 +340,7 @@ def sampled_points(axes: Sequence[Axis]) -> np.ndarray:
 
 def run_sweep(preset: Preset, axes: Sequence[Axis], method: str = "exact",
               dt: float | None = None, max_steps: int = DEFAULT_MAX_STEPS,
-              progress: Progress = _quiet, chunk_points: int = CHUNK_POINTS) -> SweepResult:
+              progress: Progress = no_progress, chunk_points: int = CHUNK_POINTS) -> SweepResult:
     """Simulate ``preset`` at every point of the grid of ``axes``, and judge each."""
     from gifcli.schedule import build_grid
 
@@ -521,7 +521,7 @@ class FiCurve:
 
 def fi_curves(presets: Sequence[Preset], start: float = FI_START, stop: float = FI_STOP,
               num: int = FI_NUM, method: str = "exact", dt: float | None = None,
-              max_steps: int = DEFAULT_MAX_STEPS, progress: Progress = _quiet,
+              max_steps: int = DEFAULT_MAX_STEPS, progress: Progress = no_progress,
               zoom: bool = True) -> list[FiCurve]:
     """The steady-state rate of each preset's f–I probe at ``num`` input scales from
     ``start`` to ``stop``; with ``zoom``, also FI_ZOOM_NUM scales centred on its onset, which

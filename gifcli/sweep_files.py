@@ -9,7 +9,7 @@ Every file goes through :func:`gifcli.files.write_atomic`: whole or absent.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,22 +17,22 @@ import numpy as np
 
 from gifcli import __version__, files
 from gifcli.preset import Preset
-from gifcli.sweep import COLUMNS, FiCurve, SweepResult, fi_input, pass_ranges, resolve_metric
+from gifcli.sweep import (
+    COLUMNS,
+    FiCurve,
+    Progress,
+    SweepResult,
+    fi_input,
+    no_progress,
+    pass_ranges,
+    resolve_metric,
+)
 from gifcli.table import table_csv_bytes
 
 COUNTS = ("n_spikes", "n_bursts")
 FIGURE_FORMATS = ("png", "svg", "pdf")
-SWEEP_FORMATS = ("csv", "png", "svg", "pdf", "json")
 DEFAULT_FORMATS = ("csv", "png")
 CSV_ROWS_PER_PIECE = 1 << 14  # rows formatted and written at a time: a few MB in memory
-
-#: progress(phase, done, total), as gifcli.sweep.Progress
-Progress = Callable[[str, int, int], None]
-
-
-def _quiet(_phase: str, _done: int, _total: int) -> None:
-    pass
-
 
 def sweep_stem(preset: Preset, params: Sequence[str]) -> str:
     """``NAME_sweep_P`` (one axis), ``NAME_sweep_P_Q`` (two), ..."""
@@ -64,7 +64,7 @@ def sweep_columns(result: SweepResult) -> list[tuple[str, np.ndarray]]:
     return columns
 
 
-def sweep_csv_pieces(result: SweepResult, progress: Progress = _quiet):
+def sweep_csv_pieces(result: SweepResult, progress: Progress = no_progress):
     """The sweep's CSV, CSV_ROWS_PER_PIECE rows at a time (the header with the first)."""
     columns = sweep_columns(result)
     for lo in range(0, result.size, CSV_ROWS_PER_PIECE):
@@ -104,7 +104,7 @@ def sweep_summary(result: SweepResult, metric: str) -> dict[str, Any]:
 
 
 def write_sweep(result: SweepResult, out_dir: Path, metric: str = "rate_hz",
-                formats: Sequence[str] = DEFAULT_FORMATS, progress: Progress = _quiet
+                formats: Sequence[str] = DEFAULT_FORMATS, progress: Progress = no_progress
                 ) -> list[Path]:
     """Write ``NAME_sweep_P.csv``, its figures and its JSON summary, as ``formats`` asks."""
     metric = resolve_metric(metric)
