@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gifcli import __version__, cli, runner
+from gifcli.cli import options
 
 LETTERS = [chr(c) for c in range(ord("A"), ord("U"))]
 APP = cli.app
@@ -512,6 +513,6 @@ def test_a_reader_that_closes_the_pipe_is_not_an_internal_error():
 def test_the_cli_lists_agree_with_the_modules_that_it_does_not_import_at_start_up():
     from gifcli.model import METHODS
 
-    assert tuple(method.value for method in cli.Method) == METHODS
-    assert set(cli.OUTPUT_FORMATS) == set(runner.OUTPUT_FORMATS)
-    assert cli.FIGURE_FORMATS == runner.FIGURE_FORMATS
+    assert tuple(method.value for method in options.Method) == METHODS
+    assert set(options.OUTPUT_FORMATS) == set(runner.OUTPUT_FORMATS)
+    assert options.FIGURE_FORMATS == runner.FIGURE_FORMATS

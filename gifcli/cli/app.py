@@ -1,0 +1,47 @@
+"""The Typer app of ``gif``, its help text and the --version option.
+
+The commands register themselves on :data:`app` from their own modules (``gifcli.cli.run``,
+``gifcli.cli.sweep``, ...); ``gifcli.cli`` imports them in the order ``gif --help`` lists them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gifcli import __version__
+
+app = typer.Typer(
+    name="gif",
+    help=(
+        "The 20 firing patterns of the Mihalaş–Niebur (2009) generalized integrate-and-fire "
+        "neuron: simulate them exactly, check them, and draw them.\n\n"
+        "Start with [bold]gif list[/bold], then [bold]gif run tonic_spiking[/bold] and open "
+        "outputs/tonic_spiking.png, or [bold]gif run --all[/bold]."
+    ),
+    epilog=(
+        "Exit codes: 0 success; 1 a pattern check failed; 2 bad usage or input; "
+        "3 an internal error (please report it); 130 interrupted."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gif {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", "-V", callback=_version, is_eager=True,
+        help="Print the version and exit.")] = False,
+) -> None:
+    """Only the --version option; the app's help text is in typer.Typer(help=...)."""
+

@@ -1,0 +1,111 @@
+"""``gif fi``: f–I curves from the probe, with the onset of firing found by bisection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gifcli.cli.app import app
+from gifcli.cli.options import (
+    DebugOption,
+    DtOption,
+    JsonOption,
+    MaxStepsOption,
+    Method,
+    MethodOption,
+    OutOption,
+    QuietOption,
+    SetOption,
+    SweepFormatOption,
+    split_list,
+)
+from gifcli.cli.terminal import new_table, points_progress, print_json, reporting_errors, stdout
+from gifcli.preset import DEFAULT_MAX_STEPS
+
+
+@app.command()
+def fi(
+    presets: Annotated[list[str], typer.Argument(
+        metavar="NAME|LETTER|FILE...", help="One or more presets, drawn on one plot.")],
+    start: Annotated[float, typer.Option("--start", metavar="X",
+                                         help="First input_scale.")] = 0.0,
+    stop: Annotated[float, typer.Option("--stop", metavar="X",
+                                        help="Last input_scale, included.")] = 2.0,
+    num: Annotated[int, typer.Option("--num", metavar="N",
+                                     help="How many input scales.")] = 201,
+    method: MethodOption = Method.exact,
+    dt: DtOption = None,
+    set_: SetOption = None,
+    out: OutOption = Path("outputs"),
+    format_: SweepFormatOption = "csv,png",
+    quiet: QuietOption = False,
+    json_: JsonOption = False,
+    debug: DebugOption = False,
+    max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
+) -> None:
+    """f–I curves: each preset's steady-state rate against its input scaled by input_scale.
+
+    The input is one constant 2 s step of input_scale × the preset's largest amplitude; the
+    rate is 1000 / its last interval (0 with fewer than 3 spikes). The onset of firing is
+    found by bisection, and a finer curve is drawn around it: the rate rises from zero
+    continuously (class 1) or jumps (class 2).
+
+    Writes DIR/fi_NAME1_NAME2.png and .csv, and prints where each preset starts to fire.
+
+    Examples:
+      [bold]gif fi class_1_excitability class_2_excitability[/bold]
+      [bold]gif fi B H --start 0.8 --stop 1.5 --num 141[/bold]
+    """
+    with reporting_errors(debug):
+        from gifcli import files, sweep_files
+        from gifcli import sweep as sw
+        from gifcli.preset import resolve, with_overrides
+
+        chosen = list({p.name: p for p in (resolve(ref) for ref in presets)}.values())
+        if set_:
+            chosen = [with_overrides(p, list(set_)) for p in chosen]
+        formats = split_list(format_)
+        sw.sweep_values(start, stop, num)  # validate the range before anything runs
+        files.check_out_dir(out)
+        with points_progress("fi", quiet or json_) as progress:
+            curves = sw.fi_curves(chosen, start, stop, num, method.value, dt, max_steps,
+                                  progress)
+        written = sweep_files.write_fi(curves, out, formats)
+        if json_:
+            print_json({"curves": [sweep_files.fi_summary(curve) for curve in curves],
+                        "files": [str(p) for p in written]})
+            return
+        if quiet:
+            return
+        _onset_table(curves, method.value, written)
+
+
+def _onset_table(curves: Sequence[Any], method: str, written: Sequence[Path]) -> None:
+    from rich.markup import escape
+
+    from gifcli import sweep_files
+
+    table = new_table(f"onset of sustained firing ({method})")
+    table.add_column("", style="bold", no_wrap=True, min_width=1)
+    table.add_column("preset", style="cyan", no_wrap=True)
+    table.add_column("onset\ninput", justify="right", no_wrap=True)
+    table.add_column("× the\ninput", justify="right", no_wrap=True)
+    table.add_column("onset rate\n(Hz)", justify="right", no_wrap=True)
+    table.add_column("max rate\n(Hz)", justify="right", no_wrap=True)
+    for curve in curves:
+        summary = sweep_files.fi_summary(curve)
+        onset = summary["onset"]
+        top = summary["max_rate_hz"]
+        table.add_row(curve.preset.letter or "", escape(curve.preset.name),
+                      *(("—", "—", "—") if onset is None else
+                        (f"{onset['input']:.6g}", f"{onset['input_scale']:.6g}",
+                         f"{onset['rate_hz']:.3g}")),
+                      "—" if top is None else f"{top:.3g}")
+    console = stdout()
+    console.print(table)
+    files_text = ", ".join(str(p) for p in written) if written else "no files"
+    console.print(f"[dim]wrote {escape(files_text)}[/dim]")
+

@@ -1,0 +1,121 @@
+"""The option and argument types that the commands share, with their validation.
+
+Each is an ``Annotated`` type with its help text, so a command's signature reads as its
+``--help``. Validation errors are click's ``BadParameter``; the app prints them as one line.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gifcli.model import DEFAULT_DT, METHODS
+
+OUTPUT_FORMATS = ("png", "svg", "pdf", "csv", "json")  # as gifcli.runner (which imports numba)
+FIGURE_FORMATS = ("png", "svg", "pdf")
+SWEEP_FORMATS = ("csv", "png", "svg", "pdf", "json")  # what gifcli.sweep_files writes
+DEFAULT_FORMATS = "png,csv,json"
+
+
+class Method(StrEnum):
+    """The integrators (see gifcli.kernel)."""
+
+    exact = "exact"
+    euler = "euler"
+    exp_euler = "exp-euler"
+
+
+def _check_dt(value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter(f"must be a finite number of ms > 0, got {value:g}")
+    return value
+
+
+def split_list(text: str) -> list[str]:
+    """``"a, b,,c"`` -> ``["a", "b", "c"]``, without repeats, in order."""
+    items = [item.strip() for item in text.split(",")]
+    return list(dict.fromkeys(item for item in items if item))
+
+
+def _choices(allowed: Sequence[str]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        items = split_list(value)
+        if not items:
+            raise typer.BadParameter(f"give one or more of {', '.join(allowed)}")
+        for item in items:
+            if item not in allowed:
+                raise typer.BadParameter(
+                    f"unknown value {item!r}; choose from {', '.join(allowed)}")
+        return value
+    return check
+
+
+def parse_dts(text: str | None) -> list[float | None]:
+    """``--dt 0.01,0.1`` -> [0.01, 0.1]; no option -> [None] (each preset's own dt)."""
+    if text is None:
+        return [None]
+    values: list[float | None] = []
+    for item in split_list(text):
+        try:
+            value = float(item)
+        except ValueError:
+            raise typer.BadParameter(f"{item!r} is not a number of ms") from None
+        values.append(_check_dt(value))
+    if not values:
+        raise typer.BadParameter("give one or more time steps in ms, e.g. 0.01,0.1")
+    return list(dict.fromkeys(values))
+
+
+def _check_dts(value: str | None) -> str | None:
+    parse_dts(value)
+    return value
+
+
+MethodOption = Annotated[Method, typer.Option(
+    "--method", "-m", help="Integrator: exact (precise spike times), euler or exp-euler.")]
+DtOption = Annotated[float | None, typer.Option(
+    "--dt", metavar="MS", callback=_check_dt,
+    help=f"Time step in ms. [dim]Default: the preset's, else {DEFAULT_DT:g}.[/dim]")]
+SetOption = Annotated[list[str] | None, typer.Option(
+    "--set", "-s", metavar="KEY=VALUE",
+    help="Override a model parameter (a=0.01) or an initial value (initial.V_th=-30); "
+         "repeatable.")]
+OutOption = Annotated[Path, typer.Option(
+    "--out", "-o", metavar="DIR", help="Folder for the output files; created if needed.")]
+FormatOption = Annotated[str, typer.Option(
+    "--format", "-f", metavar="png,svg,pdf,csv,json", callback=_choices(OUTPUT_FORMATS),
+    help="Which files to write, comma-separated.")]
+FigureFormatOption = Annotated[str, typer.Option(
+    "--format", "-f", metavar="png,svg,pdf", callback=_choices(FIGURE_FORMATS),
+    help="Which figure files to write, comma-separated.")]
+SweepFormatOption = Annotated[str, typer.Option(
+    "--format", "-f", metavar="csv,png,svg,pdf,json", callback=_choices(SWEEP_FORMATS),
+    help="Which files to write, comma-separated: the table (csv), the figure (png, svg, "
+         "pdf) and the summary (json).")]
+QuietOption = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="Print nothing but errors: no table, no progress bar, no warnings.")]
+JsonOption = Annotated[bool, typer.Option(
+    "--json", help="Print machine-readable JSON on stdout instead of the table.")]
+DebugOption = Annotated[bool, typer.Option(
+    "--debug", help="Show the full Python traceback of an error.")]
+MaxStepsOption = Annotated[int, typer.Option(
+    "--max-steps", min=1, metavar="N",
+    help="The cap on time steps per run (duration / dt), which guards memory.")]
+MethodListOption = Annotated[str, typer.Option(
+    "--method", "-m", metavar="exact,euler,exp-euler", callback=_choices(METHODS),
+    help="Integrators to check, comma-separated; every combination with --dt runs.")]
+DtListOption = Annotated[str | None, typer.Option(
+    "--dt", metavar="MS[,MS...]", callback=_check_dts,
+    help="Time steps in ms, comma-separated (0.01,0.1). [dim]Default: each preset's.[/dim]")]
+
+
+
+PresetsArgument = Annotated[list[str] | None, typer.Argument(
+    metavar="NAME|LETTER|FILE...", show_default=False,
+    help="Presets by name (tonic_spiking), letter (A) or YAML file.")]
+

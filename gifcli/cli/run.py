@@ -1,0 +1,158 @@
+"""``gif run``: simulate presets and write a figure, a CSV and a JSON summary for each.
+
+:func:`simulate_and_report` also serves ``gif gallery``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from gifcli.cli.app import app
+from gifcli.cli.options import (
+    DEFAULT_FORMATS,
+    OUTPUT_FORMATS,
+    DebugOption,
+    DtOption,
+    FormatOption,
+    JsonOption,
+    MaxStepsOption,
+    Method,
+    MethodOption,
+    OutOption,
+    PresetsArgument,
+    QuietOption,
+    SetOption,
+    split_list,
+)
+from gifcli.cli.terminal import (
+    EXIT_CHECK_FAILED,
+    WIDE_TABLE,
+    new_table,
+    number,
+    print_json,
+    print_notes,
+    print_table,
+    progress_bar,
+    reporting_errors,
+    stdout,
+    verdict_cell,
+)
+from gifcli.preset import DEFAULT_MAX_STEPS
+
+if TYPE_CHECKING:
+    from gifcli.runner import Outcome
+
+
+def simulate_and_report(
+    refs: Sequence[str], every: bool, *, method: str, dt: float | None,
+    overrides: Sequence[str], out: Path, formats: Sequence[str], quiet: bool, as_json: bool,
+    max_steps: int, gallery: bool = False,
+) -> None:
+    """Validate everything, simulate, write the files, report; exit 1 if a check failed.
+
+    Serves ``gif run NAME ...``, ``gif run --all`` and ``gif gallery`` (``gallery=True``:
+    one lettered figure instead of the per-preset files).
+    """
+    from gifcli import files, runner
+
+    presets = runner.select_presets(refs, every, overrides)
+    runner.check_sizes(presets, [dt], max_steps)
+    files.check_out_dir(out)
+    steps = len(presets) + (1 if gallery else len(presets))
+    with progress_bar(steps, "gallery" if gallery else "run", quiet or as_json) as advance:
+        outcomes = runner.simulate_presets(presets, method, dt, max_steps, advance)
+        print_notes(outcomes, quiet)
+        if gallery:
+            written = runner.write_gallery(outcomes, out, formats)
+            advance("gallery")
+        else:
+            per_preset = runner.write_all(outcomes, out, formats, advance)
+            written = [path for paths in per_preset for path in paths]
+    if as_json:
+        summaries = [outcome.summary() for outcome in outcomes]
+        if gallery:
+            print_json({"files": [str(p) for p in written], "presets": summaries})
+        else:
+            for summary, paths in zip(summaries, per_preset, strict=True):
+                summary["files"] = [str(path) for path in paths]
+            print_json(summaries)
+    elif not quiet:
+        _summary_table(outcomes, out, formats, gallery, written)
+    if any(outcome.failed for outcome in outcomes):
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _summary_table(outcomes: Sequence[Outcome], out: Path, formats: Sequence[str],
+                   gallery: bool, written: Sequence[Path]) -> None:
+    from rich.markup import escape
+
+    method = ", ".join(sorted({o.result.method for o in outcomes}))
+    dts = ", ".join(f"{dt:g}" for dt in sorted({o.result.dt for o in outcomes}))
+    wide = stdout().width >= WIDE_TABLE
+    table = new_table(f"method {method}, dt = {dts} ms")
+    table.add_column("", style="bold", no_wrap=True, min_width=1)
+    table.add_column("preset", style="cyan", no_wrap=wide, overflow="fold")
+    for header in ("spikes", "first\nspike\n(ms)", "rate\n(Hz)", "ISI\nCV", "bursts"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("check", ratio=1 if wide else None, no_wrap=not wide)
+    for outcome in outcomes:
+        preset, f = outcome.result.preset, outcome.features
+        table.add_row(preset.letter or "", escape(preset.name), str(outcome.result.n_spikes),
+                      number(f.first_spike_ms, 2), number(f.rate_hz, 1),
+                      number(f.isi_cv, 3), str(f.n_bursts), verdict_cell(outcome, wide))
+    print_table(table, outcomes, wide)
+    console = stdout()
+    if gallery:
+        where = ", ".join(str(path) for path in written)
+    else:
+        chosen = [fmt for fmt in OUTPUT_FORMATS if fmt in formats]
+        stem = outcomes[0].result.preset.name if len(outcomes) == 1 else "NAME"
+        suffix = chosen[0] if len(chosen) == 1 else "{" + ",".join(chosen) + "}"
+        count = len(written)
+        where = f"{count} file{'' if count == 1 else 's'}, {out / stem}.{suffix}"
+    failed = sum(outcome.failed for outcome in outcomes)
+    checked = sum(outcome.verdict is not None for outcome in outcomes)
+    verdict = (f"[bold red]{failed} of {checked} checks failed[/bold red]" if failed
+               else f"[green]{checked} of {checked} checks passed[/green]")
+    console.print(f"{verdict}  ·  wrote {escape(where)}")
+
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    presets: PresetsArgument = None,
+    all_: Annotated[bool, typer.Option("--all", "-a", help="Run all 20 presets.")] = False,
+    method: MethodOption = Method.exact,
+    dt: DtOption = None,
+    set_: SetOption = None,
+    out: OutOption = Path("outputs"),
+    format_: FormatOption = DEFAULT_FORMATS,
+    quiet: QuietOption = False,
+    json_: JsonOption = False,
+    debug: DebugOption = False,
+    max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
+) -> None:
+    """Simulate presets and write NAME.png, NAME.csv and NAME.json for each (see --format).
+
+    Prints one summary row per preset and exits 1 if a pattern check fails (after writing).
+
+    Examples:
+      [bold]gif run tonic_spiking[/bold]
+      [bold]gif run A C M --method euler --dt 0.05[/bold]
+      [bold]gif run --all --out figs --format png,svg[/bold]
+      [bold]gif run my_neuron.yaml --set a=0.01 --set initial.V_th=-45[/bold]
+    """
+    with reporting_errors(debug):
+        if bool(presets) == all_:
+            raise typer.BadParameter("name one or more presets, or give --all (not both)",
+                                     ctx=ctx, param_hint="NAME|LETTER|FILE... / --all")
+        simulate_and_report(presets or [], all_, method=method.value, dt=dt,
+                            overrides=set_ or [], out=out, formats=split_list(format_),
+                            quiet=quiet, as_json=json_, max_steps=max_steps)
+
+

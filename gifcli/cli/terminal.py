@@ -1,0 +1,203 @@
+"""What the commands show on the terminal: errors and exit codes, warnings, progress bars,
+JSON on stdout and the tables' common parts.
+
+rich is imported inside the functions, so ``gif --help`` and ``gif list`` start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from gifcli.errors import GifError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from gifcli.runner import Outcome
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+# Usage errors (click's ClickException), from click itself or from the copy newer typer vendors.
+_CLICK_ERRORS = tuple(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    """Print ``gif: error: MESSAGE`` on stderr and return the Exit to raise."""
+    sys.stderr.write(f"gif: error: {message}\n")
+    sys.stderr.flush()
+    return typer.Exit(code)
+
+
+@contextmanager
+def reporting_errors(debug: bool = False) -> Iterator[None]:
+    """Turn what can go wrong into one sentence on stderr and an exit code.
+
+    GifError (bad preset, bad value, unwritable folder, a run that cannot finish) -> exit 2;
+    Ctrl-C -> exit 130 (files are written atomically, so none is left half-written);
+    anything else is a bug -> exit 3. ``--debug`` re-raises, for the traceback.
+    """
+    try:
+        yield
+    except GifError as error:
+        if debug:
+            raise
+        raise fail(str(error)) from None
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        raise fail("interrupted; every file already written is complete",
+                   EXIT_INTERRUPTED) from None
+    except (typer.Exit, typer.Abort, *_CLICK_ERRORS, BrokenPipeError):
+        raise  # typer's own handling: usage errors, and a reader that closed the pipe
+    except Exception as error:
+        if debug:
+            raise
+        raise fail(f"internal error ({type(error).__name__}: {error}); run again with --debug "
+                   "for the traceback, and please report it", EXIT_INTERNAL) from None
+
+
+def stdout() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"gif: warning: {message}\n")
+
+
+@contextmanager
+def progress_bar(total: int, label: str, hidden: bool) -> Iterator[Callable[[str], None]]:
+    """A rich progress bar on stderr; yields ``advance(name)``.
+
+    Hidden when ``hidden`` (--quiet, --json) and when stderr is not a terminal.
+    """
+    console = None if hidden else stderr()
+    if console is None or not console.is_terminal:  # no bar in a log file or a pipe
+        yield lambda _: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("[dim]{task.fields[item]}"), console=console,
+                  transient=True) as bar:
+        task = bar.add_task(label, total=total, item="")
+
+        def advance(name: str) -> None:
+            bar.update(task, advance=1, item=name)
+
+        yield advance
+
+
+def print_json(data: Any) -> None:
+    from gifcli.files import json_bytes
+
+    sys.stdout.write(json_bytes(data).decode("utf-8"))
+
+
+def new_table(title: str | None) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    return Table(title=title, title_justify="left", title_style="bold", header_style="bold",
+                 box=box.SIMPLE_HEAD, pad_edge=False)
+
+
+def number(value: float | None, digits: int) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+WIDE_TABLE = 110  # below this console width, a check's reason goes under the table
+
+
+def verdict_cell(outcome: Outcome, with_reason: bool = True) -> str:
+    from rich.markup import escape
+
+    verdict = outcome.verdict
+    if verdict is None:
+        return "[dim]no check[/dim]"
+    reason = f" {escape(str(verdict.reason))}" if with_reason else ""
+    if verdict.passed:
+        return f"[green]✓ pass[/green][dim]{reason}[/dim]"
+    return f"[bold red]✗ FAIL[/bold red]{reason}"
+
+
+def print_table(table: Any, outcomes: Sequence[Outcome], wide: bool) -> None:
+    """The table, then (on a narrow terminal) each check's reason on a line of its own."""
+    from rich.markup import escape
+
+    console = stdout()
+    console.print(table)
+    if wide:
+        return
+    for outcome in outcomes:
+        r, verdict = outcome.result, outcome.verdict
+        if verdict is not None:
+            style = "dim" if verdict.passed else "red"
+            console.print(f"[{style}]{r.preset.letter or '-'} {escape(r.preset.name)} "
+                          f"({r.method}, {r.dt:g} ms): {escape(str(verdict.reason))}[/{style}]")
+
+
+def print_notes(outcomes: Sequence[Outcome], quiet: bool) -> None:
+    if quiet:
+        return
+    seen: set[str] = set()
+    for outcome in outcomes:
+        for note in outcome.result.notes:
+            line = f"{outcome.result.preset.name}: {note}"
+            if line not in seen:
+                seen.add(line)
+                warn(line)
+
+
+
+
+def number_text(value: float) -> str:
+    """A number as a person writes it, without float noise or lost digits: 1.000001, 200."""
+    return format(value, ".15g")
+
+
+
+@contextmanager
+def points_progress(label: str, hidden: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """One rich progress bar over the grid points, through simulate, check and write."""
+    console = None if hidden else stderr()
+    if console is None or not console.is_terminal:
+        yield lambda phase, done, total: None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        # Simulating is most of the work; checking and writing follow it on the same bar.
+        weights = {"simulate": 0.0, "check": 0.0, "write": 0.0}
+
+        def update(phase: str, done: int, total: int) -> None:
+            weights[phase] = done / max(total, 1)
+            share = 0.8 * weights["simulate"] + 0.1 * weights["check"] + 0.1 * weights["write"]
+            bar.update(task, description=f"{label}: {phase}", completed=round(share * total),
+                       total=total)
+
+        yield update
+
