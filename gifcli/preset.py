@@ -24,6 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from gifcli.errors import PresetError
@@ -83,6 +84,21 @@ class Preset:
     dt: float | None = None
     check: str | None = None
     source: str = "<memory>"
+    #: What was changed after loading (``--set``, :meth:`replace`), in the order given:
+    #: ``{"a": 0.01, "initial.V": -60.0, "input_scale": 2.0}``. Shown in figures and JSON.
+    overrides: dict[str, float] = field(default_factory=dict)
+
+    def replace(self, initial: dict[str, float] | None = None, **values: float) -> Preset:
+        """This preset with parameters, ``input_scale`` or initial values changed, validated.
+
+        ``preset.replace(a=0.01, A2=-0.3)`` changes model parameters,
+        ``preset.replace(input_scale=2)`` multiplies every input amplitude and
+        ``preset.replace(initial={"V_th": -45})`` sets an initial value. Wrong names and values
+        raise PresetError with the same sentence as ``--set`` on the command line.
+        """
+        changes = dict(values) | {f"initial.{k}": v for k, v in (initial or {}).items()}
+        return apply_overrides(self, [(str(k), _api_number(k, v)) for k, v in changes.items()],
+                               "replace()")
 
     @property
     def initial(self) -> dict[str, float]:
@@ -654,16 +670,18 @@ def _kind(value: Any) -> str:
 # --- overrides from the command line ----------------------------------------------------------
 
 
+INPUT_SCALE = "input_scale"  # an override that multiplies every input amplitude
+OVERRIDE_KEYS = PARAMETER_NAMES + (INPUT_SCALE,) + tuple(f"initial.{k}" for k in INITIAL_KEYS)
+
+
 def parse_assignment(text: str) -> tuple[str, float]:
-    """``KEY=VALUE`` from ``--set``: a model parameter or ``initial.X``, and a finite number."""
+    """``KEY=VALUE`` from ``--set``: a model parameter, ``input_scale`` or ``initial.X``, and a
+    finite number."""
     key, sep, raw = text.partition("=")
     key, raw = key.strip(), raw.strip()
     if not sep or not key or not raw:
         raise PresetError("--set", _short(text), "must look like KEY=VALUE, e.g. a=0.01")
-    allowed = PARAMETER_NAMES + tuple(f"initial.{k}" for k in INITIAL_KEYS)
-    if key not in allowed:
-        shown = key if key.isprintable() and len(key) <= 40 else _short(key)
-        raise PresetError("--set", shown, f"unknown key{_set_suggestion(key[:200], allowed)}")
+    _check_override_key(key, "--set")
     try:
         value = float(raw)
     except ValueError:
@@ -671,6 +689,23 @@ def parse_assignment(text: str) -> tuple[str, float]:
     if not math.isfinite(value):
         raise PresetError("--set", key, f"must be a finite number, got {_short(raw)}")
     return key, value
+
+
+def _check_override_key(key: str, source: str) -> None:
+    if key not in OVERRIDE_KEYS:
+        shown = key if key.isprintable() and len(key) <= 40 else _short(key)
+        raise PresetError(source, shown,
+                          f"unknown key{_set_suggestion(key[:200], OVERRIDE_KEYS)}")
+
+
+def _api_number(key: Any, value: Any) -> float:
+    """A value given to :meth:`Preset.replace`: a real, finite number (NumPy's too)."""
+    _check_override_key(str(key), "replace()")
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise PresetError("replace()", str(key), f"must be a number, got {_kind(value)}")
+    if not math.isfinite(float(value)):
+        raise PresetError("replace()", str(key), f"must be a finite number, got {value}")
+    return float(value)
 
 
 def _set_suggestion(key: str, allowed: tuple[str, ...]) -> str:
@@ -684,22 +719,39 @@ def _set_suggestion(key: str, allowed: tuple[str, ...]) -> str:
     if bare == "dt":
         return "; give the time step with --dt"
     if bare in TOP_LEVEL_KEYS or bare in SEGMENT_KEYS:
-        return "; --set changes only model parameters and initial.V, V_th, I1, I2"
+        return ("; overrides change only model parameters, input_scale and initial.V, V_th, "
+                "I1, I2")
     return _suggestion(key, allowed, "--set")
 
 
 def with_overrides(preset: Preset, assignments: list[str]) -> Preset:
     """The preset with ``--set KEY=VALUE`` overrides applied and re-validated."""
+    return apply_overrides(preset, [parse_assignment(text) for text in assignments], "--set")
+
+
+def apply_overrides(preset: Preset, changes: list[tuple[str, float]], how: str) -> Preset:
+    """The preset with ``(key, value)`` changes applied in order, validated and recorded in
+    ``preset.overrides``. ``input_scale`` multiplies the amplitudes of the file's schedule
+    (twice given, the last one counts, as for every key)."""
     params, initial = dict(preset.params), dict(preset.initial_given)
-    for key, value in map(parse_assignment, assignments):
+    overrides = dict(preset.overrides)
+    for key, value in changes:
+        overrides[key] = value
         if key.startswith("initial."):
             initial[key.removeprefix("initial.")] = value
-        else:
+        elif key != INPUT_SCALE:
             params[key] = value
     problem = parameter_problem(params)
     if problem:
-        raise PresetError(f"{preset.source} with --set", problem[0], problem[1])
-    return replace(preset, params=params, initial_given=initial)
+        raise PresetError(f"{preset.source} with {how}", problem[0], problem[1])
+    scale = overrides.get(INPUT_SCALE, 1.0) / preset.overrides.get(INPUT_SCALE, 1.0)
+    segments = preset.segments if scale == 1.0 else \
+        tuple((amplitude * scale, duration) for amplitude, duration in preset.segments)
+    if any(not math.isfinite(amplitude) for amplitude, _ in segments):
+        raise PresetError(f"{preset.source} with {how}", INPUT_SCALE,
+                          "makes an input amplitude too large to represent")
+    return replace(preset, params=params, initial_given=initial, segments=segments,
+                   overrides=overrides)
 
 
 def effective_dt(preset: Preset, dt: float | None) -> float:
