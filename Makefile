@@ -16,7 +16,7 @@ demo: $(BIN)/python
 	$(BIN)/gif gallery --out $(OUT)
 
 test: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,cluster]"
 	$(BIN)/ruff check gifcli tests bench
 	$(BIN)/python -m pytest -q
 

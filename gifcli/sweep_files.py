@@ -1,15 +1,18 @@
-"""The files of sweeps and f–I curves: their CSV tables, JSON summaries and figures.
+"""The files of sweeps and f–I curves: their CSV tables, JSON summaries, figures and
+NetCDF grids.
 
-Reads what :mod:`gifcli.sweep` computed; never the other way round. The figures and the
-summary are rendered in memory first, so a figure that cannot be drawn leaves no table
-behind; the table (up to a million rows) is then streamed to its file a piece at a time.
-Every file goes through :func:`gifcli.files.write_atomic`: whole or absent.
+Reads what :mod:`gifcli.sweep` computed (and :mod:`gifcli.sweep_store` stored); never the
+other way round. Every output is rendered in memory first (figures, summary, NetCDF), and
+the table (up to a million rows) is streamed to its temporary file before any file is
+renamed into place: a figure that cannot be drawn leaves no table behind. Every file goes
+through :func:`gifcli.files.write_atomic`: whole or absent. (A zarr store is written while
+the sweep runs, chunk by chunk; see :mod:`gifcli.sweep_store`.)
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,9 @@ from gifcli import __version__, files
 from gifcli.preset import Preset
 from gifcli.sweep import (
     COLUMNS,
+    COUNTS,
     FiCurve,
+    GridView,
     Progress,
     SweepResult,
     fi_input,
@@ -29,10 +34,10 @@ from gifcli.sweep import (
 )
 from gifcli.table import table_csv_bytes
 
-COUNTS = ("n_spikes", "n_bursts")
 FIGURE_FORMATS = ("png", "svg", "pdf")
 DEFAULT_FORMATS = ("csv", "png")
 CSV_ROWS_PER_PIECE = 1 << 14  # rows formatted and written at a time: a few MB in memory
+
 
 def sweep_stem(preset: Preset, params: Sequence[str]) -> str:
     """``NAME_sweep_P`` (one axis), ``NAME_sweep_P_Q`` (two), ..."""
@@ -74,69 +79,106 @@ def sweep_csv_pieces(result: SweepResult, progress: Progress = no_progress):
         progress("write", hi, result.size)
 
 
-def sweep_summary(result: SweepResult, metric: str) -> dict[str, Any]:
-    """The sweep's JSON summary: the grid, where the check passes, the timings."""
-    values = result.metric(metric)
-    finite = values[np.isfinite(values)]
-    return {
-        "name": result.preset.name,
-        "source": result.preset.source,
-        "method": result.method,
-        "dt": result.dt,
+def _summary(preset: Preset, method: str, dt: float, axes, metric: str,
+             stats: dict[str, Any], ranges: list | None, seconds: dict[str, float],
+             notes: Sequence[str], chunks: dict[str, Any]) -> dict[str, Any]:
+    low, high = stats[f"{metric}_min"], stats[f"{metric}_max"]
+    summary = {
+        "name": preset.name,
+        "source": preset.source,
+        "method": method,
+        "dt": dt,
+        "overrides": dict(preset.overrides),
         "axes": [{"param": axis.param, "size": axis.size, "values": axis.values.tolist()}
-                 for axis in result.axes],
-        "points": result.size,
+                 for axis in axes],
+        "points": stats["points"],
         "metric": metric,
-        "metric_range": [float(finite.min()), float(finite.max())] if finite.size else None,
-        "check": result.preset.check,
-        "n_passed": None if result.passed is None else int(result.passed.sum()),
-        "pass_ranges": [
+        "metric_range": None if low is None else [low, high],
+        "check": preset.check,
+        "n_passed": stats["passed"],
+        # The ranges are listed for grids held in memory (up to a million points).
+        "pass_ranges": None if ranges is None else [
             {"lo": r.lo, "hi": r.hi, "count": r.count,
-             **({"fixed": dict(zip([a.param for a in result.axes[1:]], r.fixed, strict=True))}
+             **({"fixed": dict(zip([a.param for a in axes[1:]], r.fixed, strict=True))}
                 if r.fixed else {})}
-            for r in pass_ranges(result)
-        ],
-        "n_failed": int(np.count_nonzero(result.failed)),
-        "seconds": {stage: round(s, 6) for stage, s in result.seconds.items()},
-        "notes": list(result.notes),
+            for r in ranges],
+        "n_failed": stats["failed"],
+        "chunks": chunks,
+        "seconds": {stage: round(s, 6) for stage, s in seconds.items()},
+        "notes": list(notes),
         "version": __version__,
     }
+    return summary
+
+
+def sweep_summary(result: SweepResult, metric: str) -> dict[str, Any]:
+    """The sweep's JSON summary: the grid, where the check passes, the chunks, the timings."""
+    return _summary(result.preset, result.method, result.dt, result.axes,
+                    resolve_metric(metric), result.stats(), pass_ranges(result),
+                    result.seconds, result.notes, result.chunks)
+
+
+def stored_summary(stored, metric: str) -> dict[str, Any]:
+    """The summary of a sweep that stays in its store (no pass ranges: a grid that large
+    has millions of them; the store holds check_passed for every point)."""
+    plan = stored.plan
+    return _summary(plan.preset, plan.method, plan.dt, plan.axes, resolve_metric(metric),
+                    stored.stats, None, stored.seconds, stored.notes, stored.chunks)
 
 
 def write_sweep(result: SweepResult, out_dir: Path, metric: str = "rate_hz",
-                formats: Sequence[str] = DEFAULT_FORMATS, progress: Progress = no_progress
-                ) -> list[Path]:
-    """Write ``NAME_sweep_P.csv``, its figures and its JSON summary, as ``formats`` asks."""
+                formats: Sequence[str] = DEFAULT_FORMATS, progress: Progress = no_progress,
+                command: str = "") -> list[Path]:
+    """Write ``NAME_sweep_P.csv``, its figures, its JSON summary and its NetCDF grid
+    (``nc``), as ``formats`` asks. ``command`` is the command line the grid records."""
     metric = resolve_metric(metric)
     stem = sweep_stem(result.preset, [axis.param for axis in result.axes])
+    rendered = _render(out_dir, stem, formats, lambda: result.view(metric),
+                       lambda: sweep_summary(result, metric))
+    if "nc" in formats:
+        from gifcli import sweep_store
 
-    def figure():
-        from gifcli import sweep_plots
-
-        return sweep_plots.sweep_figure(result, metric)
-
-    return _write(out_dir, stem, formats, lambda: sweep_csv_pieces(result, progress), figure,
-                  lambda: sweep_summary(result, metric))
-
-
-def _write(out_dir: Path, stem: str, formats: Sequence[str], csv_pieces, figure, summary
-           ) -> list[Path]:
-    """Render the figures and the summary, then write the table and them."""
-    rendered: list[tuple[Path, Any]] = []
+        plan = result.plan
+        if plan is None:
+            raise ValueError("a NetCDF grid needs the sweep's plan (run it with run_sweep)")
+        rendered.append((out_dir / f"{stem}.nc", sweep_store.netcdf_bytes(result, plan,
+                                                                          command)))
     if "csv" in formats:
-        rendered.append((out_dir / f"{stem}.csv", None))  # streamed below
+        rendered.insert(0, (out_dir / f"{stem}.csv", lambda: sweep_csv_pieces(result,
+                                                                             progress)))
+    return _write(out_dir, rendered)
+
+
+def write_stored(stored, out_dir: Path, metric: str = "rate_hz",
+                 formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
+    """The figures and JSON summary of a sweep that stays in its zarr store."""
+    metric = resolve_metric(metric)
+    stem = sweep_stem(stored.plan.preset, [axis.param for axis in stored.plan.axes])
+    return _write(out_dir, _render(out_dir, stem, formats, lambda: stored.view(metric),
+                                   lambda: stored_summary(stored, metric)))
+
+
+def _render(out_dir: Path, stem: str, formats: Sequence[str], view: Callable[[], GridView],
+            summary: Callable[[], dict[str, Any]]) -> list[tuple[Path, Any]]:
+    """The figures and the summary as bytes, by file."""
+    rendered: list[tuple[Path, Any]] = []
     shown = [fmt for fmt in FIGURE_FORMATS if fmt in formats]
     if shown:
-        from gifcli import plots
+        from gifcli import plots, sweep_plots
 
-        drawn = figure()
+        drawn = sweep_plots.sweep_figure(view())
         rendered.extend((out_dir / f"{stem}.{fmt}", plots.figure_bytes(drawn, fmt))
                         for fmt in shown)
     if "json" in formats:
         rendered.append((out_dir / f"{stem}.json", files.json_bytes(summary())))
+    return rendered
+
+
+def _write(out_dir: Path, rendered: list[tuple[Path, Any]]) -> list[Path]:
+    """Write each file: bytes, or a function that gives its pieces (streamed)."""
     files.make_out_dir(out_dir)
     for path, data in rendered:
-        files.write_atomic(path, csv_pieces() if data is None else data)
+        files.write_atomic(path, data() if callable(data) else data)
     return [path for path, _ in rendered]
 
 
@@ -158,7 +200,8 @@ def fi_summary(curve: FiCurve) -> dict[str, Any]:
                  "rate_hz": curve.onset_rate}
     rate = curve.rate
     return {
-        "name": curve.preset.name,
+        "name": curve.name or curve.preset.name,
+        "source": curve.preset.source,
         "input_scale": curve.scale.tolist(),
         "input": fi_input(curve.preset, curve.scale).tolist(),
         "rate_hz": _finite_or_none(rate),
@@ -179,7 +222,7 @@ def fi_columns(curves: Sequence[FiCurve]) -> list[tuple[str, np.ndarray]]:
                                   (1, curve.zoom_scale, curve.zoom_rate)):
             if scale is None:
                 continue
-            names.extend([curve.preset.name] * scale.size)
+            names.extend([curve.name or curve.preset.name] * scale.size)
             scales.append(scale)
             rates.append(rate)
             zooms.append(np.full(scale.size, zoom, dtype=np.int64))
@@ -193,12 +236,22 @@ def fi_columns(curves: Sequence[FiCurve]) -> list[tuple[str, np.ndarray]]:
 def write_fi(curves: Sequence[FiCurve], out_dir: Path,
              formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
     """Write ``fi_NAMES.csv``, the f–I figure and the JSON summary, as ``formats`` asks."""
+    stem = fi_stem([curve.preset for curve in curves])
+    rendered: list[tuple[Path, Any]] = []
+    if "csv" in formats:
+        rendered.append((out_dir / f"{stem}.csv", table_csv_bytes(fi_columns(curves))))
+    shown = [fmt for fmt in FIGURE_FORMATS if fmt in formats]
+    if shown:
+        from gifcli import plots, sweep_plots
 
-    def figure():
-        from gifcli import sweep_plots
+        drawn = sweep_plots.fi_figure(curves)
+        rendered.extend((out_dir / f"{stem}.{fmt}", plots.figure_bytes(drawn, fmt))
+                        for fmt in shown)
+    if "json" in formats:
+        rendered.append((out_dir / f"{stem}.json", files.json_bytes(fi_document(curves))))
+    return _write(out_dir, rendered)
 
-        return sweep_plots.fi_figure(curves)
 
-    return _write(out_dir, fi_stem([curve.preset for curve in curves]), formats,
-                  lambda: [table_csv_bytes(fi_columns(curves))], figure,
-                  lambda: {"curves": [fi_summary(c) for c in curves], "version": __version__})
+def fi_document(curves: Sequence[FiCurve]) -> dict[str, Any]:
+    """The f–I JSON summary: every curve, and the version."""
+    return {"curves": [fi_summary(c) for c in curves], "version": __version__}

@@ -1,64 +1,142 @@
-"""Figures of sweeps: the raster beside the metric, the 2-D heat maps, and f–I curves.
+"""Figures of sweeps: the raster beside the metric, 2-D heat maps, their small multiples along
+a third axis, and f–I curves.
 
 Matplotlib's object API on the Agg canvas, as in :mod:`gifcli.plots` (same style, same
-deterministic encoding through :func:`gifcli.plots.save_figure`).
+deterministic encoding through :func:`gifcli.plots.save_figure`). A figure is drawn from a
+:class:`gifcli.sweep.GridView`, the points it shows, so a grid of a billion points is drawn
+from a few thousand of them. Pass and fail are blue and orange (told apart with any colour
+vision, and in grey); an axis whose values are uneven or beyond what matplotlib can place
+(±1e300) is drawn one cell per value, labelled with the values.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import ListedColormap
+from matplotlib.colors import BoundaryNorm, ListedColormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FixedLocator, MaxNLocator
 
-from gifcli.plots import FAIL_COLOR, PNG_DPI, RC, save_figure
+from gifcli.model import PARAMETERS
+from gifcli.plots import PNG_DPI, RC, save_figure
 from gifcli.sweep import (
+    COUNTS,
+    INITIAL_PARAMS,
     INPUT_SCALE,
     METRIC_LABELS,
     FiCurve,
+    GridView,
     SweepResult,
     fi_input,
+    own_value,
     resolve_metric,
-    sampled_points,
 )
 
-PASS_COLOR = "#2e7d32"
+PASS_COLOR = "#0072B2"  # Okabe–Ito blue and orange: distinct for every colour vision
+FAIL_COLOR = "#E69F00"
 NEUTRAL_COLOR = "0.15"
-METRIC_COLOR = "#1f4e79"
-FI_COLORS = ("#1f4e79", "#d95f02", "#2e7d32", "#7b1fa2", "#c62828", "#00838f", "#6d4c41")
+METRIC_COLOR = "0.25"
+OWN_COLOR = "#CC0077"  # the preset's own value
+NO_VALUE_COLOR = "0.86"  # a metric without a value (no spike, too few intervals)
+FAILED_COLOR = "0.55"  # a point that fired without end
 MAX_TICKS = 12
-MAX_FI_ZOOMS = 4  # onset panels beside the f–I curves
+MAX_COUNT_BINS = 12  # a whole-number metric's colour bar: one band per value up to this
+PANEL_COLUMNS = 4  # small multiples per row
+LARGEST_PLACED = 1e300  # beyond this, values are drawn one cell each (matplotlib overflows)
+UNITS = {p.name: p.unit for p in PARAMETERS} | {
+    "initial.V": "mV", "initial.V_th": "mV", "initial.I1": "input", "initial.I2": "input"}
+NO_VALUE = {"first_spike_ms": "no spike", "isi_cv": "fewer than 3 spikes",
+            "rate_hz": "no value", "n_spikes": "no value", "n_bursts": "no value"}
 
 
 def save(fig: Figure, path: Path, fmt: str) -> Path:
     return save_figure(fig, path, fmt)
 
 
-def _title(result: SweepResult) -> str:
-    preset = result.preset
-    name = f"{preset.letter}  {preset.title}" if preset.letter else preset.title
-    swept = " × ".join(axis.param for axis in result.axes)
-    return f"{name}: sweep of {swept}"
-
-
-def _subtitle(result: SweepResult) -> str:
-    check = f"check {result.preset.check}" if result.preset.check else "no check"
-    points = " × ".join(str(axis.size) for axis in result.axes) + " points"
-    shown = sampled_points(result.axes).size
-    if len(result.axes) == 1 and shown < result.size:
-        points += f" (raster: {shown} of them)"
-    return (f"{result.preset.name}  ·  method {result.method}, dt = {result.dt:g} ms  ·  "
-            f"{points}  ·  {check}")
+def axis_label(param: str) -> str:
+    """A swept quantity with its unit: ``a (1/ms)``, ``input_scale (× the input)``."""
+    if param == INPUT_SCALE:
+        return "input_scale (× the preset's input)"
+    unit = UNITS.get(param, "")
+    if param in INITIAL_PARAMS or unit:
+        return f"{param} ({unit})" if unit else param
+    return param
 
 
 def _fmt(value: float) -> str:
     return format(value, ".4g")
+
+
+def _title(view: GridView) -> str:
+    preset = view.preset
+    name = f"{preset.letter}  {preset.title}" if preset.letter else preset.title
+    return f"{name}: sweep of " + " × ".join(axis.param for axis in view.axes)
+
+
+def _subtitle(view: GridView) -> str:
+    preset = view.preset
+    check = f"check {preset.check}" if preset.check else "no check"
+    points = " × ".join(f"{axis.size:,}" for axis in view.axes) + " points"
+    drawn = [f"{len(shown):,} of {axis.size:,} values of {axis.param}"
+             for axis, shown in zip(view.axes, view.shown, strict=True)
+             if len(shown) < axis.size]
+    if drawn:
+        points += " (drawn: " + ", ".join(drawn) + ")"
+    parts = [preset.name, f"method {view.method}, dt = {view.dt:g} ms", points, check]
+    if preset.overrides:
+        parts.append("set " + ", ".join(f"{k} = {v:g}" for k, v in preset.overrides.items()))
+    return "  ·  ".join(parts)
+
+
+def _heading(fig: Figure, view: GridView, left: float, top_inches: float) -> None:
+    height = fig.get_figheight()
+    fig.text(left, 1.0 - top_inches / height, _title(view), fontsize=12, fontweight="bold",
+             va="center")
+    fig.text(left, 1.0 - (top_inches + 0.23) / height, _subtitle(view), fontsize=8.5,
+             color="0.3", va="center")
+
+
+# --- where the values of an axis sit ------------------------------------------------------------
+
+
+def _placeable(values: np.ndarray) -> bool:
+    """Evenly spaced, increasing, and small enough for matplotlib to place by value."""
+    if values.size < 2 or not np.all(np.abs(values) <= LARGEST_PLACED):
+        return values.size == 1 and abs(float(values[0])) <= LARGEST_PLACED
+    steps = np.diff(values)
+    return bool(np.all(steps > 0) and np.allclose(steps, steps[0], rtol=1e-6, atol=0))
+
+
+def _positions(values: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Where each value is drawn: at the value itself, or at its index (uneven, huge)."""
+    if _placeable(values):
+        return values.astype(np.float64), True
+    return np.arange(values.size, dtype=np.float64), False
+
+
+def _edges(positions: np.ndarray) -> np.ndarray:
+    """Cell edges around positions (midpoints inside, half a step beyond the ends)."""
+    if positions.size == 1:
+        half = max(abs(positions[0]) * 0.05, 0.5)
+        return np.array([positions[0] - half, positions[0] + half])
+    mids = positions[1:] / 2 + positions[:-1] / 2
+    return np.concatenate([[positions[0] - (mids[0] - positions[0])], mids,
+                           [positions[-1] + (positions[-1] - mids[-1])]])
+
+
+def _label_by_index(ax, which: str, values: np.ndarray, positions: np.ndarray) -> None:
+    """Ticks at some of the cells of an axis drawn by index, labelled with their values."""
+    ticks = _tick_rows(values.size)
+    locator = FixedLocator(positions[ticks])
+    target = ax.yaxis if which == "y" else ax.xaxis
+    target.set_major_locator(locator)
+    target.set_ticklabels([_fmt(values[t]) for t in ticks])
 
 
 def _tick_rows(n: int) -> np.ndarray:
@@ -67,203 +145,421 @@ def _tick_rows(n: int) -> np.ndarray:
     return np.arange(0, n, step)
 
 
-def sweep_figure(result: SweepResult, metric: str = "rate_hz") -> Figure:
-    """1-D: raster and metric; 2-D: the metric's heat map and the check's pass map."""
-    metric = resolve_metric(metric)
-    if len(result.axes) == 2:
-        return heatmap_figure(result, metric)
-    return raster_figure(result, metric)
+def _own_position(view: GridView, axis: int, positions: np.ndarray, by_value: bool
+                  ) -> float | None:
+    """Where the preset's own value falls on a drawn axis (None outside it)."""
+    values = view.values(axis)
+    own = own_value(view.preset, view.axes[axis].param)
+    if by_value:
+        return own if values[0] <= own <= values[-1] else None
+    exact = np.flatnonzero(values == own)
+    return float(positions[exact[0]]) if exact.size else None
 
 
-def raster_figure(result: SweepResult, metric: str) -> Figure:
+# --- a metric in colour ---------------------------------------------------------------------
+
+
+def _metric_colours(name: str, values: np.ndarray):
+    """(colour map, norm, colour bar ticks or None) for a metric's values: a whole-number
+    metric gets one band per value (or per few values), a continuous one a smooth scale."""
+    import matplotlib
+
+    finite = values[np.isfinite(values)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    base = matplotlib.colormaps["viridis"]
+    if name not in COUNTS:
+        if lo == hi:
+            lo, hi = lo - 0.5, hi + 0.5
+        return base, Normalize(lo, hi), None
+    lo, hi = math.floor(lo), math.ceil(hi)
+    if hi - lo < MAX_COUNT_BINS:
+        bounds = np.arange(lo, hi + 2) - 0.5
+        ticks = np.arange(lo, hi + 1)
+    else:
+        bounds = MaxNLocator(nbins=MAX_COUNT_BINS, integer=True).tick_values(lo, hi + 1)
+        ticks = bounds
+    colours = ListedColormap(base(np.linspace(0, 1, max(1, bounds.size - 1))))
+    return colours, BoundaryNorm(bounds, colours.N), ticks
+
+
+def _undefined(view: GridView) -> tuple[np.ndarray, np.ndarray]:
+    """Masks over the drawn points: no metric value (silent, too few spikes), and fired
+    without end (every metric empty and the check failed)."""
+    empty = ~np.isfinite(view.metric)
+    return empty & ~view.failed, empty & view.failed
+
+
+# --- 1-D: the raster beside the metric -------------------------------------------------------
+
+
+def sweep_figure(view: GridView | SweepResult, metric: str = "rate_hz") -> Figure:
+    """1-D: raster and metric; 2-D: the metric's heat map and the check's pass map; 3-D:
+    those maps as small multiples along the third axis."""
+    if isinstance(view, SweepResult):
+        view = view.view(resolve_metric(metric))
+    if len(view.axes) == 1:
+        return raster_figure(view)
+    if len(view.axes) == 2:
+        return heatmap_figure(view)
+    return panels_figure(view)
+
+
+def raster_figure(view: GridView) -> Figure:
     """One row of spike marks per value (stacked by value, lowest at the bottom), and on the
     same rows the metric against the value."""
     import matplotlib
 
-    axis = result.axes[0]
-    n = axis.size
-    rows = sampled_points(result.axes)
-    passed = result.passed
+    axis = view.axes[0]
+    rows = view.shown[0]
+    values = view.values(0)
+    passed = view.passed
     with matplotlib.rc_context(RC):
         height = 4.6 if len(rows) <= 40 else 6.2
         fig = Figure(figsize=(10.0, height), dpi=PNG_DPI)
         FigureCanvasAgg(fig)
-        top = 1.0 - 0.62 / height
         grid = fig.add_gridspec(1, 2, width_ratios=(3.0, 1.25), wspace=0.06, left=0.1,
-                                right=0.97, top=top, bottom=0.5 / height + 0.04)
+                                right=0.97, top=1.0 - 0.72 / height, bottom=0.5 / height + 0.04)
         raster = fig.add_subplot(grid[0])
         side = fig.add_subplot(grid[1], sharey=raster)
-
-        trains = [result.spike_train(int(i)) for i in rows]
-        colors = [NEUTRAL_COLOR if passed is None else
-                  (PASS_COLOR if passed[i] else FAIL_COLOR) for i in rows]
-        # Evenly spaced values: rows sit at the values themselves (plain ticks). A listed,
-        # uneven set: rows are stacked one per value, labelled with it.
-        even = n > 2 and np.allclose(np.diff(axis.values), axis.values[1] - axis.values[0],
-                                     rtol=1e-6, atol=0)
-        if even:
-            positions = axis.values[rows]
-            spacing = (axis.values[-1] - axis.values[0]) / max(len(rows) - 1, 1)
-        else:
-            spacing = 1.0
-            positions = np.arange(len(rows)) * spacing
+        positions, by_value = _positions(values)
+        spacing = (positions[-1] / 2 - positions[0] / 2) / max(len(rows) - 1, 1) * 2 or 1.0
+        trains = [view.samples[int(i)] for i in rows]
+        colours = [NEUTRAL_COLOR if passed is None else (PASS_COLOR if ok else FAIL_COLOR)
+                   for ok in (passed if passed is not None else [None] * len(rows))]
         raster.eventplot(trains, lineoffsets=positions, linelengths=0.8 * spacing,
-                         linewidths=0.9 if len(rows) <= 60 else 0.6, colors=colors)
-        end = float(sum(d for _, d in result.preset.segments))
-        edges = np.cumsum([d for _, d in result.preset.segments])[:-1]
-        for edge in edges:
+                         linewidths=0.9 if len(rows) <= 60 else 0.6, colors=colours)
+        segments = view.preset.segments
+        for edge in np.cumsum([d for _, d in segments])[:-1]:
             raster.axvline(edge, color="0.75", linewidth=0.6, linestyle=(0, (3, 3)), zorder=0)
-        raster.set_xlim(0.0, end)
+        raster.set_xlim(0.0, float(sum(d for _, d in segments)))
         raster.set_ylim(positions[0] - 0.7 * spacing, positions[-1] + 0.7 * spacing)
         raster.set_xlabel("time (ms)")
-        raster.set_ylabel(axis.param if axis.param != INPUT_SCALE else "input_scale (× input)")
-        if not even:
-            ticks = _tick_rows(len(rows))
-            raster.set_yticks(positions[ticks], [_fmt(axis.values[rows[t]]) for t in ticks])
+        raster.set_ylabel(axis_label(axis.param))
+        if not by_value:
+            _label_by_index(raster, "y", values, positions)
         raster.tick_params(axis="y", length=2)
-
-        values = result.metric(metric)[rows]
-        side.plot(values, positions, color=METRIC_COLOR, linewidth=1.0, zorder=2)
-        if passed is None:
-            side.plot(values, positions, "o", color=METRIC_COLOR, markersize=2.5, zorder=3)
-        else:
-            ok = passed[rows]
-            side.plot(values[ok], positions[ok], "o", color=PASS_COLOR, markersize=2.8,
-                      zorder=3)
-            side.plot(values[~ok], positions[~ok], "o", markerfacecolor="white",
-                      markeredgecolor=FAIL_COLOR, markersize=2.8, markeredgewidth=0.8, zorder=3)
-        side.set_xlabel(METRIC_LABELS[metric])
-        side.tick_params(labelleft=False)
-        side.grid(axis="x", color="0.92", linewidth=0.6)
-        finite = values[np.isfinite(values)]
-        if finite.size == 0:
-            side.text(0.5, 0.5, f"{METRIC_LABELS[metric]}\nundefined everywhere",
-                      transform=side.transAxes, ha="center", va="center", color="0.4")
-        elif finite.min() >= 0:
-            side.set_xlim(left=0.0, right=max(1.0, float(finite.max())) * 1.05)
-
-        fig.text(0.1, 1.0 - 0.22 / height, _title(result), fontsize=12, fontweight="bold",
-                 va="center")
-        fig.text(0.1, 1.0 - 0.45 / height, _subtitle(result), fontsize=8.5, color="0.3",
-                 va="center")
+        _draw_side(side, view, positions)
+        own = _own_position(view, 0, positions, by_value)
+        handles = []
+        if own is not None:
+            for ax in (raster, side):
+                ax.axhline(own, color=OWN_COLOR, linewidth=0.8, linestyle=(0, (1, 1.5)),
+                           zorder=1)
+            handles.append(Line2D([], [], color=OWN_COLOR, linewidth=0.8,
+                                  linestyle=(0, (1, 1.5)), label="the preset's own value"))
         if passed is not None:
-            handles = [Line2D([], [], color=PASS_COLOR, marker="|", linestyle="none",
-                              markersize=8, label="check passes"),
-                       Line2D([], [], color=FAIL_COLOR, marker="|", linestyle="none",
-                              markersize=8, label="check fails")]
-            fig.legend(handles=handles, loc="center right", ncol=2, frameon=False,
-                       bbox_to_anchor=(0.97, 1.0 - 0.33 / height))
+            handles += [Line2D([], [], color=c, marker="|", linestyle="none", markersize=8,
+                               label=label)
+                        for c, label in ((PASS_COLOR, "check passes"),
+                                         (FAIL_COLOR, "check fails"))]
+        fig.legend(handles=handles, loc="center right", ncol=3, frameon=False,
+                   bbox_to_anchor=(0.97, 1.0 - 0.58 / height))
+        _heading(fig, view, 0.1, 0.2)
     return fig
 
 
-def _edges(values: np.ndarray) -> np.ndarray:
-    """Cell edges around grid values (midpoints inside, half a step beyond the ends)."""
-    if values.size == 1:
-        half = max(abs(values[0]) * 0.05, 0.5)
-        return np.array([values[0] - half, values[0] + half])
-    mids = (values[1:] + values[:-1]) / 2
-    return np.concatenate([[2 * values[0] - mids[0]], mids, [2 * values[-1] - mids[-1]]])
+def _draw_side(side, view: GridView, positions: np.ndarray) -> None:
+    """The metric against the value, on the raster's rows; points without a value sit in a
+    column of their own past the axis' end ("no spike"), as do those that fired without end."""
+    values = view.metric
+    name = view.metric_name
+    no_value, failed = _undefined(view)
+    finite = values[np.isfinite(values)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    lo = min(lo, 0.0) if lo >= 0 else lo
+    span = max(hi - lo, 1e-9 * max(abs(hi), 1.0), 1e-12)
+    side.plot(values, positions, color=METRIC_COLOR, linewidth=1.0, zorder=2)
+    ok = view.passed if view.passed is not None else np.ones(values.size, bool)
+    face = {True: PASS_COLOR if view.passed is not None else METRIC_COLOR, False: "white"}
+    for state in (True, False):
+        chosen = ok == state
+        side.plot(values[chosen], positions[chosen], "o", markersize=2.8,
+                  markerfacecolor=face[state], markeredgewidth=0.8, zorder=3,
+                  markeredgecolor=PASS_COLOR if state and view.passed is not None else
+                  (FAIL_COLOR if view.passed is not None else METRIC_COLOR))
+    ticks = [t for t in MaxNLocator(4).tick_values(lo, hi)
+             if lo - 1e-9 * span <= t <= hi + 1e-9 * span]
+    labels = [_fmt(t) for t in ticks]
+    plain = len(ticks)
+    right = hi
+    for mask, label, colour in ((no_value, NO_VALUE[name], NO_VALUE_COLOR),
+                                (failed, "fired without end", FAILED_COLOR)):
+        if mask.any():
+            right += 0.22 * span
+            side.plot(np.full(mask.sum(), right), positions[mask], "x", color="0.35",
+                      markersize=3.2, markeredgewidth=0.8, zorder=3)
+            side.axvspan(right - 0.09 * span, right + 0.09 * span, color=colour, alpha=0.5,
+                         linewidth=0, zorder=0)
+            ticks.append(right)
+            labels.append(label)
+    side.set_xlim(lo - 0.04 * span, right + 0.12 * span)
+    side.set_xticks(ticks, labels)
+    for tick in side.get_xticklabels()[plain:]:  # the columns of points without a value
+        tick.set_rotation(25)
+        tick.set_horizontalalignment("right")
+    side.set_xlabel(METRIC_LABELS[name])
+    side.tick_params(labelleft=False)
+    side.grid(axis="x", color="0.92", linewidth=0.6)
+    if not finite.size and not (no_value.any() or failed.any()):
+        side.text(0.5, 0.5, f"{METRIC_LABELS[name]}\nundefined everywhere",
+                  transform=side.transAxes, ha="center", va="center", color="0.4")
 
 
-def heatmap_figure(result: SweepResult, metric: str) -> Figure:
+# --- 2-D: heat maps ---------------------------------------------------------------------------
+
+
+class _Map:
+    """How the drawn part of a 2-D grid (or of one small multiple) sits on its axes."""
+
+    def __init__(self, view: GridView):
+        xv, yv = view.values(0), view.values(1)
+        (self.x, self.x_by_value), (self.y, self.y_by_value) = _positions(xv), _positions(yv)
+        self.xe, self.ye = _edges(self.x), _edges(self.y)
+        self.own = (_own_position(view, 0, self.x, self.x_by_value),
+                    _own_position(view, 1, self.y, self.y_by_value))
+        self.view = view
+
+    def axes_labels(self, ax, x_label: bool, y_label: bool, few: bool = False) -> None:
+        """Ticks (``few`` for a small multiple), axis labels where asked, and limits."""
+        view = self.view
+        for which, values, positions, by_value, shown in (
+                ("x", view.values(0), self.x, self.x_by_value, x_label),
+                ("y", view.values(1), self.y, self.y_by_value, y_label)):
+            if not by_value:
+                _label_by_index(ax, which, values, positions)
+            elif values.size <= (4 if few else MAX_TICKS):
+                (ax.set_xticks if which == "x" else ax.set_yticks)(
+                    positions, [_fmt(v) for v in values])
+            elif few:
+                (ax.xaxis if which == "x" else ax.yaxis).set_major_locator(MaxNLocator(4))
+            if shown:
+                label = axis_label(view.axes[0 if which == "x" else 1].param)
+                (ax.set_xlabel if which == "x" else ax.set_ylabel)(label)
+        ax.set_xlim(self.xe[0], self.xe[-1])
+        ax.set_ylim(self.ye[0], self.ye[-1])
+        ax.spines["top"].set_visible(True)
+        ax.spines["right"].set_visible(True)
+
+    def mark_own(self, ax) -> bool:
+        """The preset's own point (or line, when only one of its values is on the grid)."""
+        x, y = self.own
+        if x is not None and y is not None:
+            ax.plot([x], [y], marker="*", markersize=9, color=OWN_COLOR,
+                    markeredgecolor="white", markeredgewidth=0.7, zorder=5, clip_on=False)
+        elif x is not None:
+            ax.axvline(x, color=OWN_COLOR, linewidth=0.9, linestyle=(0, (1, 1.5)), zorder=5)
+        elif y is not None:
+            ax.axhline(y, color=OWN_COLOR, linewidth=0.9, linestyle=(0, (1, 1.5)), zorder=5)
+        return x is not None or y is not None
+
+
+def _draw_metric(ax, geometry: _Map, metric: np.ndarray, no_value: np.ndarray,
+                 failed: np.ndarray, cmap, norm):
+    """The metric's cells, with its undefined cells in greys of their own."""
+    grey = np.where(failed, 1.0, np.where(no_value, 0.0, np.nan)).T
+    ax.pcolormesh(geometry.xe, geometry.ye, np.ma.masked_invalid(grey),
+                  cmap=ListedColormap([NO_VALUE_COLOR, FAILED_COLOR]), vmin=0, vmax=1,
+                  shading="flat")
+    return ax.pcolormesh(geometry.xe, geometry.ye, np.ma.masked_invalid(metric.T), cmap=cmap,
+                         norm=norm, shading="flat")
+
+
+def _draw_check(ax, geometry: _Map, passed: np.ndarray | None) -> None:
+    if passed is None:
+        ax.text(0.5, 0.5, "this preset has no check", transform=ax.transAxes, ha="center",
+                va="center", color="0.4")
+        return
+    ax.pcolormesh(geometry.xe, geometry.ye, passed.T.astype(float),
+                  cmap=ListedColormap([FAIL_COLOR, PASS_COLOR]), vmin=0, vmax=1,
+                  shading="flat")
+
+
+def _legend_handles(view: GridView, own: bool, check: bool) -> list:
+    no_value, failed = _undefined(view)
+    handles = []
+    if check and view.passed is not None:
+        handles += [Patch(color=PASS_COLOR, label="check passes"),
+                    Patch(color=FAIL_COLOR, label="check fails")]
+    if no_value.any():
+        handles.append(Patch(color=NO_VALUE_COLOR, label=NO_VALUE[view.metric_name]))
+    if failed.any():
+        handles.append(Patch(color=FAILED_COLOR, label="fired without end"))
+    if own:
+        handles.append(Line2D([], [], marker="*", color=OWN_COLOR, linestyle="none",
+                              markersize=8, label="the preset's own values"))
+    return handles
+
+
+def _colour_bar(fig, mappable, axes, view: GridView, ticks, cax=None) -> None:
+    bar = (fig.colorbar(mappable, cax=cax) if cax is not None else
+           fig.colorbar(mappable, ax=axes, fraction=0.05, pad=0.03))
+    bar.set_label(METRIC_LABELS[view.metric_name])
+    if ticks is not None:
+        bar.set_ticks(ticks)
+        bar.set_ticklabels([f"{t:.0f}" for t in ticks])
+        bar.minorticks_off()
+
+
+def heatmap_figure(view: GridView) -> Figure:
     """The metric over the grid (x: first parameter, y: second), and where the check passes."""
     import matplotlib
 
-    first, second = result.axes
-    grid_metric = result.metric(metric).reshape(result.shape).T  # rows: second parameter
+    geometry = _Map(view)
+    no_value, failed = _undefined(view)
+    cmap, norm, ticks = _metric_colours(view.metric_name, view.metric)
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(11.0, 4.8), dpi=PNG_DPI)
+        fig = Figure(figsize=(11.0, 5.0), dpi=PNG_DPI)
         FigureCanvasAgg(fig)
-        grid = fig.add_gridspec(1, 2, wspace=0.32, left=0.08, right=0.95, top=0.82,
+        grid = fig.add_gridspec(1, 2, wspace=0.32, left=0.08, right=0.95, top=0.8,
                                 bottom=0.13)
         ax = fig.add_subplot(grid[0])
-        xe, ye = _edges(first.values), _edges(second.values)
-        cmap = matplotlib.colormaps["viridis"].with_extremes(bad="0.85")
-        mesh = ax.pcolormesh(xe, ye, np.ma.masked_invalid(grid_metric), cmap=cmap,
-                             shading="flat")
-        bar = fig.colorbar(mesh, ax=ax, fraction=0.05, pad=0.03)
-        bar.set_label(METRIC_LABELS[metric])
-        ax.set_xlabel(first.param)
-        ax.set_ylabel(second.param)
-        ax.set_title(METRIC_LABELS[metric], loc="left", fontsize=10)
-        if np.isnan(grid_metric).any():
-            ax.legend(handles=[Patch(color="0.85", label="undefined")], loc="upper right",
-                      fontsize=7, frameon=True, framealpha=0.8)
-
+        mesh = _draw_metric(ax, geometry, view.metric, no_value, failed, cmap, norm)
+        _colour_bar(fig, mesh, ax, view, ticks)
+        ax.set_title(METRIC_LABELS[view.metric_name], loc="left", fontsize=10)
         check_ax = fig.add_subplot(grid[1], sharex=ax, sharey=ax)
-        if result.passed is None:
-            check_ax.text(0.5, 0.5, "this preset has no check", transform=check_ax.transAxes,
-                          ha="center", va="center", color="0.4")
-        else:
-            ok = result.passed.reshape(result.shape).T.astype(float)
-            check_ax.pcolormesh(xe, ye, ok, cmap=ListedColormap(["#f4c7c3", "#a5d6a7"]),
-                                vmin=0, vmax=1, shading="flat")
-            check_ax.legend(handles=[Patch(color="#a5d6a7", label="check passes"),
-                                     Patch(color="#f4c7c3", label="check fails")],
-                            loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2,
-                            frameon=False, borderaxespad=0.2)
-        check_ax.set_xlabel(first.param)
-        check_ax.tick_params(labelleft=False)
-        check_ax.set_title(f"check {result.preset.check}" if result.preset.check else "check",
+        _draw_check(check_ax, geometry, view.passed)
+        check_ax.set_title(f"check {view.preset.check}" if view.preset.check else "check",
                            loc="left", fontsize=10)
-        if first.size <= MAX_TICKS:
-            ax.set_xticks(first.values, [_fmt(v) for v in first.values])
-        if second.size <= MAX_TICKS:
-            ax.set_yticks(second.values, [_fmt(v) for v in second.values])
-        for a in (ax, check_ax):
-            a.spines["top"].set_visible(True)
-            a.spines["right"].set_visible(True)
-        fig.text(0.08, 0.955, _title(result), fontsize=12, fontweight="bold", va="center")
-        fig.text(0.08, 0.905, _subtitle(result), fontsize=8.5, color="0.3", va="center")
+        geometry.axes_labels(ax, True, True)
+        geometry.axes_labels(check_ax, True, False)
+        check_ax.tick_params(labelleft=False)
+        own = [geometry.mark_own(a) for a in (ax, check_ax)][0]
+        fig.legend(handles=_legend_handles(view, own, True), loc="center right", ncol=5,
+                   frameon=False, bbox_to_anchor=(0.95, 0.865))
+        _heading(fig, view, 0.08, 0.22)
     return fig
 
 
-def fi_figure(curves: Sequence[FiCurve]) -> Figure:
-    """Steady-state rate against input, one curve per preset; beside it, each onset zoomed."""
+# --- 3-D: small multiples -----------------------------------------------------------------------
+
+
+def panels_figure(view: GridView) -> Figure:
+    """One heat map of the metric and one of the check per drawn value of the third axis:
+    the metric's maps in the upper block (one colour scale), the check's below."""
     import matplotlib
 
-    zooms = [(k, c) for k, c in enumerate(curves) if c.zoom_scale is not None][:MAX_FI_ZOOMS]
-    with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(11.0 if zooms else 7.5, 5.0), dpi=PNG_DPI)
+    third = view.axes[2]
+    picks = view.shown[2]
+    columns = min(PANEL_COLUMNS, picks.size)
+    rows = -(-picks.size // columns)
+    cmap, norm, ticks = _metric_colours(view.metric_name, view.metric)
+    own_third = own_value(view.preset, third.param)
+    panel_in, head_in, gap_in, foot_in = 2.05, 1.25, 0.55, 0.75
+    width = 2.6 * columns + 1.9
+    height = head_in + 2 * rows * panel_in + gap_in + foot_in
+    left, right = 0.85 / width, 1 - 1.15 / width
+    with matplotlib.rc_context(RC | {"xtick.labelsize": 7, "ytick.labelsize": 7}):
+        fig = Figure(figsize=(width, height), dpi=PNG_DPI)
         FigureCanvasAgg(fig)
-        outer = fig.add_gridspec(1, 2 if zooms else 1, width_ratios=(2.0, 1.0) if zooms
-                                 else None, wspace=0.18, left=0.07 if zooms else 0.1,
-                                 right=0.98, top=0.82, bottom=0.11)
-        ax = fig.add_subplot(outer[0])
+        top_of = [1 - head_in / height, 1 - (head_in + rows * panel_in + gap_in) / height]
+        blocks = [fig.add_gridspec(rows, columns, left=left, right=right, top=top,
+                                   bottom=top - (rows * panel_in - 0.45) / height,
+                                   hspace=0.45, wspace=0.1) for top in top_of]
+        what = (METRIC_LABELS[view.metric_name],
+                f"check {view.preset.check}" if view.preset.check else "check")
+        for block_top, title in zip(top_of, what, strict=True):
+            fig.text(left, block_top + 0.32 / height, title, fontsize=10, fontweight="bold",
+                     va="center")
+        mesh, own = None, False
+        for p, k in enumerate(picks):
+            row, column = divmod(p, columns)
+            panel = GridView(view.preset, view.method, view.dt, view.axes[:2], view.shown[:2],
+                             view.metric_name, view.metric[:, :, p],
+                             None if view.passed is None else view.passed[:, :, p], {},
+                             view.failed[:, :, p])
+            geometry = _Map(panel)
+            no_value, failed = _undefined(panel)
+            top, bottom = (fig.add_subplot(block[row, column]) for block in blocks)
+            mesh = _draw_metric(top, geometry, panel.metric, no_value, failed, cmap, norm)
+            _draw_check(bottom, geometry, panel.passed)
+            value = float(third.values[k])
+            mine = value == own_third
+            caption = f"{third.param} = {_fmt(value)}" + ("  (the preset's)" if mine else "")
+            last_row = row == rows - 1 or p + columns >= picks.size
+            for ax in (top, bottom):
+                ax.set_title(caption, fontsize=8, loc="left", pad=3,
+                             color=OWN_COLOR if mine else "black")
+                geometry.axes_labels(ax, last_row and ax is bottom, column == 0, few=True)
+                if column:
+                    ax.tick_params(labelleft=False)
+                own = geometry.mark_own(ax) or own
+        bar_top = top_of[0]
+        cax = fig.add_axes((right + 0.25 / width, bar_top - (rows * panel_in - 0.45) / height,
+                            0.16 / width, (rows * panel_in - 0.45) / height))
+        _colour_bar(fig, mesh, None, view, ticks, cax)
+        unit = UNITS.get(third.param, "")
+        fig.legend(handles=_legend_handles(view, own, True), loc="lower center", ncol=5,
+                   frameon=False, bbox_to_anchor=(0.5, 0.05 / height * 2))
+        _heading(fig, view, left, 0.22)
+        if own_third not in third.values[picks]:
+            fig.text(left, 1 - 0.68 / height, f"the preset's own {third.param} = "
+                     f"{_fmt(own_third)}" + (f" ({unit})" if unit and unit != "1" else "")
+                     + " is not among the values drawn", fontsize=8, color=OWN_COLOR,
+                     va="center")
+    return fig
+
+
+# --- f–I curves -----------------------------------------------------------------------------------
+
+
+def fi_colours(n: int) -> list:
+    """``n`` colours, none repeated: a qualitative palette, or an even spread beyond it."""
+    import matplotlib
+
+    if n <= 10:
+        return list(matplotlib.colormaps["tab10"].colors[:n])
+    if n <= 20:
+        return list(matplotlib.colormaps["tab20"].colors[:n])
+    return [matplotlib.colormaps["turbo"](x) for x in np.linspace(0.03, 0.97, n)]
+
+
+def fi_figure(curves: Sequence[FiCurve]) -> Figure:
+    """Steady-state rate against input, one curve per preset; below it, every onset zoomed
+    (one panel per curve whose onset the probe found)."""
+    import matplotlib
+
+    colours = fi_colours(len(curves))
+    zooms = [(k, c) for k, c in enumerate(curves) if c.zoom_scale is not None]
+    columns = min(4, max(1, len(zooms)))
+    zoom_rows = -(-len(zooms) // columns) if zooms else 0
+    with matplotlib.rc_context(RC):
+        height = 4.6 + 2.1 * zoom_rows
+        fig = Figure(figsize=(11.0, height), dpi=PNG_DPI)
+        FigureCanvasAgg(fig)
+        outer = fig.add_gridspec(1 + zoom_rows, columns, height_ratios=[3.2] + [1.5] * zoom_rows,
+                                 left=0.07, right=0.98, top=1 - 0.85 / height,
+                                 bottom=0.5 / height, hspace=0.55, wspace=0.28)
+        ax = fig.add_subplot(outer[0, :])
         for k, curve in enumerate(curves):
-            color = FI_COLORS[k % len(FI_COLORS)]
-            ax.plot(fi_input(curve.preset, curve.scale), curve.rate, color=color,
-                    linewidth=1.3, marker="o", markersize=2.0, label=_preset_label(curve))
+            ax.plot(fi_input(curve.preset, curve.scale), curve.rate, color=colours[k],
+                    linewidth=1.3, marker="o", markersize=2.0, label=curve.label)
             if np.isfinite(curve.onset_scale):
                 ax.plot(fi_input(curve.preset, np.array([curve.onset_scale])),
                         [curve.onset_rate], "o", markersize=5, markerfacecolor="none",
-                        markeredgecolor=color, markeredgewidth=0.9)
+                        markeredgecolor=colours[k], markeredgewidth=0.9)
         ax.set_xlabel("input amplitude I (the probe's constant step)")
         ax.set_ylabel("steady-state rate (Hz)")
         ax.set_ylim(bottom=0)
         ax.grid(color="0.92", linewidth=0.6)
-        ax.legend(loc="upper left", frameon=False)
-        if zooms:
-            inner = outer[1].subgridspec(len(zooms), 1, hspace=0.75)
-            for row, (k, curve) in enumerate(zooms):
-                _draw_onset(fig.add_subplot(inner[row]), curve, FI_COLORS[k % len(FI_COLORS)],
-                            last=row == len(zooms) - 1)
+        ax.legend(loc="upper left", frameon=False, ncol=1 if len(curves) <= 8 else 2,
+                  fontsize=8 if len(curves) <= 8 else 6.5)
+        for p, (k, curve) in enumerate(zooms):
+            row, column = divmod(p, columns)
+            _draw_onset(fig.add_subplot(outer[1 + row, column]), curve, colours[k],
+                        last=row == zoom_rows - 1)
         methods = sorted({(c.method, c.dt) for c in curves})
         how = ", ".join(f"{m}, dt = {dt:g} ms" for m, dt in methods)
-        fig.text(0.07 if zooms else 0.1, 0.95, "f–I curves: steady-state rate against input",
+        found = f"{len(zooms)} of {len(curves)} onsets found" if len(zooms) < len(curves) \
+            else "below: around each onset"
+        fig.text(0.07, 1 - 0.3 / height, "f–I curves: steady-state rate against input",
                  fontsize=12, fontweight="bold", va="center")
-        fig.text(0.07 if zooms else 0.1, 0.9, f"method {how}  ·  rate = 1000 / the last "
-                 "interval of a 2 s step  ·  circles: the onset found by bisection; right: "
-                 "around it", fontsize=8.5, color="0.3", va="center")
+        fig.text(0.07, 1 - 0.55 / height, f"method {how}  ·  rate = 1000 / the last interval "
+                 f"of a 2 s step  ·  circles: the onset found by bisection; {found}",
+                 fontsize=8.5, color="0.3", va="center")
     return fig
 
 
-def _preset_label(curve) -> str:
-    preset = curve.preset
-    return f"{preset.letter}  {preset.title}" if preset.letter else preset.title
-
-
-def _draw_onset(ax, curve: FiCurve, color: str, last: bool) -> None:
+def _draw_onset(ax, curve: FiCurve, color, last: bool) -> None:
     """The finer curve centred on the onset, with the onset and its rate marked."""
     x = fi_input(curve.preset, curve.zoom_scale)
     ax.plot(x, curve.zoom_rate, color=color, linewidth=1.1, marker="o", markersize=2.0)
@@ -272,13 +568,13 @@ def _draw_onset(ax, curve: FiCurve, color: str, last: bool) -> None:
     ax.plot([onset], [curve.onset_rate], "o", markersize=5, markerfacecolor="none",
             markeredgecolor="black", markeredgewidth=0.8)
     ax.annotate(f"onset: {curve.onset_rate:.3g} Hz", (onset, curve.onset_rate),
-                textcoords="offset points", xytext=(8, 4), fontsize=7.5)
+                textcoords="offset points", xytext=(6, 4), fontsize=7)
     finite = curve.zoom_rate[np.isfinite(curve.zoom_rate)]
-    ax.set_ylim(bottom=0, top=max(1.0, float(finite.max()) if finite.size else 1.0) * 1.25)
-    ax.set_title(f"{_preset_label(curve)}: onset", loc="left", fontsize=9, color=color)
+    ax.set_ylim(bottom=0, top=max(1.0, float(finite.max()) if finite.size else 1.0) * 1.3)
+    ax.set_title(curve.label, loc="left", fontsize=8)
     ax.set_ylabel("Hz")
     ax.grid(color="0.92", linewidth=0.6)
     ax.ticklabel_format(axis="x", useOffset=False)
-    ax.xaxis.set_major_locator(MaxNLocator(4))
+    ax.xaxis.set_major_locator(MaxNLocator(3))
     if last:
         ax.set_xlabel("input amplitude I")

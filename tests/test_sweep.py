@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gifcli import checks, sweep, sweep_files
+from gifcli import __version__, checks, sweep, sweep_files
 from gifcli.errors import GifError, PresetError
 from gifcli.features import spike_features
 from gifcli.preset import Preset, resolve
@@ -96,9 +96,73 @@ def test_two_axes_are_validated_together():
     with pytest.raises(PresetError, match="every grid point"):
         sweep.check_sweep(preset, [sweep.Axis("V_reset", np.array([-70.0, -62.0])),
                                    sweep.Axis("V_th_reset", np.array([-63.0, -60.0]))])
-    with pytest.raises(PresetError, match="above the cap"):
-        sweep.check_sweep(preset, [sweep.Axis("a", np.zeros(2000)),
-                                   sweep.Axis("b", np.full(1000, 0.01))])
+    two_million = [sweep.Axis("a", np.zeros(2000)), sweep.Axis("b", np.full(1000, 0.01))]
+    with pytest.raises(PresetError, match="written only as zarr"):
+        sweep.check_sweep(preset, two_million)
+    sweep.check_sweep(preset, two_million, stored=True)  # a store takes it, chunk by chunk
+    with pytest.raises(PresetError, match="above the cap of 1,000,000,000"):
+        sweep.check_sweep(preset, [sweep.Axis(p, np.full(1001, 0.1)) for p in ("a", "b", "k1")],
+                          stored=True)
+    with pytest.raises(GifError, match="one to 3 axes"):
+        sweep.check_sweep(preset, [sweep.Axis(p, np.ones(2)) for p in ("a", "b", "k1", "k2")])
+
+
+def test_the_general_axis_form():
+    axis = sweep.parse_axis("a=-0.01:0.01:5")
+    assert axis.param == "a"
+    np.testing.assert_array_equal(axis.values, [-0.01, -0.005, 0.0, 0.005, 0.01])
+    np.testing.assert_array_equal(sweep.parse_axis("A2=-1,-0.5,0").values, [-1, -0.5, 0])
+    np.testing.assert_array_equal(sweep.parse_axis("initial.V_th=-45").values, [-45.0])
+    for text, words in (("a", "give P=START:STOP:NUM"), ("=1,2", "give P=START:STOP:NUM"),
+                        ("tua=1,2", "did you mean tau"), ("a=0:1", "not START:STOP:NUM"),
+                        ("a=0:1:2.5", "whole number"), ("a=0:x:3", "'x' is not a number"),
+                        ("a=1:0:3", "must be ≤"), ("a=0:1:0", "must be ≥ 1"),
+                        ("a=1,,2", "empty item"), ("a=0:inf:3", "finite")):
+        with pytest.raises(PresetError, match=words):
+            sweep.parse_axis(text)
+
+
+def test_ranges_beyond_the_float_span_do_not_overflow():
+    values = sweep.sweep_values(-1e308, 1e308, 3)
+    np.testing.assert_array_equal(values, [-1e308, 0.0, 1e308])
+    top = sweep.sweep_values(0, 1.7e308, 5)
+    assert np.all(np.isfinite(top)) and top[-1] == 1.7e308 and np.all(np.diff(top) > 0)
+
+
+@pytest.mark.parametrize("shape, target", [((1000, 1000, 1000), 100_000), ((61,), 100_000),
+                                           ((3, 7, 50_000), 100_000), ((2_000_000,), 100_000),
+                                           ((31, 11, 3), 40), ((5, 4), 3), ((7,), 1)])
+def test_chunks_are_contiguous_blocks_that_tile_the_grid(shape, target):
+    chunks = sweep.Chunks.of(shape, target)
+    assert math.prod(chunks.chunk_shape) <= target
+    # never less than half the target, unless the grid itself is smaller
+    assert 2 * math.prod(chunks.chunk_shape) > min(target, math.prod(shape))
+    covered, previous = 0, 0
+    for k in range(chunks.count) if chunks.count < 50 else (0, 1, chunks.count - 1):
+        lo, hi = chunks.bounds(k)
+        region = chunks.region(k)
+        block = np.zeros(shape, dtype=bool) if math.prod(shape) <= 10**6 else None
+        if block is not None:  # the block's points are exactly lo..hi in row-major order
+            block[region] = True
+            np.testing.assert_array_equal(np.flatnonzero(block.ravel()), np.arange(lo, hi))
+        if chunks.count < 50:
+            assert lo == previous
+            previous, covered = hi, covered + hi - lo
+    if chunks.count < 50:
+        assert covered == math.prod(shape)
+    assert chunks.bounds(chunks.count - 1)[1] == math.prod(shape)
+
+
+def test_results_do_not_depend_on_how_the_grid_is_cut(shipped):
+    axes = [sweep.parse_axis("a=-0.01:0.02:7"), sweep.parse_axis("A1=0:20:5"),
+            sweep.parse_axis("A2=-1,0")]
+    whole = sweep.run_sweep(shipped["M"], axes)
+    cut = sweep.run_sweep(shipped["M"], axes, chunk_points=9, batch_points=4)
+    assert cut.chunks["count"] == 14 and whole.chunks["count"] == 1  # blocks of 1 × 4 × 2
+    for name in sweep.COLUMNS:
+        np.testing.assert_array_equal(cut.columns[name], whole.columns[name])
+    np.testing.assert_array_equal(cut.passed, whole.passed)
+    np.testing.assert_array_equal(cut.margin, whole.margin)
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -142,7 +206,7 @@ def test_points_beyond_the_spike_buffer_are_run_again_in_full(monkeypatch, shipp
     monkeypatch.setattr(sweep, "RECORD", 3)
     preset = shipped["A"]
     axes = one_axis("input_scale", 0.5, 2.0, 7)
-    result = sweep.run_sweep(preset, axes, chunk_points=3)  # chunks of 3, 3 and 1 points
+    result = sweep.run_sweep(preset, axes, chunk_points=4, batch_points=3)  # 3+1, then 3
     assert result.columns["n_spikes"].max() > 3
     for i in range(result.size):
         assert_point_is_a_single_run(preset, axes, result, i)
@@ -265,8 +329,10 @@ def test_summary_is_json_ready(shipped):
     data = sweep_files.sweep_summary(result, "first_spike_ms")
     text = json.dumps(data, allow_nan=False)
     assert [axis["param"] for axis in data["axes"]] == ["input_scale"]
-    assert data["points"] == 4 and '"pass_ranges"' in text and data["version"]
-    assert set(data["seconds"]) == {"simulate", "check"}
+    assert data["points"] == 4 and '"pass_ranges"' in text
+    assert data["version"] == __version__
+    assert {"simulate", "check", "chunks_wall"} <= set(data["seconds"])
+    assert data["chunks"]["count"] == 1 and data["overrides"] == {}
 
 
 def test_bad_method_is_refused(shipped):
@@ -301,9 +367,8 @@ def test_cli_sweep_writes_files_and_the_pass_table(tmp_path: Path):
 def test_cli_sweep_two_axes_json(tmp_path: Path):
     import json
 
-    run = gif("sweep", "M", "-p", "a", "--values", "0,0.01", "--param2", "input_scale",
-              "--start2", "1", "--stop2", "2", "--num2", "3", "--metric", "n_bursts", "--json",
-              "--out", str(tmp_path))
+    run = gif("sweep", "M", "-p", "a", "--values", "0,0.01", "--param", "input_scale=1:2:3",
+              "--metric", "n_bursts", "--json", "--out", str(tmp_path))
     assert run.exit_code == 0, run.output
     data = json.loads(run.output)
     assert [axis["param"] for axis in data["axes"]] == ["a", "input_scale"]
@@ -320,8 +385,15 @@ def test_cli_sweep_two_axes_json(tmp_path: Path):
     (["--param", "a", "--values", "0,nan"], "finite"),
     (["--param", "a", "--values", "0,x"], "'x' is not a number"),
     (["--param", "a", "--start", "0", "--stop", "1"], "--num: is missing"),
-    (["--param", "a", "--values", "0", "--start2", "1"], "--start2 needs --param2"),
-    (["--param", "a", "--values", "0", "--param2", "a", "--values2", "1"], "given twice"),
+    (["--param", "a=0:1:3", "--start", "1"], "--start goes with a bare --param"),
+    (["--param", "a", "--param", "b", "--values", "1"], "only one --param may take"),
+    (["--param", "a", "--values", "0", "--param", "a=1"], "given twice"),
+    (["-p", "a=0:1:3", "-p", "b=1:2:2", "-p", "k1=1,2", "-p", "k2=1"], "one to 3 axes"),
+    (["-p", "a=0:1:1001", "-p", "b=1:2:1000"], "written only as zarr"),
+    (["--param", "a=0,1", "--resume"], "--resume continues a zarr store"),
+    (["--param", "a=0,1", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "not both"),
+    (["--param", "a=0,1", "--workers", "0"], "--workers"),
+    (["--param", "a=0,1", "--format", "csv,zip"], "zip"),
     (["--param", "a", "--values", "0", "--format", "csv,gif"], "gif"),
     (["--param", "a", "--values", "0", "--metric", "rate"], "did you mean rate_hz"),
     (["--param", "V_reset", "--values", "-70,-50"], "V_reset must be < V_th_reset"),

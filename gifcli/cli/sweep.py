@@ -1,8 +1,10 @@
-"""``gif sweep``: a preset run over a grid of one or two varied quantities."""
+"""``gif sweep``: a preset run over a grid of one to three varied quantities, in this process
+or on Dask workers, held in memory or written chunk by chunk to a zarr store."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,110 +21,94 @@ from gifcli.cli.options import (
     OutOption,
     QuietOption,
     SetOption,
-    SweepFormatOption,
+    _choices,
     split_list,
 )
 from gifcli.cli.terminal import (
+    fail,
     new_table,
     number_text,
-    points_progress,
     print_json,
     reporting_errors,
+    stderr,
     stdout,
     warn,
 )
 from gifcli.errors import GifError
 from gifcli.preset import DEFAULT_MAX_STEPS
 
-SweepParamOption = Annotated[str, typer.Option(
-    "--param", "-p", metavar="P",
-    help="The quantity to vary: any model parameter (a, b, tau, A1, ...), input_scale (which "
-         "multiplies every input amplitude) or an initial value (initial.V, initial.V_th, ...).")]
+GRID_FORMATS = ("csv", "png", "svg", "pdf", "json", "zarr", "nc")
+MAX_RANGE_ROWS = 40  # rows of the pass-range table; the JSON summary has them all
 
-
+SweepParamOption = Annotated[list[str], typer.Option(
+    "--param", "-p", metavar="P[=X:Y:N|=V1,V2,...]",
+    help="A quantity to vary: a model parameter (a, b, tau, A1, ...), input_scale (which "
+         "multiplies every input amplitude) or an initial value (initial.V_th, ...). "
+         "P=X:Y:N gives N values from X to Y, P=V1,V2,... lists them; repeat --param for "
+         "a grid of up to three axes. A bare P takes its values from --start, --stop and "
+         "--num, or --values.")]
 StartOption = Annotated[float | None, typer.Option(
-    "--start", metavar="X", help="First value (with --stop and --num).", show_default=False)]
+    "--start", metavar="X", help="First value of a bare --param (with --stop and --num).",
+    show_default=False)]
 StopOption = Annotated[float | None, typer.Option(
     "--stop", metavar="X", help="Last value, included.", show_default=False)]
 NumOption = Annotated[int | None, typer.Option(
     "--num", metavar="N", help="How many values, evenly spaced from --start to --stop.",
     show_default=False)]
 ValuesOption = Annotated[str | None, typer.Option(
-    "--values", metavar="V1,V2,...", help="The values, listed (instead of a range).",
-    show_default=False)]
-Param2Option = Annotated[str | None, typer.Option(
-    "--param2", metavar="Q", help="A second quantity to vary: a 2-D grid, drawn as heat maps.",
-    show_default=False)]
-Start2Option = Annotated[float | None, typer.Option(
-    "--start2", metavar="X", help="First value of --param2.", show_default=False)]
-Stop2Option = Annotated[float | None, typer.Option(
-    "--stop2", metavar="X", help="Last value of --param2, included.", show_default=False)]
-Num2Option = Annotated[int | None, typer.Option(
-    "--num2", metavar="N", help="How many values of --param2.", show_default=False)]
-Values2Option = Annotated[str | None, typer.Option(
-    "--values2", metavar="V1,V2,...", help="The values of --param2, listed.",
+    "--values", metavar="V1,V2,...", help="The values of a bare --param, listed.",
     show_default=False)]
 MetricOption = Annotated[str, typer.Option(
     "--metric", metavar="M",
     help="What the figure shows: rate_hz, n_spikes, first_spike_ms, isi_cv or n_bursts.")]
+GridFormatOption = Annotated[str, typer.Option(
+    "--format", "-f", metavar="csv,png,svg,pdf,json,zarr,nc", callback=_choices(GRID_FORMATS),
+    help="Which files to write, comma-separated: the table (csv), the figure (png, svg, "
+         "pdf), the summary (json), and the labelled grid as a zarr store (zarr, filled "
+         "chunk by chunk, needed above 1,000,000 points) or a NetCDF file (nc).")]
+WorkersOption = Annotated[int | None, typer.Option(
+    "--workers", min=1, metavar="N",
+    help="Run the chunks on N local Dask worker processes.", show_default=False)]
+SchedulerOption = Annotated[str | None, typer.Option(
+    "--scheduler", metavar="tcp://HOST:PORT",
+    help="Run the chunks on a running Dask cluster (dask scheduler / dask worker); with "
+         "zarr, the workers write the store, so --out must be a folder they all reach.",
+    show_default=False)]
+ResumeOption = Annotated[bool, typer.Option(
+    "--resume",
+    help="Continue an interrupted zarr sweep: compute only the chunks that its store does "
+         "not mark as complete.")]
+ChunkOption = Annotated[int, typer.Option(
+    "--chunk-points", min=1, metavar="N",
+    help="Points per chunk: the unit of work of a worker and of the zarr store.")]
 
 
-
-def _sweep_axis(param: str | None, start: float | None, stop: float | None, num: int | None,
-                values: str | None, suffix: str) -> Any:
+def sweep_axes(params: Sequence[str], start: float | None, stop: float | None,
+               num: int | None, values: str | None) -> list[Any]:
+    """The axes of ``--param`` options: ``P=X:Y:N``, ``P=V1,V2,...``, or one bare ``P``
+    with ``--start/--stop/--num`` or ``--values``."""
     from gifcli import sweep as sw
 
-    option = f"--param{suffix}"
-    if param is None:
-        given = [f"--{name}{suffix}" for name, value in
-                 (("start", start), ("stop", stop), ("num", num), ("values", values))
-                 if value is not None]
-        if given:
-            raise GifError(f"{given[0]} needs {option}: name the quantity to vary")
-        return None
-    name = sw.resolve_param(param, option)
-    listed = sw.parse_values(values, f"--values{suffix}") if values is not None else None
-    return sw.Axis(name, sw.sweep_values(start, stop, num, listed, suffix))
-
-
-def _pass_table(result: Any, metric: str, written: Sequence[Path]) -> None:
-    from rich.markup import escape
-
-    from gifcli import sweep as sw
-
-    console = stdout()
-    axes = result.axes
-    label = " × ".join(axis.param for axis in axes)
-    passed = result.passed
-    if passed is None:
-        console.print(f"[dim]{escape(result.preset.name)} names no check: no pass ranges.[/dim]")
-    else:
-        ranges = sw.pass_ranges(result)
-        table = new_table(None)
-        for axis in axes[1:]:
-            table.add_column(escape(axis.param), justify="right", no_wrap=True)
-        table.add_column(f"{escape(axes[0].param)} from", justify="right", no_wrap=True)
-        table.add_column("to", justify="right", no_wrap=True)
-        table.add_column("points", justify="right", no_wrap=True)
-        for r in ranges:
-            table.add_row(*(number_text(v) for v in r.fixed), number_text(r.lo),
-                          number_text(r.hi), str(r.count))
-        count = int(passed.sum())
-        style = "green" if count else "bold red"
-        console.print(f"[bold]{escape(result.preset.name)}[/bold] ({result.method}, dt = "
-                      f"{result.dt:g} ms): check {escape(result.preset.check)} passes at "
-                      f"[{style}]{count:,} of {result.size:,}[/{style}] points of "
-                      f"{escape(label)}" + (", in these ranges:" if ranges else ""))
-        if ranges:
-            console.print(table)
-    import numpy as np
-
-    finite = result.metric(metric)
-    finite = finite[np.isfinite(finite)]
-    span = (f"{metric} from {finite.min():.4g} to {finite.max():.4g}" if finite.size
-            else f"{metric} undefined everywhere")
-    files_text = ", ".join(str(p) for p in written) if written else "no files"
-    console.print(f"[dim]{span}  ·  wrote {escape(files_text)}[/dim]")
+    bare = [p for p in params if "=" not in p]
+    given = [f"--{name}" for name, value in
+             (("start", start), ("stop", stop), ("num", num), ("values", values))
+             if value is not None]
+    if len(bare) > 1:
+        raise GifError(f"--param {bare[1]} has no values: only one --param may take "
+                       "--start/--stop/--num or --values; give the others as P=X:Y:N or "
+                       "P=V1,V2,...")
+    if given and not bare:
+        raise GifError(f"{given[0]} goes with a bare --param P (the one-axis form); with "
+                       "--param P=X:Y:N or P=V1,V2,..., the values are given there")
+    axes = []
+    for text in params:
+        if "=" in text:
+            axes.append(sw.parse_axis(text))
+            continue
+        name = sw.resolve_param(text)
+        listed = sw.parse_values(values) if values is not None else None
+        axes.append(sw.Axis(name, sw.sweep_values(start, stop, num, listed)))
+    return axes
 
 
 @app.command()
@@ -134,64 +120,236 @@ def sweep(
     stop: StopOption = None,
     num: NumOption = None,
     values: ValuesOption = None,
-    param2: Param2Option = None,
-    start2: Start2Option = None,
-    stop2: Stop2Option = None,
-    num2: Num2Option = None,
-    values2: Values2Option = None,
     metric: MetricOption = "rate_hz",
     method: MethodOption = Method.exact,
     dt: DtOption = None,
     set_: SetOption = None,
     out: OutOption = Path("outputs"),
-    format_: SweepFormatOption = "csv,png",
+    format_: GridFormatOption = "csv,png",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    resume: ResumeOption = False,
+    chunk_points: ChunkOption = 100_000,
     quiet: QuietOption = False,
     json_: JsonOption = False,
     debug: DebugOption = False,
     max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
 ) -> None:
-    """Run a preset many times with one or two quantities varied, in batched simulations.
+    """Run a preset many times with one to three quantities varied, in batched simulations.
 
-    Writes DIR/NAME_sweep_P.csv, one row per value (the value, spikes, rate, first spike,
-    ISI CV, bursts, and the check's verdict and margin), and NAME_sweep_P.png, a spike raster
-    beside the --metric. --format json adds a summary of the ranges where the check passes.
+    One axis writes DIR/NAME_sweep_P.csv, one row per value (the value, spikes, rate, first
+    spike, ISI CV, bursts, and the check's verdict and margin), and NAME_sweep_P.png, a spike
+    raster beside the --metric. Two axes write NAME_sweep_P_Q.* with heat maps of the metric
+    and of the check; three, the same maps as small multiples along the third axis.
 
-    With --param2 the grid is 2-D: NAME_sweep_P_Q.csv and .png with two heat maps.
+    The grid runs in chunks of about 100,000 points. zarr writes it as a labelled grid (an
+    xarray Dataset) chunk by chunk, as each chunk is done, so that a grid of up to 1e9
+    points never sits in memory; --resume continues such a store after Ctrl-C. --workers
+    and --scheduler run the chunks on Dask workers, with the same results to the bit.
 
     At the end, a table of the value ranges where the preset's check passes.
 
     Examples:
       [bold]gif sweep tonic_bursting --param a --start -0.01 --stop 0.02 --num 61[/bold]
       [bold]gif sweep B --param input_scale --values 0.99,1,1.01 --metric first_spike_ms[/bold]
-      [bold]gif sweep M -p a --start 0 --stop 0.01 --num 21 --param2 b --values2 0.01,0.02[/bold]
+      [bold]gif sweep M -p a=0:0.01:21 -p b=0.01,0.02 --metric n_bursts[/bold]
+      [bold]gif sweep M -p a=-0.01:0.01:101 -p A1=0:20:41 -p A2=-1,-0.5,0 --format zarr,png[/bold]
+      [bold]gif sweep M -p a=-0.01:0.01:500 -p A1=0:20:500 -p A2=-1:0:40 -f zarr --workers 2[/bold]
       [bold]gif sweep K -p initial.V_th --start -60 --stop -40 --num 41 --format csv[/bold]
     """
     with reporting_errors(debug):
-        from gifcli import files, sweep_files
+        from gifcli import files
         from gifcli import sweep as sw
-        from gifcli.preset import check_run_size, effective_dt, resolve, with_overrides
+        from gifcli.preset import resolve, with_overrides
 
         chosen = resolve(preset)
         if set_:
             chosen = with_overrides(chosen, list(set_))
-        axes = [_sweep_axis(param, start, stop, num, values, "")]
-        second = _sweep_axis(param2, start2, stop2, num2, values2, "2")
-        if second is not None:
-            axes.append(second)
+        axes = sweep_axes(param, start, stop, num, values)
         metric = sw.resolve_metric(metric)
         formats = split_list(format_)
-        sw.check_sweep(chosen, axes)
-        check_run_size(chosen, effective_dt(chosen, dt), max_steps)
+        _check_extras(formats, workers, scheduler, resume)
+        plan = sw.plan_sweep(chosen, axes, method.value, dt, max_steps, chunk_points,
+                             stored="zarr" in formats)
         files.check_out_dir(out)
-        with points_progress("sweep", quiet or json_) as progress:
-            result = sw.run_sweep(chosen, axes, method.value, dt, max_steps, progress)
-            written = sweep_files.write_sweep(result, out, metric, formats, progress)
-        if not quiet:
-            for note in result.notes:
-                warn(f"{chosen.name}: {note}")
-        if json_:
-            print_json(sweep_files.sweep_summary(result, metric)
-                       | {"files": [str(p) for p in written]})
-        elif not quiet:
-            _pass_table(result, metric, written)
+        run = _run(plan, out, formats, workers, scheduler, resume, quiet or json_)
+        _report(run, plan, metric, formats, out, quiet, json_)
+
+
+def _check_extras(formats: Sequence[str], workers: int | None, scheduler: str | None,
+                  resume: bool) -> None:
+    """What needs the cluster extra, and the options that go together."""
+    from gifcli import sweep_store
+
+    if workers is not None and scheduler is not None:
+        raise GifError("give either --workers N (local processes) or --scheduler "
+                       "tcp://HOST:PORT (a running cluster), not both")
+    if resume and "zarr" not in formats:
+        raise GifError("--resume continues a zarr store: add zarr to --format")
+    if workers is not None:
+        sweep_store.require("--workers")
+    if scheduler is not None:
+        sweep_store.require("--scheduler")
+    if "zarr" in formats:
+        sweep_store.require("--format zarr")
+    if "nc" in formats:
+        sweep_store.require("--format nc", netcdf=True)
+
+
+def _command_line() -> str:
+    import shlex
+    import sys
+
+    return shlex.join(["gif", *sys.argv[1:]])
+
+
+def _run(plan: Any, out: Path, formats: Sequence[str], workers: int | None,
+         scheduler: str | None, resume: bool, hidden: bool) -> Any:
+    """Run the chunks (here, or on the cluster); a SweepResult or a StoredSweep."""
+    from gifcli import files, sweep_files, sweep_store
+    from gifcli import sweep as sw
+
+    executor: Any = nullcontext()
+    if workers is not None or scheduler is not None:
+        from gifcli.cluster import Cluster
+
+        executor = Cluster(workers, scheduler)
+    stem = sweep_files.sweep_stem(plan.preset, [axis.param for axis in plan.axes])
+    store_path = out / f"{stem}.zarr"
+    with chunk_progress(plan.chunks.count, hidden) as progress, executor as cluster:
+        if "zarr" not in formats:
+            result = sw.run_plan(plan, progress, cluster)
+            return _with_cluster_time(result, cluster)
+        files.make_out_dir(out)
+        try:
+            stored = sweep_store.run_into_store(plan, store_path, _command_line(), resume,
+                                                progress, cluster)
+        except KeyboardInterrupt as stop:
+            raise _interrupted(stop, store_path, plan) from None
+    stored = _with_cluster_time(stored, cluster)
+    if plan.size <= sw.MAX_POINTS:
+        return stored.store.load(plan, stored.seconds, stored.chunks)
+    return stored
+
+
+@contextmanager
+def chunk_progress(total: int, hidden: bool) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr that counts chunks as they finish; yields ``update(done,
+    total)``. Hidden with --quiet or --json, and when stderr is not a terminal."""
+    console = None if hidden else stderr()
+    if console is None or not console.is_terminal:
+        yield lambda done, total: None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task("sweep", total=total)
+        yield lambda done, _total: bar.update(task, completed=done)
+
+
+def _with_cluster_time(run: Any, cluster: Any) -> Any:
+    """Where the chunks ran, and how long the cluster took to start (or to reach)."""
+    if cluster is None:
+        run.chunks["executor"] = "this process"
+    else:
+        run.seconds["cluster_start"] = cluster.seconds
+        run.chunks["executor"] = cluster.description
+    return run
+
+
+def _interrupted(stop: KeyboardInterrupt, store_path: Path, plan: Any) -> typer.Exit:
+    """Ctrl-C (or SIGTERM, SIGHUP) during a zarr sweep: what is kept, and how to go on."""
+    from gifcli import interrupts, sweep_store
+
+    done = "some"
+    try:
+        done = f"{int(sweep_store.Store(store_path.absolute()).done().sum()):,}"
+    except Exception:  # noqa: BLE001 - a store not yet created has no chunks
+        done = "0"
+    getattr(interrupts, "acknowledge", lambda: None)()
+    return fail(f"{getattr(stop, 'what', 'interrupted')}; {done} of {plan.chunks.count:,} "
+                f"chunks are complete in {store_path}: the same command with --resume "
+                "computes the rest", getattr(stop, "exit_code", 130))
+
+
+def _report(run: Any, plan: Any, metric: str, formats: Sequence[str], out: Path, quiet: bool,
+            json_: bool) -> None:
+    """Write the other files, then the table (or the JSON) and the notes."""
+    from gifcli import sweep_files
+    from gifcli.sweep import SweepResult
+
+    stem = sweep_files.sweep_stem(plan.preset, [axis.param for axis in plan.axes])
+    if isinstance(run, SweepResult):
+        written = sweep_files.write_sweep(run, out, metric, formats, command=_command_line())
+        summary = sweep_files.sweep_summary(run, metric)
+    else:
+        written = sweep_files.write_stored(run, out, metric, formats)
+        summary = sweep_files.stored_summary(run, metric)
+    if "zarr" in formats:
+        written.insert(0, out / f"{stem}.zarr")
+    if not quiet:
+        for note in run.notes:
+            warn(f"{plan.preset.name}: {note}")
+    if json_:
+        print_json(summary | {"files": [str(p) for p in written]})
+    elif not quiet:
+        _pass_table(summary, written)
+
+
+def _pass_table(summary: dict[str, Any], written: Sequence[Path]) -> None:
+    from rich.markup import escape
+
+    console = stdout()
+    axes = [axis["param"] for axis in summary["axes"]]
+    label = " × ".join(axes)
+    name = escape(summary["name"])
+    if summary["check"] is None:
+        console.print(f"[dim]{name} names no check: no pass ranges.[/dim]")
+    else:
+        ranges = summary["pass_ranges"]
+        count, points = summary["n_passed"], summary["points"]
+        style = "green" if count else "bold red"
+        console.print(f"[bold]{name}[/bold] ({summary['method']}, dt = {summary['dt']:g} ms): "
+                      f"check {escape(summary['check'])} passes at [{style}]{count:,} of "
+                      f"{points:,}[/{style}] points of {escape(label)}"
+                      + (", in these ranges:" if ranges else ""))
+        if ranges is None:
+            console.print("[dim]pass ranges are listed for grids of up to 1,000,000 points; "
+                          "the store holds check_passed at every point[/dim]")
+        elif ranges:
+            console.print(_range_table(ranges, axes))
+            if len(ranges) > MAX_RANGE_ROWS:
+                console.print(f"[dim]… and {len(ranges) - MAX_RANGE_ROWS:,} more ranges "
+                              "(all of them in the JSON summary, --format json)[/dim]")
+    low_high = summary["metric_range"]
+    metric = summary["metric"]
+    span = (f"{metric} from {low_high[0]:.4g} to {low_high[1]:.4g}" if low_high
+            else f"{metric} undefined everywhere")
+    files_text = ", ".join(str(p) for p in written) if written else "no files"
+    console.print(f"[dim]{span}  ·  wrote {escape(files_text)}[/dim]")
+
+
+def _range_table(ranges: list[dict[str, Any]], axes: Sequence[str]) -> Any:
+    from rich.markup import escape
+
+    table = new_table(None)
+    for axis in axes[1:]:
+        table.add_column(escape(axis), justify="right", no_wrap=True)
+    table.add_column(f"{escape(axes[0])} from", justify="right", no_wrap=True)
+    table.add_column("to", justify="right", no_wrap=True)
+    table.add_column("points", justify="right", no_wrap=True)
+    for r in ranges[:MAX_RANGE_ROWS]:
+        fixed = r.get("fixed", {})
+        table.add_row(*(number_text(fixed[a]) for a in axes[1:]), number_text(r["lo"]),
+                      number_text(r["hi"]), str(r["count"]))
+    return table
 
