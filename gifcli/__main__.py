@@ -1,3 +1,27 @@
-from gifcli.cli import main
+"""``gif`` and ``python -m gifcli``: signal handling first, then the command line.
 
-main()
+The handlers are set before typer, rich or numba are imported, so that Ctrl-C, SIGTERM or
+SIGHUP at any moment, even during the imports, ends with one line and its exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    """The ``gif`` console script."""
+    from gifcli import interrupts
+
+    interrupts.install()
+    try:
+        from gifcli.cli import main as command_line
+    except KeyboardInterrupt as stop:
+        what = getattr(stop, "what", "interrupted")  # as gifcli.cli.terminal.interruption
+        sys.stderr.write(f"gif: error: {what}; every file already written is complete\n")
+        sys.exit(getattr(stop, "exit_code", 130))
+    command_line()
+
+
+if __name__ == "__main__":
+    main()

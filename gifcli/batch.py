@@ -42,9 +42,10 @@ Only per-neuron results are kept, never N x T traces: spike count, first and las
 mean and sum of squared deviations (Welford; mean and CV), burst count, and optionally the
 first ``record`` spike times of each neuron (with ``n_spikes - record`` dropped).
 
-A run is cut into chunks of blocks, each one parallel call, so that Ctrl-C (a
-KeyboardInterrupt between chunks) stops it within a fraction of a second and a callback can
-report progress.
+A run is cut into chunks of blocks, each one parallel call of about CHUNK_SECONDS, so that a
+callback can report progress. Signals are held while the kernel runs (gifcli.interrupts):
+every block polls the stop flag, so Ctrl-C ends the call within milliseconds, and the
+interrupt is raised once the call has returned.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import get_num_threads, njit, prange
 
-from gifcli import kernel
+from gifcli import interrupts, kernel
 from gifcli.errors import GifError
 from gifcli.features import (
     BURST_MAX_ISI_MS,
@@ -585,8 +586,12 @@ def _neuron_params(base, columns, values, row, out):
 @njit(cache=True)
 def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, amplitudes,
                boundary_step, boundary_offset, n_steps, dt, method, max_per_step, max_spikes,
-               burst_isi, stats, track_from, extrema):
-    """The neurons order[lo:hi], all in the modal form (``modal``) or all triangular."""
+               burst_isi, stats, track_from, extrema, stop):
+    """The neurons order[lo:hi], all in the modal form (``modal``) or all triangular.
+
+    Returns early, leaving the block unfinished, once ``stop[0]`` is set (read every
+    kernel.POLL_STEPS steps or so); the caller then discards the whole run.
+    """
     status = stats[6]
     n = hi - lo
     # One allocation for the rows the vector passes stream through, with a stride of 64 k + 8
@@ -670,7 +675,12 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
 
     seg = 0
     k = 0
+    next_poll = 0
     while k < n_steps:
+        if k >= next_poll:
+            if stop[0] != 0:
+                return
+            next_poll = k + kernel.POLL_STEPS
         while seg < last_seg and boundary_step[seg] == k and boundary_offset[seg] == 0.0:
             for j in range(n):
                 if status[order[lo + j]] != OK:
@@ -800,14 +810,15 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
             extrema[i, 0], extrema[i, 1] = peak[j], trough[j]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _run_chunk(block_lo, block_hi, starts, stops, modal, order, base, columns, values, x_init,
                scale, amplitudes, boundary_step, boundary_offset, n_steps, dt, method,
-               max_per_step, max_spikes, burst_isi, stats, track_from, extrema):
+               max_per_step, max_spikes, burst_isi, stats, track_from, extrema, stop):
+    # nogil: gifcli.interrupts' watcher thread must be able to set ``stop`` meanwhile.
     for b in prange(block_lo, block_hi):
         _run_block(starts[b], stops[b], modal[b], order, base, columns, values, x_init, scale,
                    amplitudes, boundary_step, boundary_offset, n_steps, dt, method,
-                   max_per_step, max_spikes, burst_isi, stats, track_from, extrema)
+                   max_per_step, max_spikes, burst_isi, stats, track_from, extrema, stop)
 
 
 @njit(cache=True)
@@ -1029,24 +1040,10 @@ def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid
     stats = (n_spikes, first, last, isi_mean, isi_m2, n_bursts, status, buffer, last_isi)
     block = max(8, min(int(block), _balanced_block(N)))
     order, starts, stops, modal = _blocks(base, columns, values, N, float(dt), method, block)
-    n_blocks = starts.size
-    method_code = kernel.METHOD_CODES[method]
-    threads = max(1, get_num_threads())
-    done_blocks, chunk = 0, threads
-    while done_blocks < n_blocks:
-        hi = min(n_blocks, done_blocks + chunk)
-        started = time.perf_counter()
-        _run_chunk(done_blocks, hi, starts, stops, modal, order, base, columns, values, x_init,
-                   scale, grid.amplitudes, grid.boundary_step, grid.boundary_offset,
-                   grid.n_steps, float(dt), method_code, int(max_per_step), int(max_spikes),
-                   BURST_MAX_ISI_MS, stats, track_from, extrema)
-        rounds = -(-(hi - done_blocks) // threads)
-        per_round = (time.perf_counter() - started) / rounds
-        done_blocks = hi
-        if progress is not None:
-            progress(int(stops[:done_blocks].sum() - starts[:done_blocks].sum()), N)
-        # Aim the next chunk at CHUNK_SECONDS, in whole rounds of the threads.
-        chunk = threads * max(1, min(4 * rounds, int(CHUNK_SECONDS / max(per_round, 1e-6))))
+    finished = _run_chunks(order, starts, stops, modal, base, columns, values, x_init, scale,
+                           grid, float(dt), kernel.METHOD_CODES[method], int(max_per_step),
+                           int(max_spikes), stats, track_from, extrema, progress)
+    interrupts.raise_if_cut_short(not finished)
     isi_mean[n_spikes < 2] = np.nan
     tracked = track_after is not None
     # No grid point followed (track_after past the end): no peak, as a single trace has.
@@ -1059,6 +1056,39 @@ def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid
         trough_mV=np.where(np.isfinite(extrema[:, 1]), extrema[:, 1], np.nan) if tracked
         else None,
     )
+
+
+def _run_chunks(order, starts, stops, modal, base, columns, values, x_init, scale, grid: Grid,
+                dt: float, method_code: int, max_per_step: int, max_spikes: int, stats,
+                track_from: int, extrema, progress) -> bool:
+    """Run every block, a chunk of blocks per parallel call; False if a signal stopped it.
+
+    Signals are held while the kernel runs (gifcli.interrupts); one that arrives stops
+    every block at its next poll, and is raised once the last call has returned.
+    """
+    N = order.size
+    n_blocks = starts.size
+    threads = max(1, get_num_threads())
+    args = (starts, stops, modal, order, base, columns, values, x_init, scale, grid.amplitudes,
+            grid.boundary_step, grid.boundary_offset, grid.n_steps, dt, method_code,
+            max_per_step, max_spikes, BURST_MAX_ISI_MS, stats, track_from, extrema,
+            interrupts.stop_flag())
+    interrupts.prepare(_run_chunk, 0, 0, *args)
+    done_blocks, chunk = 0, threads
+    with interrupts.deferred():
+        while done_blocks < n_blocks and not interrupts.stopped():
+            hi = min(n_blocks, done_blocks + chunk)
+            started = time.perf_counter()
+            _run_chunk(done_blocks, hi, *args)
+            rounds = -(-(hi - done_blocks) // threads)
+            per_round = (time.perf_counter() - started) / rounds
+            done_blocks = hi
+            if progress is not None and not interrupts.stopped():
+                progress(int(stops[:done_blocks].sum() - starts[:done_blocks].sum()), N)
+            # Aim the next chunk at CHUNK_SECONDS, in whole rounds of the threads.
+            chunk = threads * max(1, min(4 * rounds,
+                                         int(CHUNK_SECONDS / max(per_round, 1e-6))))
+        return not interrupts.stopped()
 
 
 def _balanced_block(N: int) -> int:
@@ -1074,7 +1104,7 @@ def _blocks(base, columns, values, N: int, dt: float, method: str, block: int):
     single path does; those neurons come first, so that no block mixes the two forms.
     """
     if method == "exact":
-        flags = _modal_flags(base, columns, values, N, dt)
+        flags = interrupts.compiled_call(_modal_flags, base, columns, values, N, dt)
         order = np.argsort(~flags, kind="stable")
         n_modal = int(flags.sum())
     else:

@@ -70,12 +70,13 @@ def as_spike_array(spike_times: Sequence[float] | np.ndarray) -> np.ndarray:
     return spikes
 
 
-def _loops():
-    """The compiled loops (gifcli.spike_loops), imported when first needed: a check's
-    description is read by commands that must start without numba."""
-    from gifcli import spike_loops
+def _loop(name: str, *args):
+    """Run the compiled loop ``gifcli.spike_loops.<name>`` with signals held while it runs
+    (gifcli.interrupts). Imported when first needed: a check's description is read by
+    commands that must start without numba."""
+    from gifcli import interrupts, spike_loops
 
-    return spike_loops
+    return interrupts.compiled_call(getattr(spike_loops, name), *args)
 
 
 def _undefined(values: np.ndarray, index: int) -> float | None:
@@ -107,7 +108,7 @@ class SpikeTrains:
         counts = np.minimum(np.asarray(counts, dtype=np.int64), rows.shape[1])
         offsets = np.concatenate(([0], np.cumsum(counts)))
         times = np.empty(int(offsets[-1]))
-        _loops().gather_rows(rows, offsets, times)
+        _loop("gather_rows", rows, offsets, times)
         return cls(times, offsets, end)
 
     @classmethod
@@ -144,7 +145,7 @@ class SpikeTrains:
     def count_before(self, t: float | np.ndarray) -> np.ndarray:
         """Per point, how many spikes come before ``t`` (a scalar or one time per point)."""
         bounds = np.broadcast_to(np.asarray(t, dtype=np.float64), (len(self),))
-        return _loops().count_before(self.times, self.offsets, np.ascontiguousarray(bounds))
+        return _loop("count_before", self.times, self.offsets, np.ascontiguousarray(bounds))
 
     def count_in(self, lo: float, hi: float) -> np.ndarray:
         """Per point, the number of spikes in [lo, hi)."""
@@ -187,7 +188,7 @@ class SpikeTrains:
 
     @cached_property
     def _isi_moments(self) -> tuple[np.ndarray, np.ndarray]:
-        return _loops().isi_moments(self.times, self.offsets)
+        return _loop("isi_moments", self.times, self.offsets)
 
     @property
     def isi_mean(self) -> np.ndarray:
@@ -208,11 +209,11 @@ class SpikeTrains:
 
     def isi_median(self) -> np.ndarray:
         """Per point, the median ISI (the mean of the middle two of an even count)."""
-        return _loops().isi_median(self.times, self.offsets)
+        return _loop("isi_median", self.times, self.offsets)
 
     def least_isi_step(self) -> np.ndarray:
         """Per point, the least change from one ISI to the next; NaN with fewer than 2 ISIs."""
-        return _loops().least_isi_step(self.times, self.offsets)
+        return _loop("least_isi_step", self.times, self.offsets)
 
     # --- runs and bursts -----------------------------------------------------------------------
 
@@ -255,9 +256,9 @@ class Bursts:
 
     @classmethod
     def of(cls, trains: SpikeTrains) -> Bursts:
-        first, last, counts, in_burst = _loops().bursts(trains.times, trains.offsets, trains.end,
-                                                BURST_MAX_ISI_MS, BURST_MIN_PAUSE_MS,
-                                                BURST_PAUSE_FACTOR)
+        first, last, counts, in_burst = _loop("bursts", trains.times, trains.offsets,
+                                              trains.end, BURST_MAX_ISI_MS,
+                                              BURST_MIN_PAUSE_MS, BURST_PAUSE_FACTOR)
         starts = SpikeTrains(trains.times[first], np.concatenate(([0], np.cumsum(counts))),
                              trains.end)
         return cls(starts, last - first + 1, first, last, in_burst)
@@ -273,7 +274,7 @@ class Bursts:
                   ) -> tuple[np.ndarray, np.ndarray]:
         """Per point: how many of its spikes in [lo, hi) belong to a burst, and the shortest
         interval that ends at or starts from one of them (inf without one)."""
-        return _loops().bursting_in(trains.times, trains.offsets, self.in_burst, lo, hi)
+        return _loop("bursting_in", trains.times, trains.offsets, self.in_burst, lo, hi)
 
 
 # --- one train ----------------------------------------------------------------------------------

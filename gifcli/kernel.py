@@ -59,7 +59,8 @@ TAYLOR_FLOOR = 1e-19  # a Taylor term this small, relative to the state, ends th
 TAYLOR_REACH = 0.5  # largest rate * h per Taylor sub-interval; keeps the series well-conditioned
 MAX_TAYLOR_PIECES = 16  # stiffer than this (rate * dt > 8): bisect on the propagator instead
 CROSSING_TOLERANCE = 1e-12  # ms; the spec asks for 1e-9
-OK, TOO_MANY_SPIKES = 0, 1
+OK, TOO_MANY_SPIKES, INTERRUPTED = 0, 1, 2
+POLL_STEPS = 4096  # steps between two looks at the stop flag (gifcli.interrupts)
 
 
 @njit(cache=True)
@@ -658,15 +659,16 @@ def enter_segment(y, p, old_amplitude, new_amplitude):
     return v_new, th_new
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def simulate_trace(p, x_init, amplitudes, boundary_step, boundary_offset, n_steps, dt, method,
-                   max_spikes, max_per_step):
+                   max_spikes, max_per_step, stop):
     """Run one neuron and record the state at every grid point t_k = k dt.
 
     Segment j ends at boundary_step[j] * dt + boundary_offset[j]; an offset > 0 (``exact``
     only) splits that step at the boundary. ``exact`` steps in the modal form when modal_form
     allows it, else by its propagator. Returns (states[n_steps+1, 4], inputs[n_steps+1],
-    spike_times, status).
+    spike_times, status); status is INTERRUPTED, with the trace cut short, once ``stop[0]``
+    is set (it is read every POLL_STEPS steps; the GIL is released, so another thread can).
     """
     F = np.empty(MODAL_SIZE)
     modal = method == EXACT and modal_form(p, dt, F)
@@ -685,6 +687,8 @@ def simulate_trace(p, x_init, amplitudes, boundary_step, boundary_offset, n_step
         state[I1], state[I2], state[V], state[VTH] = y1, y2, yv, yt
     states[0] = x_init
     for k in range(n_steps):
+        if k % POLL_STEPS == 0 and stop[0] != 0:
+            return states[: k + 1], inputs[: k + 1], spikes[:0], INTERRUPTED
         while seg < last_seg and boundary_step[seg] == k and boundary_offset[seg] == 0.0:
             v_star, th_star = enter_state(state, p, F, modal, amplitudes[seg],
                                           amplitudes[seg + 1])

@@ -105,53 +105,54 @@ def simulate_presets(presets: Sequence[Preset], method: str = "exact", dt: float
     return outcomes
 
 
-def output_paths(name: str, out_dir: Path, formats: Sequence[str]) -> list[Path]:
-    """The files of one preset, in the order of OUTPUT_FORMATS."""
-    return [out_dir / f"{name}.{fmt}" for fmt in OUTPUT_FORMATS if fmt in formats]
-
-
-def write_outputs(outcome: Outcome, out_dir: Path, formats: Sequence[str]) -> list[Path]:
-    """Write one preset's files (``NAME.png``, ``.svg``, ``.csv``, ``.json``) atomically."""
-    result, written = outcome.result, []
+def render_outputs(outcome: Outcome, out_dir: Path, formats: Sequence[str]
+                   ) -> list[tuple[Path, bytes]]:
+    """One preset's files (``NAME.png``, ``.svg``, ``.pdf``, ``.csv``, ``.json``) as bytes,
+    in the order of OUTPUT_FORMATS, ready to be written."""
+    result = outcome.result
     name = result.preset.name
-    if "csv" in formats:
-        files.write_atomic(out_dir / f"{name}.csv", files.csv_bytes(result))
-        written.append(out_dir / f"{name}.csv")
-    if "json" in formats:
-        files.write_atomic(out_dir / f"{name}.json", files.json_bytes(outcome.summary()))
-        written.append(out_dir / f"{name}.json")
     figure_formats = [fmt for fmt in FIGURE_FORMATS if fmt in formats]
+    rendered: dict[str, bytes] = {}
     if figure_formats:
         from gifcli import plots  # matplotlib: only when a figure is asked for
 
         figure = plots.pattern_figure(result)
-        for fmt in figure_formats:
-            written.append(plots.save_figure(figure, out_dir / f"{name}.{fmt}", fmt))
-    return sorted(written, key=lambda path: OUTPUT_FORMATS.index(path.suffix[1:]))
+        rendered |= {fmt: plots.figure_bytes(figure, fmt) for fmt in figure_formats}
+    if "csv" in formats:
+        rendered["csv"] = files.csv_bytes(result)
+    if "json" in formats:
+        rendered["json"] = files.json_bytes(outcome.summary())
+    return [(out_dir / f"{name}.{fmt}", rendered[fmt]) for fmt in OUTPUT_FORMATS
+            if fmt in rendered]
 
 
 def write_all(outcomes: Sequence[Outcome], out_dir: Path, formats: Sequence[str],
               progress: Progress = _nothing) -> list[list[Path]]:
-    """Create ``out_dir`` if needed and write every preset's files; the paths per preset."""
-    files.make_out_dir(out_dir)
-    written = []
+    """Render every preset's files in memory, then create ``out_dir`` if needed and write
+    them all (:func:`gifcli.files.write_files`): a figure that cannot be drawn, or Ctrl-C,
+    leaves none of them. Returns the paths per preset."""
+    rendered = []
     for outcome in outcomes:
-        written.append(write_outputs(outcome, out_dir, formats))
+        rendered.append(render_outputs(outcome, out_dir, formats))
         progress(outcome.result.preset.name)
-    return written
+    files.make_out_dir(out_dir)
+    files.write_files([item for per_preset in rendered for item in per_preset])
+    return [[path for path, _ in per_preset] for per_preset in rendered]
 
 
 def write_gallery(outcomes: Sequence[Outcome], out_dir: Path,
                   formats: Sequence[str] = ("png",)) -> list[Path]:
-    """Draw all outcomes in one lettered grid: ``gallery.png`` (and ``.svg`` if asked)."""
+    """Draw all outcomes in one lettered grid: ``gallery.png`` (and ``.svg``, ``.pdf``)."""
     from gifcli import plots
 
-    files.make_out_dir(out_dir)
     figure = plots.gallery_figure([o.result for o in outcomes],
                                   [None if o.verdict is None else o.verdict.passed
                                    for o in outcomes])
-    return [plots.save_figure(figure, out_dir / f"{GALLERY_NAME}.{fmt}", fmt)
-            for fmt in FIGURE_FORMATS if fmt in formats]
+    rendered = [(out_dir / f"{GALLERY_NAME}.{fmt}", plots.figure_bytes(figure, fmt))
+                for fmt in FIGURE_FORMATS if fmt in formats]
+    files.make_out_dir(out_dir)
+    files.write_files(rendered)
+    return [path for path, _ in rendered]
 
 
 @dataclass(frozen=True, eq=False)

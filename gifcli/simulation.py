@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gifcli import kernel
+from gifcli import interrupts, kernel
 from gifcli.errors import SimulationError
 from gifcli.model import METHODS, PARAMETER_NAMES, STATE_NAMES
 from gifcli.preset import DEFAULT_MAX_STEPS, Preset, check_run_size, effective_dt
@@ -32,11 +32,12 @@ def simulate(preset: Preset, method: str = "exact", dt: float | None = None,
     check_run_size(preset, dt, max_steps)
     grid = build_grid(list(preset.segments), dt, exact=method == "exact")
     initial = np.array([preset.initial[name] for name in STATE_NAMES], dtype=np.float64)
-    states, inputs, spikes, status = kernel.simulate_trace(
-        parameter_vector(preset.params), initial, grid.amplitudes, grid.boundary_step,
-        grid.boundary_offset, grid.n_steps, dt, kernel.METHOD_CODES[method],
-        MAX_SPIKES, MAX_SPIKES_PER_STEP,
+    states, inputs, spikes, status = interrupts.compiled_call(
+        kernel.simulate_trace, parameter_vector(preset.params), initial, grid.amplitudes,
+        grid.boundary_step, grid.boundary_offset, grid.n_steps, dt,
+        kernel.METHOD_CODES[method], MAX_SPIKES, MAX_SPIKES_PER_STEP, interrupts.stop_flag(),
     )
+    interrupts.raise_if_cut_short(status == kernel.INTERRUPTED)
     if status != kernel.OK:
         raise SimulationError(
             f"{preset.source}: the neuron fired more than {MAX_SPIKES:,} times, or more than "

@@ -19,6 +19,8 @@ import numpy as np
 import orjson
 from numba import njit
 
+from gifcli import interrupts
+
 ROWS_PER_PIECE = 1 << 14  # rows formatted at a time: a few MB of cells at once
 COMMA, NEWLINE = ord(","), ord("\n")
 
@@ -98,7 +100,7 @@ def _rows(arrays: list[np.ndarray], empty: bytes) -> bytes:
     data = np.frombuffer(b",".join(texts), dtype=np.uint8)
     cursors = np.concatenate(([0], np.cumsum(sizes + 1)[:-1]))  # where each column starts
     out = np.empty(data.size + 1, dtype=np.uint8)  # the cells, a separator after each
-    _interleave(data, cursors, arrays[0].size, out)
+    interrupts.compiled_call(_interleave, data, cursors, arrays[0].size, out)
     return out.tobytes()
 
 

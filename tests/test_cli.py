@@ -366,9 +366,10 @@ def test_debug_shows_the_traceback(gif):
     assert type(result.exception).__name__ == "PresetError"
 
 
-def test_ctrl_c_exits_130_and_leaves_only_complete_files(gif, tmp_path, monkeypatch):
+def test_ctrl_c_while_rendering_exits_130_and_writes_nothing(gif, tmp_path, monkeypatch):
+    """Every file is rendered before the first is renamed into place."""
     calls = []
-    real = runner.write_outputs
+    real = runner.render_outputs
 
     def interrupted(outcome, out_dir, formats):
         calls.append(outcome.result.preset.name)
@@ -376,11 +377,11 @@ def test_ctrl_c_exits_130_and_leaves_only_complete_files(gif, tmp_path, monkeypa
             raise KeyboardInterrupt
         return real(outcome, out_dir, formats)
 
-    monkeypatch.setattr(runner, "write_outputs", interrupted)
+    monkeypatch.setattr(runner, "render_outputs", interrupted)
     result = gif("run", "A", "B", "C", "--format", "csv,json")
     assert result.exit_code == 130
     assert "interrupted" in one_error_line(result)
-    assert files_in(tmp_path / "outputs") == ["tonic_spiking.csv", "tonic_spiking.json"]
+    assert not (tmp_path / "outputs").exists()
 
 
 def test_a_bug_is_one_line_with_exit_3_unless_debug(gif, monkeypatch):

@@ -8,7 +8,6 @@ import io
 import json
 import os
 import stat
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -235,7 +234,3 @@ def test_figure_files_do_not_change_between_runs(tmp_path):
         plots.figure_bytes(plots.pattern_figure(result), "gif")
 
 
-def test_output_paths_follow_the_format_order(tmp_path):
-    from gifcli.runner import output_paths
-
-    assert output_paths("x", Path("o"), ["json", "png"]) == [Path("o/x.png"), Path("o/x.json")]

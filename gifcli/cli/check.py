@@ -65,8 +65,8 @@ def check(
         chosen = runner.select_presets(presets or [], not presets, set_ or [])
         runner.check_sizes(chosen, dts, max_steps)
         total = len(chosen) * len(methods) * len(dts)
-        with progress_bar(total, "check", quiet or json_) as advance:
-            rows = runner.check_presets(chosen, methods, dts, max_steps, advance)
+        with progress_bar(total, quiet or json_) as phase:
+            rows = runner.check_presets(chosen, methods, dts, max_steps, phase("check"))
         print_notes([row.outcome for row in rows], quiet)
         failed = [row for row in rows if row.outcome.failed]
         if json_:

@@ -103,8 +103,14 @@ JsonOption = Annotated[bool, typer.Option(
     "--json", help="Print machine-readable JSON on stdout instead of the table.")]
 DebugOption = Annotated[bool, typer.Option(
     "--debug", help="Show the full Python traceback of an error.")]
+def _check_max_steps(value: int) -> int:
+    if value < 1:
+        raise typer.BadParameter(f"must be a whole number of steps >= 1, got {value}")
+    return value
+
+
 MaxStepsOption = Annotated[int, typer.Option(
-    "--max-steps", min=1, metavar="N",
+    "--max-steps", metavar="N", callback=_check_max_steps,
     help="The cap on time steps per run (duration / dt), which guards memory.")]
 MethodListOption = Annotated[str, typer.Option(
     "--method", "-m", metavar="exact,euler,exp-euler", callback=_choices(METHODS),

@@ -62,15 +62,14 @@ def simulate_and_report(
     presets = runner.select_presets(refs, every, overrides)
     runner.check_sizes(presets, [dt], max_steps)
     files.check_out_dir(out)
-    steps = len(presets) + (1 if gallery else len(presets))
-    with progress_bar(steps, "gallery" if gallery else "run", quiet or as_json) as advance:
-        outcomes = runner.simulate_presets(presets, method, dt, max_steps, advance)
+    with progress_bar(len(presets), quiet or as_json) as phase:
+        outcomes = runner.simulate_presets(presets, method, dt, max_steps, phase("simulate"))
         print_notes(outcomes, quiet)
         if gallery:
+            phase("draw the gallery")
             written = runner.write_gallery(outcomes, out, formats)
-            advance("gallery")
         else:
-            per_preset = runner.write_all(outcomes, out, formats, advance)
+            per_preset = runner.write_all(outcomes, out, formats, phase("draw and write"))
             written = [path for paths in per_preset for path in paths]
     if as_json:
         summaries = [outcome.summary() for outcome in outcomes]

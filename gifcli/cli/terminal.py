@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from gifcli.errors import GifError
+from gifcli.errors import GifError, one_line
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,15 +23,44 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
-# Usage errors (click's ClickException), from click itself or from the copy newer typer vendors.
-_CLICK_ERRORS = tuple(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+# click's exception classes, from click itself or from the copy that newer typer vendors.
+_CLICK_CLASSES = {c.__name__: c for c in typer.BadParameter.__mro__}
+CLICK_EXCEPTION, USAGE_ERROR = _CLICK_CLASSES["ClickException"], _CLICK_CLASSES["UsageError"]
+_CLICK_ERRORS = (CLICK_EXCEPTION,)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    """Print ``gif: error: MESSAGE`` on stderr and return the Exit to raise."""
-    sys.stderr.write(f"gif: error: {message}\n")
+    """Print ``gif: error: MESSAGE`` on stderr (one line, control characters escaped) and
+    return the Exit to raise."""
+    sys.stderr.write(f"gif: error: {one_line(message)}\n")
     sys.stderr.flush()
     return typer.Exit(code)
+
+
+_interrupts_reported: list[int] = []
+
+
+def interruption(stop: KeyboardInterrupt) -> tuple[str, int]:
+    """The sentence and exit code for Ctrl-C (130), SIGTERM (143) or SIGHUP (129)."""
+    from gifcli import interrupts
+
+    what, code = getattr(stop, "what", "interrupted"), getattr(stop, "exit_code", 130)
+    _interrupts_reported.append(code)
+    interrupts.acknowledge()
+    return f"{what}; every file already written is complete", code
+
+
+def interrupt_reported() -> bool:
+    """Whether an interruption has been reported (so that it is said once)."""
+    return bool(_interrupts_reported)
+
+
+def usage_message(error: Any) -> str:
+    """click's usage error as one sentence, with where to find the command's help."""
+    text = " ".join(error.format_message().replace("Value error, ", "").split())
+    text = text[:1].lower() + text[1:]
+    command = error.ctx.command_path if error.ctx is not None else "gif"
+    return f"{text.rstrip('.')} (see '{command} --help')"
 
 
 @contextmanager
@@ -39,7 +68,8 @@ def reporting_errors(debug: bool = False) -> Iterator[None]:
     """Turn what can go wrong into one sentence on stderr and an exit code.
 
     GifError (bad preset, bad value, unwritable folder, a run that cannot finish) -> exit 2;
-    Ctrl-C -> exit 130 (files are written atomically, so none is left half-written);
+    Ctrl-C, SIGTERM, SIGHUP -> exit 130, 143, 129 (files are written atomically, so none is
+    left half-written);
     anything else is a bug -> exit 3. ``--debug`` re-raises, for the traceback.
     """
     try:
@@ -48,11 +78,10 @@ def reporting_errors(debug: bool = False) -> Iterator[None]:
         if debug:
             raise
         raise fail(str(error)) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM/SIGHUP (gifcli.interrupts)
         if debug:
             raise
-        raise fail("interrupted; every file already written is complete",
-                   EXIT_INTERRUPTED) from None
+        raise fail(*interruption(stop)) from None
     except (typer.Exit, typer.Abort, *_CLICK_ERRORS, BrokenPipeError):
         raise  # typer's own handling: usage errors, and a reader that closed the pipe
     except Exception as error:
@@ -62,16 +91,24 @@ def reporting_errors(debug: bool = False) -> Iterator[None]:
                    "for the traceback, and please report it", EXIT_INTERNAL) from None
 
 
-def stdout() -> Console:
-    from rich.console import Console
+MIN_WIDTH = 40  # COLUMNS=0 or a tiny window: lay out for this width and let lines wrap
 
-    return Console(highlight=False)
+
+def stdout() -> Console:
+    return _console(stderr=False)
 
 
 def stderr() -> Console:
+    return _console(stderr=True)
+
+
+def _console(stderr: bool) -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    console = Console(stderr=stderr, highlight=False)
+    if console.width < MIN_WIDTH:
+        console.width = MIN_WIDTH
+    return console
 
 
 def warn(message: str) -> None:
@@ -79,26 +116,29 @@ def warn(message: str) -> None:
 
 
 @contextmanager
-def progress_bar(total: int, label: str, hidden: bool) -> Iterator[Callable[[str], None]]:
-    """A rich progress bar on stderr; yields ``advance(name)``.
+def progress_bar(total: int, hidden: bool) -> Iterator[Callable[[str], Callable[[str], None]]]:
+    """A rich progress bar on stderr over ``total`` items, phase by phase.
 
-    Hidden when ``hidden`` (--quiet, --json) and when stderr is not a terminal.
+    Yields ``phase(label)``, which starts a phase (``simulate``, ``draw``) from zero and
+    returns its ``advance(name)``. Hidden when ``hidden`` (--quiet, --json) and when stderr
+    is not a terminal.
     """
     console = None if hidden else stderr()
     if console is None or not console.is_terminal:  # no bar in a log file or a pipe
-        yield lambda _: None
+        yield lambda label: lambda name: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("[dim]{task.fields[item]}"), console=console,
                   transient=True) as bar:
-        task = bar.add_task(label, total=total, item="")
+        task = bar.add_task("", total=total, item="")
 
-        def advance(name: str) -> None:
-            bar.update(task, advance=1, item=name)
+        def phase(label: str) -> Callable[[str], None]:
+            bar.reset(task, total=total, description=label, item="")
+            return lambda name: bar.update(task, advance=1, item=name)
 
-        yield advance
+        yield phase
 
 
 def print_json(data: Any) -> None:
