@@ -8,6 +8,12 @@ def one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+def printable(text: str) -> str:
+    """Text from a file for the terminal: line breaks kept, every other control character
+    (an escape sequence that would retitle or clear the terminal) shown escaped."""
+    return "\n".join(one_line(line) for line in text.split("\n"))
+
+
 class GifError(Exception):
     """Bad input or usage: shown to the user without a traceback."""
 

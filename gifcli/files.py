@@ -174,6 +174,7 @@ def summary(result: Result, features: dict[str, Any], check: dict[str, Any] | No
         "n_spikes": result.n_spikes,
         "features": features,
         "check": check,
+        "overrides": dict(preset.overrides),
         "notes": list(result.notes),
         "version": version,
     }

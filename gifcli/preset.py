@@ -19,6 +19,7 @@ import os
 import re
 import reprlib
 import stat
+import warnings
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -36,6 +37,7 @@ from gifcli.model import (
     default_initial,
     parameter_problem,
 )
+from gifcli.numbers import number_from_text, number_problem
 
 DEFAULT_MAX_STEPS = 2_000_000  # keeps a full trace under ~100 MB; --max-steps raises it
 MAX_FILE_BYTES = 5_000_000  # a preset is a few hundred bytes; this is ~100,000 segments
@@ -87,6 +89,8 @@ class Preset:
     #: What was changed after loading (``--set``, :meth:`replace`), in the order given:
     #: ``{"a": 0.01, "initial.V": -60.0, "input_scale": 2.0}``. Shown in figures and JSON.
     overrides: dict[str, float] = field(default_factory=dict)
+    #: The YAML text it was read from ("" when built in code): what ``gif show`` prints.
+    yaml_text: str = field(default="", repr=False, compare=False)
 
     def replace(self, initial: dict[str, float] | None = None, **values: float) -> Preset:
         """This preset with parameters, ``input_scale`` or initial values changed, validated.
@@ -282,7 +286,7 @@ def _inspect(root: yaml.Node, source: str) -> dict[str, int]:
             for key, value in node.value:
                 name = key.value if isinstance(key, yaml.ScalarNode) else None
                 line = key.start_mark.line + 1
-                if name is not None and key.tag != _TAG + "merge":
+                if name is not None:  # two `<<:` merge keys too: YAML keeps only one
                     if name in seen:
                         raise PresetError(
                             source, _join(path, name),
@@ -329,22 +333,30 @@ def shipped_presets() -> list[Preset]:
     return sorted(presets, key=lambda p: (p.letter or "~", p.name))
 
 
-def resolve(ref: str, max_steps: int | None = None, dt: float | None = None) -> Preset:
+def resolve(ref: str | os.PathLike, max_steps: int | None = None,
+            dt: float | None = None) -> Preset:
     """A preset by name (``tonic_spiking``), letter (``A``) or path to a YAML file.
 
     ``max_steps`` and ``dt`` are as in :func:`parse_preset`, except that by default the step
     cap is left to the caller, who knows the ``--dt`` and ``--max-steps`` of the run
     (``simulate`` checks it); a too-small dt for the file's own segments is always an error.
     """
-    if not ref.strip():
+    if isinstance(ref, os.PathLike):
+        return load_preset(Path(ref), max_steps=max_steps, dt=dt)
+    if not isinstance(ref, str) or not ref.strip():
         raise PresetError(repr(ref), None, "is not a preset; give a name, a letter A-T or a file")
     looks_like_path = ref.endswith((".yaml", ".yml")) or "/" in ref or "\\" in ref
-    if looks_like_path or _is_file(ref):
+    if looks_like_path:
         return load_preset(Path(ref), max_steps=max_steps, dt=dt)
     presets = shipped_presets()
     for preset in presets:
         if ref in (preset.name, preset.letter):
+            if _is_file(ref):  # a name wins over a file of that name: say so
+                warnings.warn(f"{ref!r} is the shipped preset {preset.name}; a file of that "
+                              f"name is here too: give ./{ref} to run it", stacklevel=2)
             return _with_run_size(preset, max_steps, dt)
+    if _is_file(ref):
+        return load_preset(Path(ref), max_steps=max_steps, dt=dt)
     by_letter = {p.letter: p.name for p in presets if p.letter}
     if ref.upper() in by_letter:
         hint = f"; did you mean {ref.upper()} ({by_letter[ref.upper()]})?"
@@ -445,7 +457,7 @@ def parse_preset(text: str, source: str, max_steps: int | None = DEFAULT_MAX_STE
         if line is None or error.line is not None or error.source != source:
             raise
         raise PresetError(error.source, error.key, error.reason, line=line) from None
-    return preset
+    return replace(preset, yaml_text=text)
 
 
 def _validate(data: Any, source: str) -> Preset:
@@ -639,11 +651,12 @@ def _number(value: Any, source: str, key: str) -> float:
 
 def _text_hint(value: str) -> str:
     try:
-        number = float(value)
-    except (ValueError, OverflowError):
+        number_from_text(value)
+    except ValueError:
+        shown = value.strip()
+        if "_" in shown or shown.lower().lstrip("+-") in ("inf", "infinity", "nan"):
+            return f"; {number_problem(shown)}"
         return ""
-    if not math.isfinite(number):
-        return " (and not infinite or NaN)"
     return "; write the number without quotes"
 
 
@@ -683,11 +696,10 @@ def parse_assignment(text: str) -> tuple[str, float]:
         raise PresetError("--set", _short(text), "must look like KEY=VALUE, e.g. a=0.01")
     _check_override_key(key, "--set")
     try:
-        value = float(raw)
-    except ValueError:
-        raise PresetError("--set", key, f"must be a number, got {_short(raw)}") from None
-    if not math.isfinite(value):
-        raise PresetError("--set", key, f"must be a finite number, got {_short(raw)}")
+        value = number_from_text(raw)
+    except ValueError as problem:
+        raise PresetError("--set", key, f"must be a number, got {_short(raw)}; {problem}"
+                          ) from None
     return key, value
 
 

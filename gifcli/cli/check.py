@@ -24,6 +24,7 @@ from gifcli.cli.options import (
 from gifcli.cli.terminal import (
     EXIT_CHECK_FAILED,
     WIDE_TABLE,
+    markup_safe,
     new_table,
     print_json,
     print_notes,
@@ -58,7 +59,7 @@ def check(
       [bold]gif check --method exact,euler,exp-euler --dt 0.01,0.1[/bold]
       [bold]gif check tonic_bursting --set a=0.01 --json[/bold]
     """
-    with reporting_errors(debug):
+    with reporting_errors(debug, quiet):
         from gifcli import runner
 
         methods, dts = split_list(method), parse_dts(dt)
@@ -83,8 +84,6 @@ def check(
 
 
 def _check_table(rows: Sequence[Any]) -> None:
-    from rich.markup import escape
-
     wide = stdout().width >= WIDE_TABLE
     table = new_table(None)
     table.add_column("", style="bold", no_wrap=True, min_width=1)
@@ -98,7 +97,7 @@ def _check_table(rows: Sequence[Any]) -> None:
         r, verdict = row.outcome.result, row.outcome.verdict
         margin = "" if verdict is None or verdict.margin is None else \
             f"{verdict.margin.relative:.2g}"
-        table.add_row(r.preset.letter or "", escape(r.preset.name), r.method, f"{r.dt:g}",
+        table.add_row(r.preset.letter or "", markup_safe(r.preset.name), r.method, f"{r.dt:g}",
                       str(r.n_spikes), margin, verdict_cell(row.outcome, wide))
     print_table(table, [row.outcome for row in rows], wide)
     console = stdout()

@@ -43,7 +43,7 @@ def gallery(
       [bold]gif gallery[/bold]
       [bold]gif gallery --method euler --dt 0.05 --format png,svg[/bold]
     """
-    with reporting_errors(debug):
+    with reporting_errors(debug, quiet):
         simulate_and_report([], True, method=method.value, dt=dt, overrides=set_ or [],
                             out=out, formats=split_list(format_), quiet=quiet, as_json=json_,
                             max_steps=max_steps, gallery=True)

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from gifcli.model import DEFAULT_DT, METHODS
+from gifcli.numbers import number_from_text
 
 OUTPUT_FORMATS = ("png", "svg", "pdf", "csv", "json")  # as gifcli.runner (which imports numba)
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -34,6 +35,20 @@ def _check_dt(value: float | None) -> float | None:
     if value is not None and not (math.isfinite(value) and value > 0):
         raise typer.BadParameter(f"must be a finite number of ms > 0, got {value:g}")
     return value
+
+
+def number(text: str | float) -> float:
+    """A number option's text by the rule of gifcli.numbers (``0_1`` is not 1.0 here)."""
+    if isinstance(text, float):  # a default value
+        return text
+    try:
+        return number_from_text(text)
+    except ValueError as problem:
+        raise typer.BadParameter(f"{text!r} is not a number; {problem}") from None
+
+
+def _dt(text: str | float) -> float:
+    return _check_dt(number(text))
 
 
 def split_list(text: str) -> list[str]:
@@ -62,9 +77,9 @@ def parse_dts(text: str | None) -> list[float | None]:
     values: list[float | None] = []
     for item in split_list(text):
         try:
-            value = float(item)
-        except ValueError:
-            raise typer.BadParameter(f"{item!r} is not a number of ms") from None
+            value = number_from_text(item)
+        except ValueError as problem:
+            raise typer.BadParameter(f"{item!r} is not a number of ms; {problem}") from None
         values.append(_check_dt(value))
     if not values:
         raise typer.BadParameter("give one or more time steps in ms, e.g. 0.01,0.1")
@@ -79,7 +94,7 @@ def _check_dts(value: str | None) -> str | None:
 MethodOption = Annotated[Method, typer.Option(
     "--method", "-m", help="Integrator: exact (precise spike times), euler or exp-euler.")]
 DtOption = Annotated[float | None, typer.Option(
-    "--dt", metavar="MS", callback=_check_dt,
+    "--dt", metavar="MS", parser=_dt,
     help=f"Time step in ms. [dim]Default: the preset's, else {DEFAULT_DT:g}.[/dim]")]
 SetOption = Annotated[list[str] | None, typer.Option(
     "--set", "-s", metavar="KEY=VALUE",

@@ -31,6 +31,7 @@ from gifcli.cli.options import (
 from gifcli.cli.terminal import (
     EXIT_CHECK_FAILED,
     WIDE_TABLE,
+    markup_safe,
     new_table,
     number,
     print_json,
@@ -87,8 +88,6 @@ def simulate_and_report(
 
 def _summary_table(outcomes: Sequence[Outcome], out: Path, formats: Sequence[str],
                    gallery: bool, written: Sequence[Path]) -> None:
-    from rich.markup import escape
-
     method = ", ".join(sorted({o.result.method for o in outcomes}))
     dts = ", ".join(f"{dt:g}" for dt in sorted({o.result.dt for o in outcomes}))
     wide = stdout().width >= WIDE_TABLE
@@ -100,7 +99,7 @@ def _summary_table(outcomes: Sequence[Outcome], out: Path, formats: Sequence[str
     table.add_column("check", ratio=1 if wide else None, no_wrap=not wide)
     for outcome in outcomes:
         preset, f = outcome.result.preset, outcome.features
-        table.add_row(preset.letter or "", escape(preset.name), str(outcome.result.n_spikes),
+        table.add_row(preset.letter or "", markup_safe(preset.name), str(outcome.result.n_spikes),
                       number(f.first_spike_ms, 2), number(f.rate_hz, 1),
                       number(f.isi_cv, 3), str(f.n_bursts), verdict_cell(outcome, wide))
     print_table(table, outcomes, wide)
@@ -117,7 +116,7 @@ def _summary_table(outcomes: Sequence[Outcome], out: Path, formats: Sequence[str
     checked = sum(outcome.verdict is not None for outcome in outcomes)
     verdict = (f"[bold red]{failed} of {checked} checks failed[/bold red]" if failed
                else f"[green]{checked} of {checked} checks passed[/green]")
-    console.print(f"{verdict}  ·  wrote {escape(where)}")
+    console.print(f"{verdict}  ·  wrote {markup_safe(where)}")
 
 
 
@@ -146,7 +145,7 @@ def run(
       [bold]gif run --all --out figs --format png,svg[/bold]
       [bold]gif run my_neuron.yaml --set a=0.01 --set initial.V_th=-45[/bold]
     """
-    with reporting_errors(debug):
+    with reporting_errors(debug, quiet):
         if bool(presets) == all_:
             raise typer.BadParameter("name one or more presets, or give --all (not both)",
                                      ctx=ctx, param_hint="NAME|LETTER|FILE... / --all")

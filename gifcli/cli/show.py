@@ -2,71 +2,74 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import sys
 from typing import Annotated
 
 import typer
 
 from gifcli.cli.app import app
+from gifcli.cli.completion import complete_preset
 from gifcli.cli.options import DebugOption, JsonOption
-from gifcli.cli.terminal import print_json, reporting_errors, stdout
+from gifcli.cli.terminal import markup_safe, print_json, reporting_errors, stdout
 
-
-def _is_file_ref(ref: str) -> bool:
-    # The same rule as gifcli.preset.resolve.
-    return ref.endswith((".yaml", ".yml")) or "/" in ref or "\\" in ref or Path(ref).is_file()
-
-
-def preset_yaml(ref: str, name: str) -> str:
-    """The YAML text of the preset that ``ref`` resolved to (a user file or a shipped one)."""
-    from gifcli.preset import shipped_dir
-
-    if _is_file_ref(ref):
-        return Path(ref).read_text(encoding="utf-8")
-    return shipped_dir().joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+HIGHLIGHT_LIMIT = 200_000  # characters; a longer file is printed as it is, not highlighted
 
 
 @app.command()
 def show(
     preset: Annotated[str, typer.Argument(
-        metavar="NAME|LETTER|FILE", help="A preset name, its letter (A–T) or a YAML file.")],
+        metavar="NAME|LETTER|FILE", autocompletion=complete_preset,
+        help="A preset name, its letter (A–T) or a YAML file.")],
+    yaml_only: Annotated[bool, typer.Option(
+        "--yaml", help="Print the plain YAML alone (what `gif show NAME > mine.yaml` "
+        "writes when stdout is not a terminal), to copy and edit.")] = False,
     json_: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """Show a preset: its YAML, what it demonstrates, and the check it must pass.
+    """Show a preset: what it demonstrates, the check it must pass, and its YAML.
 
     Examples:
       [bold]gif show tonic_spiking[/bold]
-      [bold]gif show F[/bold]
-      [bold]gif show my_neuron.yaml[/bold]
+      [bold]gif show F > my_neuron.yaml[/bold]   (then edit it and: gif run my_neuron.yaml)
+      [bold]gif show my_neuron.yaml --json[/bold]
     """
     with reporting_errors(debug):
         from gifcli.checks import CHECKS
         from gifcli.preset import resolve
 
         found = resolve(preset)
-        text = preset_yaml(preset, found.name)
+        text = found.yaml_text
         rule = str(CHECKS[found.check]) if found.check else None
         if json_:
             print_json({"name": found.name, "title": found.title, "letter": found.letter,
                         "source": found.source, "description": found.description,
                         "check": found.check, "check_rule": rule, "yaml": text})
             return
-        from rich.markup import escape
-        from rich.panel import Panel
-        from rich.syntax import Syntax
-
         console = stdout()
+        if yaml_only or not console.is_terminal:
+            sys.stdout.write(text)
+            return
         heading = f"{found.letter}  {found.title}" if found.letter else found.title
-        console.print(f"[bold]{escape(heading)}[/bold]  [dim]{escape(found.source)}[/dim]")
+        console.print(f"[bold]{markup_safe(heading)}[/bold]  [dim]{markup_safe(found.source)}"
+                      "[/dim]")
         if found.description:
-            console.print(escape(found.description))
+            console.print(markup_safe(found.description.strip()))
         if rule:
-            console.print(f"[bold]Check[/bold] [cyan]{escape(found.check)}[/cyan]: "
-                          f"{escape(rule)}")
+            console.print(f"[bold]Check[/bold] [cyan]{markup_safe(found.check)}[/cyan]: "
+                          f"{markup_safe(rule)}")
         else:
             console.print("[dim]No check: this preset names none.[/dim]")
-        console.print(Panel(Syntax(text.rstrip("\n"), "yaml", theme="ansi_dark",
-                                   background_color="default"),
-                            title=escape(found.source), title_align="left", expand=False))
+        console.rule(style="dim")
+        _print_yaml(console, text)
 
+
+def _print_yaml(console, text: str) -> None:
+    """The YAML, highlighted, with long lines wrapped by the terminal (never cropped), so
+    that what is copied from the screen is the file."""
+    if len(text) > HIGHLIGHT_LIMIT:
+        console.out(text.rstrip("\n"), highlight=False, soft_wrap=True)
+        return
+    from rich.syntax import Syntax
+
+    console.print(Syntax(text.rstrip("\n"), "yaml", theme="ansi_dark",
+                         background_color="default"), soft_wrap=True)

@@ -7,13 +7,14 @@ rich is imported inside the functions, so ``gif --help`` and ``gif list`` start 
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from gifcli.errors import GifError, one_line
+from gifcli.errors import GifError, one_line, printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -40,6 +41,14 @@ def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
 _interrupts_reported: list[int] = []
 
 
+def markup_safe(text: str) -> str:
+    """Text that comes from a file (a title, a description, a path) for rich markup: control
+    characters shown escaped (no escape sequence reaches the terminal), brackets escaped."""
+    from rich.markup import escape
+
+    return escape(printable(text))
+
+
 def interruption(stop: KeyboardInterrupt) -> tuple[str, int]:
     """The sentence and exit code for Ctrl-C (130), SIGTERM (143) or SIGHUP (129)."""
     from gifcli import interrupts
@@ -64,7 +73,25 @@ def usage_message(error: Any) -> str:
 
 
 @contextmanager
-def reporting_errors(debug: bool = False) -> Iterator[None]:
+def reporting_errors(debug: bool = False, quiet: bool = False) -> Iterator[None]:
+    """:func:`reporting_errors_only`, with Python's warnings (numpy's, matplotlib's, a preset
+    shadowed by a file) as one ``gif: warning:`` line each, or none with ``--quiet``."""
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.simplefilter("ignore")
+        else:
+            warnings.showwarning = _warning_line
+        with reporting_errors_only(debug):
+            yield
+
+
+def _warning_line(message: Warning | str, category: type[Warning], *args: Any,
+                  **kwargs: Any) -> None:
+    warn(str(message))
+
+
+@contextmanager
+def reporting_errors_only(debug: bool = False) -> Iterator[None]:
     """Turn what can go wrong into one sentence on stderr and an exit code.
 
     GifError (bad preset, bad value, unwritable folder, a run that cannot finish) -> exit 2;
@@ -112,7 +139,7 @@ def _console(stderr: bool) -> Console:
 
 
 def warn(message: str) -> None:
-    sys.stderr.write(f"gif: warning: {message}\n")
+    sys.stderr.write(f"gif: warning: {one_line(message)}\n")
 
 
 @contextmanager
@@ -163,12 +190,11 @@ WIDE_TABLE = 110  # below this console width, a check's reason goes under the ta
 
 
 def verdict_cell(outcome: Outcome, with_reason: bool = True) -> str:
-    from rich.markup import escape
 
     verdict = outcome.verdict
     if verdict is None:
         return "[dim]no check[/dim]"
-    reason = f" {escape(str(verdict.reason))}" if with_reason else ""
+    reason = f" {markup_safe(str(verdict.reason))}" if with_reason else ""
     if verdict.passed:
         return f"[green]✓ pass[/green][dim]{reason}[/dim]"
     return f"[bold red]✗ FAIL[/bold red]{reason}"
@@ -176,7 +202,6 @@ def verdict_cell(outcome: Outcome, with_reason: bool = True) -> str:
 
 def print_table(table: Any, outcomes: Sequence[Outcome], wide: bool) -> None:
     """The table, then (on a narrow terminal) each check's reason on a line of its own."""
-    from rich.markup import escape
 
     console = stdout()
     console.print(table)
@@ -186,8 +211,9 @@ def print_table(table: Any, outcomes: Sequence[Outcome], wide: bool) -> None:
         r, verdict = outcome.result, outcome.verdict
         if verdict is not None:
             style = "dim" if verdict.passed else "red"
-            console.print(f"[{style}]{r.preset.letter or '-'} {escape(r.preset.name)} "
-                          f"({r.method}, {r.dt:g} ms): {escape(str(verdict.reason))}[/{style}]")
+            console.print(f"[{style}]{r.preset.letter or '-'} {markup_safe(r.preset.name)} "
+                          f"({r.method}, {r.dt:g} ms): {markup_safe(str(verdict.reason))}"
+                          f"[/{style}]")
 
 
 def print_notes(outcomes: Sequence[Outcome], quiet: bool) -> None:
