@@ -4,11 +4,21 @@ neuron, simulated exactly, checked, and explorable from the command line.
 The Python API (no CLI needed)::
 
     from gifcli import resolve, simulate
-    result = simulate(resolve("tonic_spiking"), method="exact")
-    result.spike_times
+    result = simulate("tonic_spiking")                 # a name, a letter or a YAML file
+    result.spike_times                                 # ms, precise with the exact method
+    simulate("tonic_bursting", A2=-0.3, dt=0.05)       # parameters changed, as --set does
+    preset = resolve("M").replace(a=0.01, input_scale=1.2)
+
+    from gifcli.batch import run_batch                 # many neurons in one call
+    batch = run_batch({"a": [0.0, 0.01, 0.02]}, preset.segments, dt=0.1)
+    batch.n_spikes, batch.rate_hz
 """
 
 __version__ = "0.1.0"  # the one place it is written; pyproject.toml reads it from here
+
+from gifcli.numba_cache import choose_cache_dir  # noqa: E402  (before anything imports numba)
+
+choose_cache_dir()
 
 __all__ = ["__version__", "resolve", "simulate"]
 

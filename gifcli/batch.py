@@ -67,8 +67,9 @@ from gifcli.features import (
     SpikeTrains,
 )
 from gifcli.model import DEFAULTS, METHODS, PARAMETER_NAMES, PARAMETERS, STATE_NAMES
+from gifcli.preset import checked_schedule
 from gifcli.schedule import Grid, build_grid
-from gifcli.simulation import MAX_SPIKES, MAX_SPIKES_PER_STEP
+from gifcli.simulation import MAX_SPIKES, MAX_SPIKES_PER_STEP, run_number, whole_number
 
 BLOCK = 256  # neurons per block: the state, propagators and flags stay in L1/L2
 CHUNK_SECONDS = 0.25  # aim for parallel calls this long: Ctrl-C and progress stay prompt
@@ -405,7 +406,7 @@ def _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick, de
         j = flagged[q]
         for r in range(4):
             X[q, X_START + r] = Ya[r, j]
-        for _ in range(n_sub - F[j]):
+        for _ in range(n_sub - int(F[j])):
             for r in range(4):
                 X[q, X_START + r] *= props[j, r]
         for r in range(4):
@@ -445,7 +446,7 @@ def _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props, 
     for q in range(m):
         j = flagged[q]
         i = order[lo + j]
-        first = n_sub - F[j]
+        first = n_sub - int(F[j])  # int: uint8 arithmetic would wrap without JIT
         t0 = (k + first) * dt
         for r in range(4):
             y0[r], y[r] = X[q, X_START + r], X[q, X_END + r]
@@ -995,8 +996,14 @@ def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid
     """
     if method not in METHODS:
         raise GifError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    if not (math.isfinite(dt) and dt > 0):
+    dt = run_number(dt, "dt")
+    if not (dt is not None and math.isfinite(dt) and dt > 0):
         raise GifError(f"dt must be a finite number of ms > 0, got {dt}")
+    record, block = whole_number(record, "record", 0), whole_number(block, "block", 1)
+    max_spikes = whole_number(max_spikes, "max_spikes", 1)
+    max_per_step = whole_number(max_per_step, "max_per_step", 1)
+    if not isinstance(segments, Grid):
+        segments = checked_schedule(segments, dt, "run_batch()")
     base, columns, values = split_params(params)
     _check_values(base, columns, values)
     if isinstance(initial, np.ndarray):

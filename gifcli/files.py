@@ -21,11 +21,13 @@ from gifcli.errors import GifError
 from gifcli.model import PARAMETER_NAMES
 from gifcli.preset import INITIAL_KEYS
 from gifcli.result import Result
+from gifcli.table import table_csv_bytes
 
 CSV_HEADER = "t_ms,V_mV,V_th_mV,I1,I2,I_ext,spike"
 #: A spike this close below a grid point (in steps) counts as on it: a fixed-step spike at
 #: (k + 1) dt marks row k + 1 itself, not the row after, despite rounding in t / dt.
 ON_GRID_STEPS = 1e-9
+T_DECIMALS = 9  # t_ms is written rounded to 1e-9 ms
 
 
 class OutputError(GifError):
@@ -40,6 +42,26 @@ def check_out_dir(path: Path) -> None:
 
     Writes nothing: this runs before any simulation so that bad input leaves no trace.
     """
+    try:
+        _check_out_dir(path)
+    except OSError as error:  # a name too long for the file system, a loop of links...
+        raise OutputError(f"output folder {path} cannot be used ({error.strerror})") from None
+
+
+def check_not_inputs(outputs: Sequence[Path], inputs: Sequence[str]) -> None:
+    """Refuse to write over a file the command reads (``gif run y.json --out .``)."""
+    for output in outputs:
+        for source in inputs:
+            try:
+                same = os.path.samefile(output, source)
+            except (OSError, ValueError):
+                continue
+            if same:
+                raise OutputError(f"{output} would overwrite the input file {source}; "
+                                  "choose another --out")
+
+
+def _check_out_dir(path: Path) -> None:
     probe = path
     while not probe.exists():
         if probe.is_symlink():
@@ -118,31 +140,23 @@ def _remove_quietly(path: Path) -> None:
 # --- CSV --------------------------------------------------------------------------------------
 
 
-def spike_rows(spike_times: np.ndarray, dt: float, n_steps: int) -> np.ndarray:
-    """A 0/1 column with a 1 on the first grid row at or after each spike time.
+def spike_counts(spike_times: np.ndarray, dt: float, n_steps: int) -> np.ndarray:
+    """Per grid row k (t = k dt, k = 0..n_steps), how many spikes fell in (t_{k-1}, t_k].
 
-    Row k is t = k dt, k = 0..n_steps. Several spikes in one step mark one row.
+    The column sums to the number of spikes, even when one step holds two (``exact`` at a
+    coarse dt): it counts them, it does not mark them.
     """
-    column = np.zeros(n_steps + 1, dtype=np.int8)
-    if spike_times.size:
-        rows = np.ceil(np.asarray(spike_times, dtype=np.float64) / dt - ON_GRID_STEPS)
-        column[np.clip(rows, 0, n_steps).astype(np.int64)] = 1
-    return column
+    rows = np.ceil(np.asarray(spike_times, dtype=np.float64) / dt - ON_GRID_STEPS)
+    return np.bincount(np.clip(rows, 0, n_steps).astype(np.int64), minlength=n_steps + 1)
 
 
 def csv_bytes(result: Result) -> bytes:
-    """The trace as CSV: one row per grid point, each float in its shortest exact form."""
+    """The trace as CSV: one row per grid point, ``t_ms`` as k dt rounded to 1e-9 ms (``0.15``,
+    not ``0.15000000000000002``), every other float in its shortest exact form."""
     n_steps = result.t.size - 1
-    spikes = spike_rows(result.spike_times, result.dt, n_steps).tolist()
-    columns = [result.t, result.V, result.V_th, result.I1, result.I2, result.I_ext]
-    lists = [np.asarray(c, dtype=np.float64).tolist() for c in columns]
-    lines = [CSV_HEADER]
-    lines.extend(
-        f"{t!r},{v!r},{th!r},{i1!r},{i2!r},{ie!r},{s}"
-        for t, v, th, i1, i2, ie, s in zip(*lists, spikes, strict=True)
-    )
-    lines.append("")
-    return "\n".join(lines).encode("ascii")
+    values = (np.round(result.t, T_DECIMALS), result.V, result.V_th, result.I1, result.I2,
+              result.I_ext, spike_counts(result.spike_times, result.dt, n_steps))
+    return table_csv_bytes(list(zip(CSV_HEADER.split(","), values, strict=True)))
 
 
 # --- JSON -------------------------------------------------------------------------------------

@@ -499,6 +499,34 @@ def _validate(data: Any, source: str) -> Preset:
     )
 
 
+def validate_preset(preset: Preset) -> Preset:
+    """Check a preset built in code (``Preset(...)``, ``dataclasses.replace``) by the rules of
+    a file, with the same messages; return it with its numbers as Python floats."""
+    if not isinstance(preset, Preset):
+        raise PresetError(repr(preset)[:60], None, f"is {_kind(preset)}, not a Preset; "
+                                                   "resolve() gives one from a name or file")
+    data = {"name": preset.name, "title": preset.title, "letter": preset.letter,
+            "description": preset.description, "params": dict(preset.params),
+            "initial": dict(preset.initial_given), "dt": preset.dt, "check": preset.check,
+            "input": [{"amplitude": a, "duration": d} for a, d in preset.segments]}
+    checked = _validate(data, preset.source)
+    return replace(checked, overrides=preset.overrides, yaml_text=preset.yaml_text)
+
+
+def checked_schedule(segments: Any, dt: float, source: str) -> tuple[tuple[float, float], ...]:
+    """(amplitude, duration ms) pairs given in code, checked as a file's ``input:`` is, and
+    ``dt`` against them as :func:`check_run_size` does."""
+    try:
+        data = [{"amplitude": amplitude, "duration": duration} for amplitude, duration in segments]
+    except (TypeError, ValueError):
+        raise PresetError(source, "segments", "must be (amplitude, duration ms) pairs, such "
+                                              "as [(1.5, 200.0)]") from None
+    schedule = _segments(data, source)
+    check_run_size(Preset(name="schedule", title="", segments=schedule, params=dict(DEFAULTS),
+                          source=source), dt, None, key="dt")
+    return schedule
+
+
 def _with_run_size(preset: Preset, max_steps: int | None, dt: float | None) -> Preset:
     if preset.dt is not None:  # the file's own dt must fit its own segments
         check_run_size(preset, preset.dt, None, key="dt")
@@ -634,7 +662,9 @@ def _belongs_elsewhere(key: str, prefix: str) -> str:
 
 
 def _number(value: Any, source: str, key: str) -> float:
-    if isinstance(value, bool):
+    if isinstance(value, np.integer | np.floating) and not isinstance(value, np.bool_):
+        value = value.item()  # a NumPy scalar, from the Python API
+    if isinstance(value, bool | np.bool_):
         raise PresetError(source, key, f"must be a number, got the boolean {str(value).lower()}")
     if isinstance(value, str):
         raise PresetError(source, key, f"must be a number, got the text {_short(value)}"

@@ -27,7 +27,7 @@ from gifcli.preset import (
     with_overrides,
 )
 from gifcli.result import Result
-from gifcli.simulation import simulate
+from gifcli.simulation import check_memory, simulate
 
 DATA_FORMATS = ("csv", "json")
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -86,6 +86,7 @@ def check_sizes(presets: Sequence[Preset], dts: Sequence[float | None],
     for preset in presets:
         for dt in dts:
             check_run_size(preset, effective_dt(preset, dt), max_steps)
+            check_memory(preset, effective_dt(preset, dt))
 
 
 def outcome_of(result: Result) -> Outcome:
@@ -105,12 +106,18 @@ def simulate_presets(presets: Sequence[Preset], method: str = "exact", dt: float
     return outcomes
 
 
+def output_paths(presets: Sequence[Preset], out_dir: Path, formats: Sequence[str]
+                 ) -> list[Path]:
+    """The files that ``gif run`` writes for these presets, in the order of OUTPUT_FORMATS."""
+    return [out_dir / f"{p.name}.{fmt}" for p in presets for fmt in OUTPUT_FORMATS
+            if fmt in formats]
+
+
 def render_outputs(outcome: Outcome, out_dir: Path, formats: Sequence[str]
                    ) -> list[tuple[Path, bytes]]:
     """One preset's files (``NAME.png``, ``.svg``, ``.pdf``, ``.csv``, ``.json``) as bytes,
     in the order of OUTPUT_FORMATS, ready to be written."""
     result = outcome.result
-    name = result.preset.name
     figure_formats = [fmt for fmt in FIGURE_FORMATS if fmt in formats]
     rendered: dict[str, bytes] = {}
     if figure_formats:
@@ -122,8 +129,8 @@ def render_outputs(outcome: Outcome, out_dir: Path, formats: Sequence[str]
         rendered["csv"] = files.csv_bytes(result)
     if "json" in formats:
         rendered["json"] = files.json_bytes(outcome.summary())
-    return [(out_dir / f"{name}.{fmt}", rendered[fmt]) for fmt in OUTPUT_FORMATS
-            if fmt in rendered]
+    paths = output_paths([result.preset], out_dir, formats)
+    return [(path, rendered[path.suffix[1:]]) for path in paths]
 
 
 def write_all(outcomes: Sequence[Outcome], out_dir: Path, formats: Sequence[str],

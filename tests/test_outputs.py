@@ -43,14 +43,32 @@ def test_csv_has_the_header_one_row_per_step_and_round_trips(ref, method, dt):
     assert header == HEADER
     n_steps = result.t.size - 1
     assert table.shape == (n_steps + 1, 7)
-    np.testing.assert_array_equal(table[:, 0], np.arange(n_steps + 1) * result.dt)
-    for column, trace in zip(table.T[:6], (result.t, result.V, result.V_th, result.I1,
-                                           result.I2, result.I_ext), strict=True):
+    # t_ms is k dt rounded to 1e-9 ms: 0.15, not 0.15000000000000002
+    np.testing.assert_array_equal(table[:, 0], np.round(np.arange(n_steps + 1) * result.dt, 9))
+    for column, trace in zip(table.T[1:6], (result.V, result.V_th, result.I1, result.I2,
+                                            result.I_ext), strict=True):
         np.testing.assert_array_equal(column, trace)  # bit for bit, not approximately
+    assert table[:, 6].sum() == result.n_spikes  # the spike column counts
+
+
+def test_t_is_written_as_a_person_writes_it():
+    result = simulate(resolve("A"), "exact", 0.05)
+    lines = files.csv_bytes(result).decode("ascii").split("\n")
+    assert [line.split(",")[0] for line in lines[1:5]] == ["0.0", "0.05", "0.1", "0.15"]
+    assert "0.15000000000000002" not in lines[4]
+
+
+def test_two_spikes_in_one_step_count_two():
+    """R at dt 2.5 fires twice within some steps: the column still sums to n_spikes."""
+    result = simulate(resolve("R"), "exact", 2.5)
+    counts = files.spike_counts(result.spike_times, result.dt, result.t.size - 1)
+    assert counts.max() >= 2
+    _, table = read_csv(files.csv_bytes(result))
+    assert table[:, 6].sum() == result.n_spikes == counts.sum()
 
 
 @pytest.mark.parametrize("ref, method, dt", CASES)
-def test_spike_column_marks_the_first_row_at_or_after_each_spike(ref, method, dt):
+def test_spike_column_counts_in_the_first_row_at_or_after_each_spike(ref, method, dt):
     result = simulate(resolve(ref), method, dt)
     _, table = read_csv(files.csv_bytes(result))
     t, marked = table[:, 0], np.flatnonzero(table[:, 6])
@@ -65,16 +83,15 @@ def test_spike_column_marks_the_first_row_at_or_after_each_spike(ref, method, dt
         np.testing.assert_allclose(t[marked], result.spike_times, rtol=0, atol=1e-12)
 
 
-def test_spike_rows_rules():
+def test_spike_count_rules():
     dt = 0.1
-    rows = files.spike_rows(np.array([0.3, 0.30000000000000004, 0.7 - 1e-13, 0.71, 0.79, 1.0]),
-                            dt, 10)
-    # 3 * 0.1 is not exactly 0.3; both still mark row 3. 0.7 - 1e-13 is on the grid within
-    # the tolerance; 0.71 and 0.79 share row 8; the last spike at the end marks the last row.
-    assert np.flatnonzero(rows).tolist() == [3, 7, 8, 10]
-    assert rows.dtype == np.int8 and rows.size == 11
-    assert files.spike_rows(np.array([0.3000001]), dt, 10).nonzero()[0].tolist() == [4]
-    assert not files.spike_rows(np.array([]), dt, 10).any()
+    counts = files.spike_counts(np.array([0.3, 0.30000000000000004, 0.7 - 1e-13, 0.71, 0.79,
+                                          1.0]), dt, 10)
+    # 3 * 0.1 is not exactly 0.3; both still count in row 3. 0.7 - 1e-13 is on the grid
+    # within the tolerance; 0.71 and 0.79 both count in row 8; a spike at the end in the last.
+    assert counts.tolist() == [0, 0, 0, 2, 0, 0, 0, 1, 2, 0, 1]
+    assert files.spike_counts(np.array([0.3000001]), dt, 10).nonzero()[0].tolist() == [4]
+    assert not files.spike_counts(np.array([]), dt, 10).any()
 
 
 def test_reset_values_show_after_a_spike():

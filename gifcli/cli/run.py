@@ -63,6 +63,9 @@ def simulate_and_report(
     presets = runner.select_presets(refs, every, overrides)
     runner.check_sizes(presets, [dt], max_steps)
     files.check_out_dir(out)
+    if not gallery:
+        files.check_not_inputs(runner.output_paths(presets, out, formats),
+                               [p.source for p in presets])
     with progress_bar(len(presets), quiet or as_json) as phase:
         outcomes = runner.simulate_presets(presets, method, dt, max_steps, phase("simulate"))
         print_notes(outcomes, quiet)
