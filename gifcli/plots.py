@@ -54,6 +54,7 @@ SPIKE_HEIGHT = 0.35  # spike marks rise this fraction of the trace's range above
 #: |values| beyond this are drawn at it: matplotlib's transforms overflow near 1.8e308
 CLIP = 1e300
 CLIP_NOTE = f"values beyond ±{CLIP:g} drawn at ±{CLIP:g}"
+SHORT_CLIP_NOTE = f"clipped at ±{CLIP:g}"  # in a gallery panel
 #: spike marks closer than this (points) cannot be told apart: such a burst gets a zoom
 CROWDED_SPACING_PT = 1.1
 #: input segments narrower than this (points) get a zoom when two or more are in a row
@@ -582,7 +583,7 @@ def _gallery_panel(fig: Figure, cell: Any, result: Result, letter: str, failed: 
         flag = top.set_title("check failed", loc="right", fontsize=7.5, color=FAIL_COLOR, pad=2,
                              y=1.0)
         right = flag.get_window_extent(renderer).x0 - 6
-    note = _joined(note, CLIP_NOTE if traces.clipped else "")
+    note = _joined(SHORT_CLIP_NOTE if traces.clipped else "", note)
     if note:
         _fit(top.annotate(note, xy=(0, 1), xycoords="axes fraction", xytext=(0, 2),
                           textcoords="offset points", fontsize=7, color=NOTE_COLOR,
