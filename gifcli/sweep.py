@@ -494,7 +494,8 @@ class SweepPlan:
     def _fill(self, index, part, v_after, columns, status, passed, margin, seconds) -> None:
         started = time.perf_counter()
         points = Points.of(self.preset, self.axes, index)
-        result, trains = _simulate(points, self.grid, self.method, self.dt, v_after)
+        result, trains = _simulate(points, self.grid, self.method, self.dt, v_after,
+                                   trains_too=passed is not None)
         seconds["simulate"] += time.perf_counter() - started
         started = time.perf_counter()
         ok = result.status == 0
@@ -535,11 +536,15 @@ def plan_sweep(preset: Preset, axes: Sequence[Axis], method: str = "exact",
     return SweepPlan(preset, axes, method, dt, grid, chunks, max(1, int(batch_points)))
 
 
-def _simulate(points: Points, grid, method: str, dt: float, v_after: float | None):
+def _simulate(points: Points, grid, method: str, dt: float, v_after: float | None,
+              trains_too: bool = True):
     """One batched call over the points (following V after ``v_after`` ms, if not None),
-    and the full spike trains of all of them."""
+    and the full spike trains of all of them (None without ``trains_too``: the kernel's
+    statistics need no spike buffer)."""
     from gifcli.features import SpikeTrains
 
+    if not trains_too:
+        return points.batch(grid, method, dt, 0, track_after=v_after), None
     result = points.batch(grid, method, dt, RECORD, track_after=v_after)
     trains = result.trains()
     over = np.flatnonzero((result.n_spikes > RECORD) & (result.status == 0))

@@ -28,18 +28,18 @@ DASK = str(Path(sys.executable).with_name("dask"))
 STEM = "tonic_bursting_sweep_a_A1_A2"
 GRID = ["tonic_bursting", "-p", "a=-0.01:0.02:16", "-p", "A1=0:20:6", "-p", "A2=-1,-0.5,0",
         "--chunk-points", "40"]  # 288 points in 8 chunks of 2 × 6 × 3
-# A second grid whose chunks take a while (2 s of input, 20,000 steps a point), for the
-# tests that stop something in mid-run: 12 chunks of 50,000 points, each 1e9 neuron-steps.
+# A second grid whose chunks take a while, for the tests that stop something in mid-run:
+# 8 chunks of 25,000 points, each 2.5e8 neuron-steps (0.1 s on two free cores), unchecked.
 SLOW_PRESET = """name: slow
-title: Two seconds of bursting
+title: One second of bursting
 params: {a: 0.005, A1: 10.0, A2: -0.6}
 input:
-  - {amplitude: 2.0, duration: 2000}
+  - {amplitude: 2.0, duration: 1000}
 dt: 0.1
-check: tonic_bursting
 """
-SLOW_GRID = ["-p", "a=-0.01:0.01:12", "-p", "A1=5:15:200", "-p", "A2=-1:0:250",
-             "--chunk-points", "50000"]
+SLOW_GRID = ["-p", "a=-0.01:0.01:8", "-p", "A1=5:15:50", "-p", "A2=-1:-0.4:500",
+             "--chunk-points", "25000"]
+SLOW_CHUNKS = 8
 
 
 def gif(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
@@ -255,19 +255,20 @@ def test_an_external_cluster_gives_the_in_process_grid(reference, cluster, tmp_p
 def test_a_worker_killed_in_mid_run_loses_nothing(slow, cluster, tmp_path):
     preset, want = slow
     address, workers = cluster
-    client = subprocess.Popen([GIF, "sweep", str(preset), *SLOW_GRID, "--format", "zarr",
+    (tmp_path / "slow.yaml").write_text(preset.read_text())  # the same source as the reference
+    client = subprocess.Popen([GIF, "sweep", "slow.yaml", *SLOW_GRID, "--format", "zarr",
                                "--out", "out", "--scheduler", address, "--quiet"],
                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)
     store = tmp_path / "out" / "slow_sweep_a_A1_A2.zarr"
     wait_until(lambda: len(marked(store)) >= 2 or client.poll() is not None, 120,
                "two chunks")
-    assert client.poll() is None and len(marked(store)) < 12  # still running
+    assert client.poll() is None and len(marked(store)) < SLOW_CHUNKS  # still running
     os.kill(workers[0].pid, signal.SIGKILL)
     workers[0].wait(timeout=10)
     _out, err = client.communicate(timeout=240)
     assert client.returncode == 0, err
-    assert marked(store) == set(range(12))
+    assert marked(store) == set(range(SLOW_CHUNKS))
     assert_same_grid(grid(store), want)
 
 
@@ -292,14 +293,14 @@ def test_ctrl_c_then_resume_gives_the_same_store_computing_only_the_rest(slow, t
     assert client.returncode == 130, err
     assert len(err.splitlines()) == 1 and "--resume" in err and "Traceback" not in err
     kept = marked(store)
-    assert 3 <= len(kept) < 12, kept
+    assert 3 <= len(kept) < SLOW_CHUNKS, kept
     assert not grid(store).attrs["complete"]
     # the chunks kept are not written again
     files = [store / "rate_hz" / f"{k}.0.0" for k in sorted(kept)]
     stamps = [f.stat().st_mtime_ns for f in files]
     done = gif(*args, "--resume", "--json", cwd=cut)
     chunks = json.loads(done.stdout)["chunks"]
-    assert chunks["computed"] == 12 - len(kept) and chunks["reused"] == len(kept)
+    assert chunks["computed"] == SLOW_CHUNKS - len(kept) and chunks["reused"] == len(kept)
     assert [f.stat().st_mtime_ns for f in files] == stamps
     assert_same_grid(grid(store), grid(whole / "out" / "slow_sweep_a_A1_A2.zarr"),
                      command_too=True)

@@ -26,6 +26,7 @@ from gifcli.cli.options import (
 )
 from gifcli.cli.terminal import (
     fail,
+    interruption,
     new_table,
     number_text,
     print_json,
@@ -169,8 +170,10 @@ def sweep(
         metric = sw.resolve_metric(metric)
         formats = split_list(format_)
         _check_extras(formats, workers, scheduler, resume)
+        # Only a zarr store takes a grid too large to hold: the table and NetCDF are whole.
+        held = {"csv", "nc"} & set(formats)
         plan = sw.plan_sweep(chosen, axes, method.value, dt, max_steps, chunk_points,
-                             stored="zarr" in formats)
+                             stored="zarr" in formats and not held)
         files.check_out_dir(out)
         run = _run(plan, out, formats, workers, scheduler, resume, quiet or json_)
         _report(run, plan, metric, formats, out, quiet, json_)
@@ -268,17 +271,15 @@ def _with_cluster_time(run: Any, cluster: Any) -> Any:
 
 def _interrupted(stop: KeyboardInterrupt, store_path: Path, plan: Any) -> typer.Exit:
     """Ctrl-C (or SIGTERM, SIGHUP) during a zarr sweep: what is kept, and how to go on."""
-    from gifcli import interrupts, sweep_store
+    from gifcli import sweep_store
 
-    done = "some"
+    message, code = interruption(stop)
     try:
-        done = f"{int(sweep_store.Store(store_path.absolute()).done().sum()):,}"
+        done = int(sweep_store.Store(store_path.absolute()).done().sum())
     except Exception:  # noqa: BLE001 - a store not yet created has no chunks
-        done = "0"
-    getattr(interrupts, "acknowledge", lambda: None)()
-    return fail(f"{getattr(stop, 'what', 'interrupted')}; {done} of {plan.chunks.count:,} "
-                f"chunks are complete in {store_path}: the same command with --resume "
-                "computes the rest", getattr(stop, "exit_code", 130))
+        done = 0
+    return fail(f"{message}: {done:,} of {plan.chunks.count:,} chunks are in {store_path}, "
+                "and the same command with --resume computes the rest", code)
 
 
 def _report(run: Any, plan: Any, metric: str, formats: Sequence[str], out: Path, quiet: bool,
