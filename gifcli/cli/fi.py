@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,14 +20,34 @@ from gifcli.cli.options import (
     OutOption,
     QuietOption,
     SetOption,
-    SweepFormatOption,
+    _choices,
     split_list,
 )
 from gifcli.cli.terminal import new_table, points_progress, print_json, reporting_errors, stdout
 from gifcli.preset import DEFAULT_MAX_STEPS
 
+FI_FORMATS = ("csv", "png", "svg", "pdf", "json")
+FiFormatOption = Annotated[str, typer.Option(
+    "--format", "-f", metavar="LIST", callback=_choices(FI_FORMATS),
+    help="Which files to write, comma-separated: the table (csv), the figure (png, svg, "
+         "pdf) and the summary (json).")]
+# One line per paragraph: the terminal wraps them at its width (a hard break would not).
+FI_HELP = "\n\n".join([
+    "f–I curves: each preset's steady-state rate against its input scaled by input_scale.",
+    "The input is one constant 2 s step of input_scale × the preset's largest amplitude; the "
+    "rate is 1000 / its last interval (0 with fewer than 3 spikes). The onset of firing is "
+    "found by bisection, and a finer curve is drawn around it: the rate rises from zero "
+    "continuously (class 1) or jumps (class 2).",
+    "Writes DIR/fi_NAME1_NAME2.png and .csv, and prints where each preset starts to fire. "
+    "Two files with the same preset name (one/n.yaml, two/n.yaml) are both kept, each "
+    "called by its path.",
+    "Examples:\n"
+    "  [bold]gif fi class_1_excitability class_2_excitability[/bold]\n"
+    "  [bold]gif fi B H --start 0.8 --stop 1.5 --num 141[/bold]",
+])
 
-@app.command()
+
+@app.command(help=FI_HELP)
 def fi(
     presets: Annotated[list[str], typer.Argument(
         metavar="NAME|LETTER|FILE...", help="One or more presets, drawn on one plot.")],
@@ -40,31 +61,21 @@ def fi(
     dt: DtOption = None,
     set_: SetOption = None,
     out: OutOption = Path("outputs"),
-    format_: SweepFormatOption = "csv,png",
+    format_: FiFormatOption = "csv,png",
     quiet: QuietOption = False,
     json_: JsonOption = False,
     debug: DebugOption = False,
     max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
 ) -> None:
-    """f–I curves: each preset's steady-state rate against its input scaled by input_scale.
-
-    The input is one constant 2 s step of input_scale × the preset's largest amplitude; the
-    rate is 1000 / its last interval (0 with fewer than 3 spikes). The onset of firing is
-    found by bisection, and a finer curve is drawn around it: the rate rises from zero
-    continuously (class 1) or jumps (class 2).
-
-    Writes DIR/fi_NAME1_NAME2.png and .csv, and prints where each preset starts to fire.
-
-    Examples:
-      [bold]gif fi class_1_excitability class_2_excitability[/bold]
-      [bold]gif fi B H --start 0.8 --stop 1.5 --num 141[/bold]
-    """
+    """f–I curves of one or more presets (see --help)."""
     with reporting_errors(debug):
         from gifcli import files, sweep_files
         from gifcli import sweep as sw
         from gifcli.preset import resolve, with_overrides
 
-        chosen = list({p.name: p for p in (resolve(ref) for ref in presets)}.values())
+        # The same file twice counts once; two files that share a name are both kept.
+        chosen = list({os.path.abspath(p.source): p
+                       for p in (resolve(ref) for ref in presets)}.values())
         if set_:
             chosen = [with_overrides(p, list(set_)) for p in chosen]
         formats = split_list(format_)
@@ -75,8 +86,7 @@ def fi(
                                   progress)
         written = sweep_files.write_fi(curves, out, formats)
         if json_:
-            print_json({"curves": [sweep_files.fi_summary(curve) for curve in curves],
-                        "files": [str(p) for p in written]})
+            print_json(sweep_files.fi_document(curves) | {"files": [str(p) for p in written]})
             return
         if quiet:
             return
@@ -99,7 +109,7 @@ def _onset_table(curves: Sequence[Any], method: str, written: Sequence[Path]) ->
         summary = sweep_files.fi_summary(curve)
         onset = summary["onset"]
         top = summary["max_rate_hz"]
-        table.add_row(curve.preset.letter or "", escape(curve.preset.name),
+        table.add_row(curve.preset.letter or "", escape(curve.name or curve.preset.name),
                       *(("—", "—", "—") if onset is None else
                         (f"{onset['input']:.6g}", f"{onset['input_scale']:.6g}",
                          f"{onset['rate_hz']:.3g}")),

@@ -63,7 +63,7 @@ MetricOption = Annotated[str, typer.Option(
     "--metric", metavar="M",
     help="What the figure shows: rate_hz, n_spikes, first_spike_ms, isi_cv or n_bursts.")]
 GridFormatOption = Annotated[str, typer.Option(
-    "--format", "-f", metavar="csv,png,svg,pdf,json,zarr,nc", callback=_choices(GRID_FORMATS),
+    "--format", "-f", metavar="LIST", callback=_choices(GRID_FORMATS),
     help="Which files to write, comma-separated: the table (csv), the figure (png, svg, "
          "pdf), the summary (json), and the labelled grid as a zarr store (zarr, filled "
          "chunk by chunk, needed above 1,000,000 points) or a NetCDF file (nc).")]
@@ -112,7 +112,31 @@ def sweep_axes(params: Sequence[str], start: float | None, stop: float | None,
     return axes
 
 
-@app.command()
+# One line per paragraph: the terminal wraps them at its width (a hard break would not).
+SWEEP_HELP = "\n\n".join([
+    "Run a preset many times with one to three quantities varied, in batched simulations.",
+    "One axis writes DIR/NAME_sweep_P.csv, one row per value (the value, spikes, rate, first "
+    "spike, ISI CV, bursts, and the check's verdict and margin), and NAME_sweep_P.png, a "
+    "spike raster beside the --metric. Two axes write NAME_sweep_P_Q.* with heat maps of the "
+    "metric and of the check; three, the same maps as small multiples along the third axis.",
+    "The grid runs in chunks of about 100,000 points. --format zarr writes it as a labelled "
+    "grid (an xarray Dataset), each chunk as soon as it is done, so that a grid of up to 1e9 "
+    "points never sits in memory, and --resume continues such a store after Ctrl-C. "
+    "--workers and --scheduler run the chunks on Dask workers, with the same results to the "
+    "bit.",
+    "At the end, a table of the value ranges where the preset's check passes.",
+    "Examples:\n"
+    "  [bold]gif sweep tonic_bursting --param a --start -0.01 --stop 0.02 --num 61[/bold]\n"
+    "  [bold]gif sweep B -p input_scale --values 0.99,1,1.01 --metric first_spike_ms[/bold]\n"
+    "  [bold]gif sweep M -p a=0:0.01:21 -p b=0.01,0.02 --metric n_bursts[/bold]\n"
+    "  [bold]gif sweep M -p a=-0.01:0.01:101 -p A1=0:20:41 -p A2=-1,-0.5,0[/bold]\n"
+    "  [bold]gif sweep M -p a=-0.01:0.01:500 -p A1=0:20:500 -p A2=-1:0:40[/bold] \\\n"
+    "  [bold]    --format zarr,png --workers 2[/bold]\n"
+    "  [bold]gif sweep K -p initial.V_th --start -60 --stop -40 --num 41 -f csv[/bold]",
+])
+
+
+@app.command(help=SWEEP_HELP)
 def sweep(
     preset: Annotated[str, typer.Argument(
         metavar="NAME|LETTER|FILE", help="A preset name, its letter (A–T) or a YAML file.")],
@@ -136,28 +160,7 @@ def sweep(
     debug: DebugOption = False,
     max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
 ) -> None:
-    """Run a preset many times with one to three quantities varied, in batched simulations.
-
-    One axis writes DIR/NAME_sweep_P.csv, one row per value (the value, spikes, rate, first
-    spike, ISI CV, bursts, and the check's verdict and margin), and NAME_sweep_P.png, a spike
-    raster beside the --metric. Two axes write NAME_sweep_P_Q.* with heat maps of the metric
-    and of the check; three, the same maps as small multiples along the third axis.
-
-    The grid runs in chunks of about 100,000 points. zarr writes it as a labelled grid (an
-    xarray Dataset) chunk by chunk, as each chunk is done, so that a grid of up to 1e9
-    points never sits in memory; --resume continues such a store after Ctrl-C. --workers
-    and --scheduler run the chunks on Dask workers, with the same results to the bit.
-
-    At the end, a table of the value ranges where the preset's check passes.
-
-    Examples:
-      [bold]gif sweep tonic_bursting --param a --start -0.01 --stop 0.02 --num 61[/bold]
-      [bold]gif sweep B --param input_scale --values 0.99,1,1.01 --metric first_spike_ms[/bold]
-      [bold]gif sweep M -p a=0:0.01:21 -p b=0.01,0.02 --metric n_bursts[/bold]
-      [bold]gif sweep M -p a=-0.01:0.01:101 -p A1=0:20:41 -p A2=-1,-0.5,0 --format zarr,png[/bold]
-      [bold]gif sweep M -p a=-0.01:0.01:500 -p A1=0:20:500 -p A2=-1:0:40 -f zarr --workers 2[/bold]
-      [bold]gif sweep K -p initial.V_th --start -60 --stop -40 --num 41 --format csv[/bold]
-    """
+    """Run a preset many times with one to three quantities varied (see --help)."""
     with reporting_errors(debug):
         from gifcli import files
         from gifcli import sweep as sw
