@@ -199,8 +199,9 @@ def json_bytes(data: Any) -> bytes:
 
     NaN and infinities are not valid JSON; they become null.
     """
-    return (json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-            ).encode("utf-8")
+    text = json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    # A file name that is not UTF-8 holds lone surrogates: written as JSON escapes (\udcff)
+    return text.encode("utf-8", errors="backslashreplace")
 
 
 def _finite(value: Any) -> Any:

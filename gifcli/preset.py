@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import functools
 import gc
 import math
 import os
@@ -327,10 +328,16 @@ def shipped_dir():
 
 
 def shipped_presets() -> list[Preset]:
-    """The shipped presets, A to T."""
+    """The shipped presets, A to T (read once per process: a command line may name
+    thousands)."""
+    return list(_shipped_presets())
+
+
+@functools.cache
+def _shipped_presets() -> tuple[Preset, ...]:
     files = [f for f in shipped_dir().iterdir() if f.name.endswith(".yaml")]
     presets = [parse_preset(f.read_text(encoding="utf-8"), f"presets/{f.name}") for f in files]
-    return sorted(presets, key=lambda p: (p.letter or "~", p.name))
+    return tuple(sorted(presets, key=lambda p: (p.letter or "~", p.name)))
 
 
 def resolve(ref: str | os.PathLike, max_steps: int | None = None,

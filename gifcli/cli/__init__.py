@@ -19,6 +19,7 @@ from gifcli.cli.app import app
 from gifcli.cli.streams import guard_streams
 from gifcli.cli.terminal import (
     CLICK_EXCEPTION,
+    EXIT_BROKEN_PIPE,
     EXIT_USAGE,
     USAGE_ERROR,
     fail,
@@ -32,8 +33,6 @@ from gifcli.errors import GifError
 COMMANDS = ("list", "show", "run", "gallery", "check", "sweep", "fi")
 for _command in COMMANDS:
     import_module(f"gifcli.cli.{_command}")
-
-EXIT_BROKEN_PIPE = 141  # what a shell reports for a reader that went away (128 + SIGPIPE)
 
 
 def main(args: list[str] | None = None) -> None:
@@ -63,7 +62,7 @@ def run(args: list[str] | None) -> int:
         return _error(*interruption(stop))
     except GifError as error:  # outside a command: standard output cannot be written
         return _error(str(error), EXIT_USAGE)
-    except BrokenPipeError:
+    except BrokenPipeError:  # while typer printed help
         return EXIT_BROKEN_PIPE
     if code == 130 and not interrupt_reported():  # a signal that typer caught while parsing
         return _error(*interruption(interrupts.last_signal()))

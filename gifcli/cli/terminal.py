@@ -6,6 +6,7 @@ rich is imported inside the functions, so ``gif --help`` and ``gif list`` start 
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from gifcli.runner import Outcome
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a reader that went away (128 + SIGPIPE)
 
 
 # click's exception classes, from click itself or from the copy that newer typer vendors.
@@ -109,8 +111,11 @@ def reporting_errors_only(debug: bool = False) -> Iterator[None]:
         if debug:
             raise
         raise fail(*interruption(stop)) from None
-    except (typer.Exit, typer.Abort, *_CLICK_ERRORS, BrokenPipeError):
-        raise  # typer's own handling: usage errors, and a reader that closed the pipe
+    except BrokenPipeError:  # the reader went away (`gif list | head -1`): not a failure
+        _silence_stdout()
+        raise typer.Exit(EXIT_BROKEN_PIPE) from None
+    except (typer.Exit, typer.Abort, *_CLICK_ERRORS):
+        raise  # typer's own handling: usage errors
     except Exception as error:
         if debug:
             raise
@@ -119,6 +124,16 @@ def reporting_errors_only(debug: bool = False) -> Iterator[None]:
 
 
 MIN_WIDTH = 40  # COLUMNS=0 or a tiny window: lay out for this width and let lines wrap
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that Python's last flush at exit cannot fail."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno())
+        os.close(devnull)
 
 
 def stdout() -> Console:
