@@ -18,6 +18,15 @@ RSS against the budget of 200 MB + 150 bytes per point. And an afterpotentials s
 check that reads V, from extrema the kernel keeps), the same way.
 
     python bench/sweep.py --n 1e4,1e5,1e6 [--json results.json] [--reps 3]
+    python bench/sweep.py --w3 [--w3-side 100] [--reps 3]
+
+W3 (``--w3``): a 3-D grid over (a, A1, A2) of the W1 preset (side³ points, by default 1e6),
+written as zarr in chunks of 1e5 points, by ``gif sweep`` in one process, with
+``--workers 2`` and on an external cluster (``dask scheduler`` and two single-threaded
+``dask worker`` processes on 127.0.0.1, started here): neuron-steps/s over the chunks'
+wall time (from the sweep's JSON summary; the start of a cluster is shown beside it) and as
+a ratio to the in-process run of the same repetition, the stores compared bit for bit, the
+bytes written per point and the peak memory of a worker.
 
 Each N runs in its own subprocess, so that its peak RSS is its own. The machine is shared and
 noisy: compare the ratios, and run it twice.
@@ -235,6 +244,112 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}"
 
 
+W3_AXES = ("a=-0.01:0.01:{n}", "A1=5:15:{n}", "A2=-1:-0.4:{n}")
+W3_RUNS = (("in-process", []), ("--workers 2", ["--workers", "2"]),
+           ("external, 2 workers", ["--scheduler", "{address}"]))
+
+
+def _peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM"))
+    return int(line.split()[1]) / 1024
+
+
+def _external_cluster(folder: str):
+    """A scheduler and two single-threaded workers on 127.0.0.1: (address, processes)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    dask = os.path.join(os.path.dirname(sys.executable), "dask")
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": folder}
+    processes = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port",
+                                   str(port), "--no-dashboard"], **quiet)]
+    processes += [subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--no-nanny",
+                                    "--host", "127.0.0.1", "--no-dashboard", "--memory-limit",
+                                    "0"], **quiet) for _ in range(2)]
+    from distributed import Client
+
+    with Client(address, timeout=30) as client:
+        client.wait_for_workers(2, timeout=60)
+    return address, processes
+
+
+def w3(side: int, reps: int) -> dict:
+    """The three ways to run the W3 grid, ``reps`` times each, alternating."""
+    import shutil
+
+    import xarray as xr
+
+    gif = os.path.join(os.path.dirname(sys.executable), "gif")
+    points = side**3
+    out: dict = {"points": points, "steps": STEPS, "runs": {label: [] for label, _ in W3_RUNS}}
+    with tempfile.TemporaryDirectory() as folder:
+        preset = os.path.join(folder, "w1.yaml")
+        with open(preset, "w", encoding="utf-8") as stream:
+            stream.write(W1_PRESET)
+        address, processes = _external_cluster(folder)
+        try:
+            axes = [a.format(n=side) for a in W3_AXES]
+            reference = None
+            for rep in range(reps + 1):  # the first round only warms up, at a small size
+                for label, extra in W3_RUNS:
+                    target = os.path.join(folder, f"run{rep}")
+                    shutil.rmtree(target, ignore_errors=True)
+                    grid = axes if rep else [a.format(n=8) for a in W3_AXES]
+                    args = [gif, "sweep", preset, *sum((["-p", a] for a in grid), []),
+                            "--format", "zarr,json", "--quiet", "--out", target,
+                            *(e.format(address=address) for e in extra)]
+                    start = time.perf_counter()
+                    subprocess.run(args, check=True)
+                    wall = time.perf_counter() - start
+                    if not rep:
+                        continue
+                    with open(os.path.join(target, "w1_sweep_a_A1_A2.json")) as stream:
+                        summary = json.load(stream)
+                    store = os.path.join(target, "w1_sweep_a_A1_A2.zarr")
+                    with xr.open_zarr(store) as ds:
+                        grid_now = ds.drop_attrs().load()
+                    if reference is None:
+                        reference = grid_now
+                        size = sum(os.path.getsize(os.path.join(d, f))
+                                   for d, _, fs in os.walk(store) for f in fs)
+                        out["bytes_per_point"] = size / points
+                    out["runs"][label].append({
+                        "chunks_wall_s": summary["seconds"]["chunks_wall"],
+                        "cluster_start_s": summary["seconds"].get("cluster_start", 0.0),
+                        "wall_s": wall, "equal": bool(grid_now.identical(reference))})
+            out["worker_peak_rss_mb"] = max(_peak_rss_mb(p.pid) for p in processes[1:])
+        finally:
+            for process in reversed(processes):
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=30)
+    return out
+
+
+def print_w3(data: dict) -> None:
+    points, steps = data["points"], data["steps"]
+    base = statistics.median(points * steps / r["chunks_wall_s"]
+                             for r in data["runs"]["in-process"])
+    print(f"\nW3: {points:.0e} points (a × A1 × A2 of W1, {steps} steps each) as zarr, chunks "
+          f"of 1e5; medians of {len(data['runs']['in-process'])}")
+    header = (f"{'run':<22} {'neuron-steps/s':>15} {'× in-process':>13} {'start':>7} "
+              f"{'end to end':>11} {'same bits':>9}")
+    print(header)
+    print("-" * len(header))
+    for label, runs in data["runs"].items():
+        rate = statistics.median(points * steps / r["chunks_wall_s"] for r in runs)
+        print(f"{label:<22} {rate:>15.3e} {rate / base:>13.0%} "
+              f"{statistics.median(r['cluster_start_s'] for r in runs):>6.1f}s "
+              f"{statistics.median(r['wall_s'] for r in runs):>10.1f}s "
+              f"{str(all(r['equal'] for r in runs)):>9}")
+    print(f"store: {data['bytes_per_point']:.1f} bytes per point; a worker's peak memory "
+          f"{data['worker_peak_rss_mb']:.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", default="1e4,1e5,1e6", help="population sizes, comma-separated")
@@ -243,7 +358,16 @@ def main() -> None:
     parser.add_argument("--json", metavar="PATH", help="also save the results as JSON")
     parser.add_argument("--skip-first-call", action="store_true")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--w3", action="store_true", help="the W3 rows instead of W1")
+    parser.add_argument("--w3-side", type=int, default=100, help="values per axis of W3")
     args = parser.parse_args()
+    if args.w3:
+        data = w3(args.w3_side, args.reps)
+        print_w3(data)
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as stream:
+                json.dump({"machine": machine(), "w3": data}, stream, indent=2)
+        return
     methods = [m for m in args.methods.split(",") if m]
     if args.worker:
         print(json.dumps(worker(args.worker, args.reps, methods)))

@@ -108,8 +108,11 @@ class Cluster:
         from distributed import LocalCluster
 
         threads = max(1, (os.cpu_count() or 1) // workers)
+        # No dashboard, and the scheduler's HTTP routes on a free port (not 8787, which
+        # another cluster on this machine may hold).
         return LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True,
-                            host="127.0.0.1", dashboard_address=None,
+                            host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                            scheduler_kwargs={"dashboard": False},
                             silence_logs=logging.ERROR)
 
     def __exit__(self, *_exc: object) -> None:

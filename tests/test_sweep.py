@@ -441,3 +441,154 @@ def test_cli_fi_bad_range_exits_2(tmp_path: Path):
     run = gif("fi", "B", "--num", "0", "--out", str(tmp_path / "x"))
     assert run.exit_code == 2 and "--num" in run.output
     assert not (tmp_path / "x").exists()
+
+
+# --- figures: what a reader needs to see ------------------------------------------------------
+
+
+def test_the_raster_marks_the_presets_value_and_shows_silent_points(shipped):
+    from gifcli import sweep_plots
+
+    result = sweep.run_sweep(shipped["A"], one_axis("input_scale", 0.0, 2.0, 21))
+    figure = sweep_plots.sweep_figure(result, "first_spike_ms")
+    raster, side = figure.axes[:2]
+    assert raster.get_ylabel() == "input_scale (× the preset's input)"
+    assert "no spike" in [tick.get_text() for tick in side.get_xticklabels()]
+    silent = int((result.columns["n_spikes"] == 0).sum())
+    crosses = [line for line in side.get_lines() if line.get_marker() == "x"]
+    assert silent > 0 and len(crosses) == 1 and len(crosses[0].get_xdata()) == silent
+    own = [line for line in raster.get_lines() if line.get_color() == sweep_plots.OWN_COLOR]
+    assert own and list(own[0].get_ydata()) == [1.0, 1.0]  # the preset's own input
+
+
+def _lightness(colour) -> float:
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(colour)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_heat_maps_count_in_bands_and_pass_fail_reads_without_colour(shipped):
+    from matplotlib.colors import BoundaryNorm, to_rgb
+
+    from gifcli import sweep_plots
+
+    result = sweep.run_sweep(shipped["M"], [sweep.parse_axis("a=-0.01:0.02:7"),
+                                            sweep.parse_axis("input_scale=0.5:1.5:5")])
+    figure = sweep_plots.sweep_figure(result, "n_bursts")
+    metric_ax, _bar, check_ax = figure.axes[:3]
+    assert metric_ax.get_xlabel() == "a (1/ms)"
+    norm = metric_ax.collections[-1].norm
+    assert isinstance(norm, BoundaryNorm)  # a whole-number metric: one band per count
+    top = int(np.nanmax(result.columns["n_bursts"]))
+    np.testing.assert_array_equal(norm.boundaries, np.arange(0, top + 2) - 0.5)
+    colours = check_ax.collections[0].cmap.colors
+    assert [to_rgb(c) for c in colours] == [to_rgb(sweep_plots.FAIL_COLOR),
+                                           to_rgb(sweep_plots.PASS_COLOR)]
+    # told apart by lightness too (in grey, and with any colour vision), not red vs green
+    assert abs(_lightness(colours[0]) - _lightness(colours[1])) > 0.2
+    stars = [line for line in metric_ax.get_lines() if line.get_marker() == "*"]
+    assert stars and (stars[0].get_xdata()[0], stars[0].get_ydata()[0]) == (0.005, 1.0)
+
+
+def test_a_three_axis_grid_draws_small_multiples(shipped, tmp_path):
+    from gifcli import plots, sweep_plots
+
+    result = sweep.run_sweep(shipped["M"], [sweep.parse_axis("a=-0.01:0.02:7"),
+                                            sweep.parse_axis("A1=0:20:5"),
+                                            sweep.parse_axis("A2=-1,-0.6,0")])
+    figure = sweep_plots.sweep_figure(result, "rate_hz")
+    titles = [ax.get_title(loc="left") for ax in figure.axes]
+    for value in ("-1", "-0.6", "0"):  # a metric map and a check map per value of A2
+        assert titles.count(f"A2 = {value}") + titles.count(f"A2 = {value}  (the preset's)") \
+            == 2
+    assert titles.count("A2 = -0.6  (the preset's)") == 2
+    assert plots.save_figure(figure, tmp_path / "p.png", "png").stat().st_size > 20_000
+
+
+def test_values_near_the_float_limit_still_draw(shipped, tmp_path):
+    from gifcli import plots, sweep_plots
+
+    for axes in ([sweep.Axis("A1", sweep.sweep_values(0, 1.7e308, 5))],
+                 [sweep.Axis("A1", sweep.sweep_values(0, 1.7e308, 5)),
+                  sweep.Axis("a", sweep.sweep_values(-1e308, 1e308, 3))]):
+        result = sweep.run_sweep(shipped["A"], axes)
+        figure = sweep_plots.sweep_figure(result, "rate_hz")
+        assert plots.save_figure(figure, tmp_path / "x.png", "png").stat().st_size > 10_000
+
+
+def test_fi_curves_of_many_presets_keep_their_colours_and_onsets(shipped):
+    from gifcli import sweep_plots
+
+    presets = [shipped[letter] for letter in "ABCDEFGHIJK"]
+    curves = sweep.fi_curves(presets, start=0.0, stop=2.0, num=5)
+    figure = sweep_plots.fi_figure(curves)
+    main = figure.axes[0]
+    colours = [line.get_color() for line in main.get_lines() if line.get_label()[:1] != "_"]
+    assert len(colours) == len(presets) and len(set(map(str, colours))) == len(presets)
+    found = sum(1 for c in curves if c.zoom_scale is not None)
+    assert found > 4 and len(figure.axes) == 1 + found  # every onset its own panel
+
+
+# --- the CLI: issue 12 and 13 items ------------------------------------------------------------
+
+
+def test_cli_sweep_over_the_whole_float_range(tmp_path):
+    run = gif("sweep", "A", "-p", "a", "--start", "-1e308", "--stop", "1e308", "--num", "3",
+              "--out", str(tmp_path))
+    assert run.exit_code == 0, run.output
+    run = gif("sweep", "A", "-p", "A1", "--start", "0", "--stop", "1.7e308", "--num", "5",
+              "--out", str(tmp_path), "--format", "csv,png,json")
+    assert run.exit_code == 0, run.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "tonic_spiking_sweep_A1.csv", "tonic_spiking_sweep_A1.json",
+        "tonic_spiking_sweep_A1.png", "tonic_spiking_sweep_a.csv",
+        "tonic_spiking_sweep_a.png"]
+
+
+def test_cli_fi_keeps_two_files_of_the_same_name(tmp_path, monkeypatch):
+    import json
+
+    for folder, a in (("one", 0.0), ("two", 0.01)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "n.yaml").write_text(
+            f"name: n\ntitle: N\nparams: {{a: {a}}}\ninput:\n  - {{amplitude: 1.5, "
+            "duration: 200}\n")
+    monkeypatch.chdir(tmp_path)
+    run = gif("fi", "one/n.yaml", "two/n.yaml", "one/n.yaml", "--num", "5", "--json",
+              "--format", "csv,json", "--out", "out")
+    assert run.exit_code == 0, run.output
+    data = json.loads(run.output)
+    assert [c["name"] for c in data["curves"]] == ["one/n.yaml", "two/n.yaml"]
+    assert data["version"] == __version__
+    names = {line.split(",")[0] for line in
+             (tmp_path / "out" / "fi_n_n.csv").read_text().splitlines()[1:]}
+    assert names == {"one/n.yaml", "two/n.yaml"}
+    saved = json.loads((tmp_path / "out" / "fi_n_n.json").read_text())
+    assert saved["version"] == __version__ and len(saved["curves"]) == 2
+
+
+def test_cli_sweep_json_carries_the_version(tmp_path):
+    import json
+
+    run = gif("sweep", "A", "-p", "a=0,0.01", "--json", "--format", "json", "--out",
+              str(tmp_path))
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.output)["version"] == __version__
+    saved = json.loads((tmp_path / "tonic_spiking_sweep_a.json").read_text())
+    assert saved["version"] == __version__
+
+
+def test_help_paragraphs_wrap_at_the_terminal_width():
+    from typer.testing import CliRunner
+
+    from gifcli.cli import app
+
+    for command in ("sweep", "fi"):
+        text = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "80"}).output
+        lines = text.splitlines()
+        # a paragraph is filled to the width: no short line followed by a continuation
+        body = lines[:next(i for i, line in enumerate(lines) if "Examples" in line)]
+        for line, after in zip(body, body[1:], strict=False):
+            if line.strip() and after.strip() and not after.startswith(" " * 3):
+                assert len(line.rstrip()) > 55, (command, line)
