@@ -21,7 +21,6 @@ from gifcli.errors import GifError
 from gifcli.model import PARAMETER_NAMES
 from gifcli.preset import INITIAL_KEYS
 from gifcli.result import Result
-from gifcli.table import table_csv_bytes
 
 CSV_HEADER = "t_ms,V_mV,V_th_mV,I1,I2,I_ext,spike"
 #: A spike this close below a grid point (in steps) counts as on it: a fixed-step spike at
@@ -153,6 +152,8 @@ def spike_counts(spike_times: np.ndarray, dt: float, n_steps: int) -> np.ndarray
 def csv_bytes(result: Result) -> bytes:
     """The trace as CSV: one row per grid point, ``t_ms`` as k dt rounded to 1e-9 ms (``0.15``,
     not ``0.15000000000000002``), every other float in its shortest exact form."""
+    from gifcli.table import table_csv_bytes  # numba: not for `gif list --json`
+
     n_steps = result.t.size - 1
     values = (np.round(result.t, T_DECIMALS), result.V, result.V_th, result.I1, result.I2,
               result.I_ext, spike_counts(result.spike_times, result.dt, n_steps))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -28,8 +29,8 @@ def gif(tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "160")
     invoker = CliRunner()
 
-    def call(*args: str):
-        return invoker.invoke(APP, list(args))
+    def call(*args: str, env: dict | None = None):
+        return invoker.invoke(APP, list(args), env=env)
 
     return call
 
@@ -42,6 +43,10 @@ def write_yaml(folder: Path, name: str, text: str) -> Path:
 
 def files_in(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.rglob("*")) if folder.exists() else []
+
+
+def strip_ansi(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
 def one_error_line(result) -> str:
@@ -109,7 +114,7 @@ def test_list_table_shows_letters_names_changed_params_and_schedule(gif):
     out = result.stdout
     for name in ("tonic_spiking", "hyperpolarization_induced_bursting", "spike_latency"):
         assert name in out
-    assert "1.000001 (500)" in out  # class 1's amplitude, not rounded to 1
+    assert "1.000001×500" in out  # class 1's amplitude, not rounded to 1
     assert "A1=10, A2=-0.6" in out
     assert "initial.V_th=-30" in out  # class 2 starts with a raised threshold
 
@@ -127,9 +132,9 @@ def test_list_json(gif):
 
 @pytest.mark.parametrize("ref", ["threshold_variability", "F"])
 def test_show_by_name_or_letter(gif, ref):
-    result = gif("show", ref)
+    result = gif("show", ref, env={"FORCE_COLOR": "1"})  # as on a terminal
     assert result.exit_code == 0
-    out = result.stdout
+    out = strip_ansi(result.stdout)
     assert "Threshold variability" in out
     assert "inhibitory pulse" in out  # the description
     assert "no spike before segment 3" in out  # the check it must pass
@@ -138,9 +143,22 @@ def test_show_by_name_or_letter(gif, ref):
 
 def test_show_user_file_without_check(gif, tmp_path):
     path = write_yaml(tmp_path, "mine.yaml", MINE)
-    result = gif("show", str(path))
+    result = gif("show", str(path), env={"FORCE_COLOR": "1"})
     assert result.exit_code == 0
-    assert "No check" in result.stdout and "amplitude: 1.5, duration: 30" in result.stdout
+    out = strip_ansi(result.stdout)
+    assert "No check" in out and "amplitude: 1.5, duration: 30" in out
+
+
+def test_show_prints_the_plain_yaml_when_piped_or_asked(gif, tmp_path, monkeypatch):
+    """`gif show M > mine.yaml && gif run mine.yaml` works; the YAML is never cropped."""
+    monkeypatch.chdir(tmp_path)
+    piped = gif("show", "M", env={"COLUMNS": "40"})
+    asked = gif("show", "M", "--yaml", env={"FORCE_COLOR": "1"})
+    from gifcli.preset import resolve
+
+    assert piped.stdout == asked.stdout == resolve("M").yaml_text
+    (tmp_path / "mine.yaml").write_text(piped.stdout, encoding="utf-8")
+    assert gif("run", "mine.yaml", "--format", "json").exit_code == 0
 
 
 def test_show_json(gif):
@@ -210,7 +228,7 @@ def test_run_all(gif, tmp_path):
     result = gif("run", "--all", "--format", "csv", "--out", "all")
     assert result.exit_code == 0, result.output
     assert len(files_in(tmp_path / "all")) == 20
-    assert "20 of 20 checks passed" in result.stdout
+    assert "all 20 checks passed" in result.stdout
     for name in ("tonic_spiking", "spike_latency"):
         assert name in result.stdout
 
@@ -305,7 +323,7 @@ BAD_OPTIONS = {
     "unknown method": (["run", "A", "--method", "rk4"], "'rk4' is not one of"),
     "dt zero": (["run", "A", "--dt", "0"], "must be a finite number of ms > 0"),
     "dt negative": (["run", "A", "--dt", "-0.1"], "must be a finite number of ms > 0"),
-    "dt nan": (["run", "A", "--dt", "nan"], "must be a finite number of ms > 0"),
+    "dt nan": (["run", "A", "--dt", "nan"], "give a finite number"),
     "dt not a number": (["run", "A", "--dt", "fast"], "Invalid value for '--dt'"),
     "unknown format": (["run", "A", "--format", "png,gif"], "unknown value 'gif'"),
     "empty format": (["run", "A", "--format", ","], "give one or more of"),
@@ -430,12 +448,18 @@ def test_check_every_method_and_dt_combination_as_json(gif):
     assert all(r["passed"] is True and r["reason"] for r in rows)
 
 
-def test_check_table_has_one_row_per_combination(gif):
-    result = gif("check", "M", "--method", "exact,euler", "--dt", "0.1,0.05")
+def test_check_over_several_runs_is_a_matrix_with_the_failures_below(gif):
+    result = gif("check", "M", "A", "--method", "exact,euler", "--dt", "0.1,0.05",
+                 env={"COLUMNS": "80"})
     assert result.exit_code == 0
     rows = [line for line in result.stdout.splitlines() if "tonic_bursting" in line]
-    assert len(rows) == 4
-    assert "all 4 checks passed" in result.stdout
+    assert len(rows) == 1 and rows[0].count("✓") == 4
+    assert "euler" in result.stdout and "0.05" in result.stdout
+    assert "all 8 checks passed" in result.stdout
+    failing = gif("check", "M", "--method", "exact,euler", "--set", "A1=0")
+    assert failing.exit_code == 1
+    assert failing.stdout.count("✗") >= 2
+    assert "M tonic_bursting (euler, 0.1 ms):" in failing.stdout  # spelled out below
 
 
 def test_check_failure_exits_1_with_the_reason(gif, tmp_path):
@@ -507,7 +531,7 @@ def test_a_reader_that_closes_the_pipe_is_not_an_internal_error():
                                stderr=subprocess.PIPE)
     process.stdout.close()  # like `gif list --json | head -0`, before gif writes anything
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 1
+    assert process.returncode == 141  # as a shell reports a reader that went away; not 1
     assert stderr == b""
 
 

@@ -23,12 +23,14 @@ from gifcli.cli.options import (
 )
 from gifcli.cli.terminal import (
     EXIT_CHECK_FAILED,
-    WIDE_TABLE,
+    FEW_ROWS,
+    Column,
+    checks_summary,
+    fitted_table,
     markup_safe,
-    new_table,
     print_json,
     print_notes,
-    print_table,
+    print_reasons,
     progress_bar,
     reporting_errors,
     stdout,
@@ -84,27 +86,48 @@ def check(
 
 
 def _check_table(rows: Sequence[Any]) -> None:
-    wide = stdout().width >= WIDE_TABLE
-    table = new_table(None)
-    table.add_column("", style="bold", no_wrap=True, min_width=1)
-    table.add_column("preset", style="cyan", no_wrap=wide, overflow="fold")
-    table.add_column("method", no_wrap=True)
-    table.add_column("dt\n(ms)", justify="right", no_wrap=True)
-    table.add_column("spikes", justify="right", no_wrap=True)
-    table.add_column("margin", justify="right", no_wrap=True)
-    table.add_column("check", ratio=1 if wide else None, no_wrap=not wide)
-    for row in rows:
-        r, verdict = row.outcome.result, row.outcome.verdict
-        margin = "" if verdict is None or verdict.margin is None else \
-            f"{verdict.margin.relative:.2g}"
-        table.add_row(r.preset.letter or "", markup_safe(r.preset.name), r.method, f"{r.dt:g}",
-                      str(r.n_spikes), margin, verdict_cell(row.outcome, wide))
-    print_table(table, [row.outcome for row in rows], wide)
+    """One row per run; over several methods or time steps, a preset × (method, dt) matrix
+    of ✓ and ✗ instead. The failures are spelled out under either."""
+    outcomes = [row.outcome for row in rows]
+    runs = list(dict.fromkeys((o.result.method, o.result.dt) for o in outcomes))
     console = stdout()
-    checked = [row for row in rows if row.outcome.verdict is not None]
-    failed = sum(row.outcome.failed for row in rows)
-    if failed:
-        console.print(f"[bold red]{failed} of {len(checked)} checks failed[/bold red]")
+    if len(runs) == 1:
+        table = fitted_table(None, [
+            Column("", [o.result.preset.letter or "" for o in outcomes], style="bold"),
+            Column("preset", [markup_safe(o.result.preset.name) for o in outcomes],
+                   justify="left", style="cyan", fold=True),
+            Column("method", [o.result.method for o in outcomes], justify="left", drop=2),
+            Column("dt\n(ms)", [f"{o.result.dt:g}" for o in outcomes], drop=3),
+            Column("spikes", [str(o.result.n_spikes) for o in outcomes], drop=1),
+            Column("margin", [_margin(o) for o in outcomes]),
+            Column("check", [verdict_cell(o) for o in outcomes], justify="left"),
+        ], console.width)
     else:
-        console.print(f"[green]all {len(checked)} checks passed[/green]")
+        table = _matrix(outcomes, runs, console.width)
+    console.print(table)
+    print_reasons(outcomes, every=len(outcomes) <= FEW_ROWS)
+    checked = sum(o.verdict is not None for o in outcomes)
+    console.print(checks_summary(sum(o.failed for o in outcomes), checked))
 
+
+def _matrix(outcomes: Sequence[Any], runs: Sequence[tuple[str, float]], width: int) -> Any:
+    by_run = {(o.result.preset.name, o.result.method, o.result.dt): o for o in outcomes}
+    presets = list({o.result.preset.name: o.result.preset for o in outcomes}.values())
+    marks = {None: "[dim]·[/dim]", True: "[green]✓[/green]", False: "[bold red]✗[/bold red]"}
+
+    def mark(preset: Any, method: str, dt: float) -> str:
+        verdict = by_run[(preset.name, method, dt)].verdict
+        return marks[None if verdict is None else bool(verdict.passed)]
+
+    return fitted_table("✓ passes, ✗ fails, · no check", [
+        Column("", [p.letter or "" for p in presets], style="bold"),
+        Column("preset", [markup_safe(p.name) for p in presets], justify="left",
+               style="cyan", drop=1 if all(p.letter for p in presets) else 0),
+        *(Column(f"{method}\n{dt:g}", [mark(p, method, dt) for p in presets], justify="center")
+          for method, dt in runs),
+    ], width)
+
+
+def _margin(outcome: Any) -> str:
+    verdict = outcome.verdict
+    return "" if verdict is None or verdict.margin is None else f"{verdict.margin.relative:.2g}"

@@ -8,8 +8,8 @@ from typing import Any
 from gifcli.cli.app import app
 from gifcli.cli.options import DebugOption, JsonOption
 from gifcli.cli.terminal import (
-    WIDE_TABLE,
-    new_table,
+    Column,
+    fitted_table,
     number_text,
     print_json,
     reporting_errors,
@@ -18,7 +18,8 @@ from gifcli.cli.terminal import (
 
 
 def _short_schedule(segments: Sequence[tuple[float, float]]) -> str:
-    return ", ".join(f"{number_text(a)} ({number_text(d)})" for a, d in segments)
+    """``1.5×200, 0×500``: amplitude × duration in ms; a segment never breaks across lines."""
+    return ", ".join(f"{number_text(a)}×{number_text(d)}" for a, d in segments)
 
 
 def preset_listing() -> list[dict[str, Any]]:
@@ -56,26 +57,19 @@ def list_presets(json_: JsonOption = False, debug: DebugOption = False) -> None:
             print_json(listing)
             return
         console = stdout()
-        wide = console.width >= WIDE_TABLE  # narrow: the name says what the title says
-        table = new_table("The 20 presets of Mihalaş & Niebur (2009), Figure 1")
-        table.add_column("", style="bold", no_wrap=True, min_width=1)
-        table.add_column("name", style="cyan", no_wrap=True)
-        if wide:
-            table.add_column("title")
-        table.add_column("params ≠ default")
-        table.add_column("input: amplitude (ms), …")
-        table.add_column("duration\n(ms)", justify="right")
-        for entry in listing:
-            changes = {**entry["changed_params"],
-                       **{f"initial.{k}": v for k, v in entry["initial"].items()}}
-            title = [entry["title"]] if wide else []
-            table.add_row(entry["letter"] or "", entry["name"], *title,
-                          ", ".join(f"{k}={number_text(v)}" for k, v in changes.items())
-                          or "—",
-                          _short_schedule([(s["amplitude"], s["duration"])
-                                           for s in entry["input"]]),
-                          number_text(entry["duration_ms"]))
-        console.print(table)
+        changes = [{**e["changed_params"], **{f"initial.{k}": v for k, v in e["initial"].items()}}
+                   for e in listing]
+        console.print(fitted_table("The 20 presets of Mihalaş & Niebur (2009), Figure 1", [
+            Column("", [e["letter"] or "" for e in listing], style="bold"),
+            Column("name", [e["name"] for e in listing], justify="left", style="cyan"),
+            Column("title", [e["title"] for e in listing], justify="left", drop=3),
+            Column("params ≠ default", [", ".join(f"{k}={number_text(v)}" for k, v in c.items())
+                                       or "—" for c in changes], justify="left", fold=True,
+                   drop=2),
+            Column("input: amplitude×ms, …", [_short_schedule(
+                [(s["amplitude"], s["duration"]) for s in e["input"]]) for e in listing],
+                justify="left", fold=True, drop=1),
+            Column("ms", [number_text(e["duration_ms"]) for e in listing]),
+        ], console.width))
         console.print("[dim]Show one with [bold]gif show NAME[/bold]; run one with "
                       "[bold]gif run NAME[/bold] (a name or a letter).[/dim]")
-

@@ -30,13 +30,15 @@ from gifcli.cli.options import (
 )
 from gifcli.cli.terminal import (
     EXIT_CHECK_FAILED,
-    WIDE_TABLE,
+    FEW_ROWS,
+    Column,
+    checks_summary,
+    fitted_table,
     markup_safe,
-    new_table,
     number,
     print_json,
     print_notes,
-    print_table,
+    print_reasons,
     progress_bar,
     reporting_errors,
     stdout,
@@ -93,20 +95,20 @@ def _summary_table(outcomes: Sequence[Outcome], out: Path, formats: Sequence[str
                    gallery: bool, written: Sequence[Path]) -> None:
     method = ", ".join(sorted({o.result.method for o in outcomes}))
     dts = ", ".join(f"{dt:g}" for dt in sorted({o.result.dt for o in outcomes}))
-    wide = stdout().width >= WIDE_TABLE
-    table = new_table(f"method {method}, dt = {dts} ms")
-    table.add_column("", style="bold", no_wrap=True, min_width=1)
-    table.add_column("preset", style="cyan", no_wrap=wide, overflow="fold")
-    for header in ("spikes", "first\nspike\n(ms)", "rate\n(Hz)", "ISI\nCV", "bursts"):
-        table.add_column(header, justify="right", no_wrap=True)
-    table.add_column("check", ratio=1 if wide else None, no_wrap=not wide)
-    for outcome in outcomes:
-        preset, f = outcome.result.preset, outcome.features
-        table.add_row(preset.letter or "", markup_safe(preset.name), str(outcome.result.n_spikes),
-                      number(f.first_spike_ms, 2), number(f.rate_hz, 1),
-                      number(f.isi_cv, 3), str(f.n_bursts), verdict_cell(outcome, wide))
-    print_table(table, outcomes, wide)
+    features = [outcome.features for outcome in outcomes]
     console = stdout()
+    console.print(fitted_table(f"method {method}, dt = {dts} ms", [
+        Column("", [o.result.preset.letter or "" for o in outcomes], style="bold"),
+        Column("preset", [markup_safe(o.result.preset.name) for o in outcomes],
+               justify="left", style="cyan", fold=True),
+        Column("spikes", [str(o.result.n_spikes) for o in outcomes]),
+        Column("first\nspike\n(ms)", [number(f.first_spike_ms, 2) for f in features], drop=3),
+        Column("rate\n(Hz)", [number(f.rate_hz, 1) for f in features], drop=2),
+        Column("ISI\nCV", [number(f.isi_cv, 3) for f in features], drop=5),
+        Column("bursts", [str(f.n_bursts) for f in features], drop=4),
+        Column("check", [verdict_cell(o) for o in outcomes], justify="left"),
+    ], console.width))
+    print_reasons(outcomes, every=len(outcomes) <= FEW_ROWS)
     if gallery:
         where = ", ".join(str(path) for path in written)
     else:
@@ -117,10 +119,7 @@ def _summary_table(outcomes: Sequence[Outcome], out: Path, formats: Sequence[str
         where = f"{count} file{'' if count == 1 else 's'}, {out / stem}.{suffix}"
     failed = sum(outcome.failed for outcome in outcomes)
     checked = sum(outcome.verdict is not None for outcome in outcomes)
-    verdict = (f"[bold red]{failed} of {checked} checks failed[/bold red]" if failed
-               else f"[green]{checked} of {checked} checks passed[/green]")
-    console.print(f"{verdict}  ·  wrote {markup_safe(where)}")
-
+    console.print(f"{checks_summary(failed, checked)}  ·  wrote {markup_safe(where)}")
 
 
 @app.command()

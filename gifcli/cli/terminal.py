@@ -7,10 +7,12 @@ rich is imported inside the functions, so ``gif --help`` and ``gif list`` start 
 from __future__ import annotations
 
 import contextlib
+import io
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -190,45 +192,107 @@ def print_json(data: Any) -> None:
 
 
 def new_table(title: str | None) -> Any:
+    """An empty table in the house style: a rule under the header, one space between
+    columns, the title on the left."""
     from rich import box
     from rich.table import Table
 
     return Table(title=title, title_justify="left", title_style="bold", header_style="bold",
-                 box=box.SIMPLE_HEAD, pad_edge=False)
+                 box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column, given whole: its header, its cells (rich markup), and how soon it
+    goes when the terminal is narrow (``drop`` 0: never; higher numbers go first)."""
+
+    header: str
+    cells: Sequence[str]
+    drop: int = 0
+    justify: str = "right"
+    style: str | None = None
+    fold: bool = False  # below the narrowest width, this column (a name) folds, none other
+
+
+def fitted_table(title: str | None, columns: Sequence[Column], width: int) -> Any:
+    """A table of the columns that fit in ``width`` (80 by design, 50 at least): the
+    droppable ones leave, highest ``drop`` first, before any cell would wrap or be cut."""
+    shown = list(columns)
+    while True:
+        table = _table_of(title, shown)
+        if not any(c.drop for c in shown) or _narrowest_width(table) <= width:
+            return table
+        shown.remove(max(shown, key=lambda c: c.drop))
+
+
+def _table_of(title: str | None, columns: Sequence[Column]) -> Any:
+    table = new_table(title)
+    for column in columns:
+        table.add_column(column.header, justify=column.justify, style=column.style,
+                         no_wrap=not column.fold, overflow="fold",
+                         min_width=_longest_word(column))
+    for cells in zip(*(column.cells for column in columns), strict=True):
+        table.add_row(*cells)
+    return table
+
+
+def _longest_word(column: Column) -> int | None:
+    """A folding column of several words a cell breaks between words, never inside one; a
+    column of single words (names) may fold inside them, as the last resort."""
+    from rich.text import Text
+
+    cells = [Text.from_markup(cell).plain for cell in column.cells]
+    if not column.fold or not any(" " in cell for cell in cells):
+        return None
+    return max(len(word) for cell in cells for word in cell.split())
+
+
+def _narrowest_width(table: Any) -> int:
+    """The table's width with every folding column at its longest word, the rest whole."""
+    from rich.console import Console
+
+    measuring = Console(width=10_000, file=io.StringIO())
+    return measuring.measure(table).minimum
+
+
+def checks_summary(failed: int, checked: int) -> str:
+    """``all 20 checks passed``, ``1 check passed``, ``2 of 20 checks failed`` (markup)."""
+    if checked == 0:
+        return "[dim]no check: these presets name none[/dim]"
+    noun = "check" if checked == 1 else "checks"
+    if failed:
+        return f"[bold red]{failed} of {checked} {noun} failed[/bold red]"
+    return f"[green]{'1 check' if checked == 1 else f'all {checked} checks'} passed[/green]"
 
 
 def number(value: float | None, digits: int) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-WIDE_TABLE = 110  # below this console width, a check's reason goes under the table
+WIDE_TABLE = 110  # from this console width, `gif list` shows the titles too
+FEW_ROWS = 3  # a table of this many runs or fewer says why each check passed, too
 
 
-def verdict_cell(outcome: Outcome, with_reason: bool = True) -> str:
-
+def verdict_cell(outcome: Outcome) -> str:
+    """``✓ pass``, ``✗ FAIL`` or ``no check`` (the reason is printed under the table)."""
     verdict = outcome.verdict
     if verdict is None:
         return "[dim]no check[/dim]"
-    reason = f" {markup_safe(str(verdict.reason))}" if with_reason else ""
-    if verdict.passed:
-        return f"[green]✓ pass[/green][dim]{reason}[/dim]"
-    return f"[bold red]✗ FAIL[/bold red]{reason}"
+    return "[green]✓ pass[/green]" if verdict.passed else "[bold red]✗ FAIL[/bold red]"
 
 
-def print_table(table: Any, outcomes: Sequence[Outcome], wide: bool) -> None:
-    """The table, then (on a narrow terminal) each check's reason on a line of its own."""
-
+def print_reasons(outcomes: Sequence[Outcome], every: bool) -> None:
+    """Under a table, one line per check: why it failed (always), or why it passed
+    (``every``: for a run of a few presets)."""
     console = stdout()
-    console.print(table)
-    if wide:
-        return
     for outcome in outcomes:
         r, verdict = outcome.result, outcome.verdict
-        if verdict is not None:
-            style = "dim" if verdict.passed else "red"
-            console.print(f"[{style}]{r.preset.letter or '-'} {markup_safe(r.preset.name)} "
-                          f"({r.method}, {r.dt:g} ms): {markup_safe(str(verdict.reason))}"
-                          f"[/{style}]")
+        if verdict is None or (verdict.passed and not every):
+            continue
+        style = "dim" if verdict.passed else "red"
+        console.print(f"[{style}]{r.preset.letter or '-'} {markup_safe(r.preset.name)} "
+                      f"({r.method}, {r.dt:g} ms): {markup_safe(str(verdict.reason))}"
+                      f"[/{style}]")
 
 
 def print_notes(outcomes: Sequence[Outcome], quiet: bool) -> None:
