@@ -9,8 +9,25 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+import typer.core
 
 from gifcli import __version__
+
+
+def _no_type_for_flags_and_arguments() -> None:
+    """typer prints a type beside every option and argument: ``<bool>`` for a flag, which
+    takes no value, and ``<list[str]>`` beside an argument whose name already says what it
+    takes (``NAME|LETTER|FILE...``). Show a type only where a value is typed."""
+    option_type = typer.core.TyperOption.display_type_rich
+
+    def option_display(self, ctx):
+        return None if self.is_flag else option_type(self, ctx)
+
+    typer.core.TyperOption.display_type_rich = option_display
+    typer.core.TyperArgument.display_type_rich = lambda self, ctx: None
+
+
+_no_type_for_flags_and_arguments()
 
 app = typer.Typer(
     name="gif",
