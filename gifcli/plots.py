@@ -61,6 +61,7 @@ SHORT_CLIP_NOTE = f"clipped at ±{CLIP:g}"  # in a gallery panel
 CROWDED_SPACING_PT = 1.1
 #: input segments narrower than this (points) get a zoom when two or more are in a row
 NARROW_PT = 3.0
+ZOOM_SPIKES, ZOOM_SEGMENTS = 8, 6  # a zoom shows at most so many spikes or input segments
 INSET_SIZES = ((0.36, 0.42), (0.3, 0.34))  # of the trace panel, the larger where it fits
 GRID_CELLS = 50  # the panel is searched for room in cells of 1/50 of its width and height
 #: the project's style, over matplotlib's defaults (see isolated_style)
@@ -290,15 +291,17 @@ def _tick_amplitudes(ax: Axes, amplitudes: np.ndarray, tick_size: float) -> None
     for value in sorted(set(amplitudes.tolist()) | {0.0}, key=lambda a: (a != 0, -abs(a))):
         if all(abs(value - kept) >= min_gap for kept in labelled):
             labelled.append(value)
+    unlabelled = sorted(set(amplitudes.tolist()) - set(labelled))
     ax.yaxis.set_major_locator(FixedLocator(sorted(labelled)))
-    ax.yaxis.set_minor_locator(FixedLocator(sorted(set(amplitudes.tolist()) - set(labelled))))
+    # A schedule of thousands of levels gets no minor ticks: they would be a grey smear.
+    ax.yaxis.set_minor_locator(FixedLocator(unlabelled if len(unlabelled) <= 20 else []))
     ax.yaxis.set_major_formatter(FuncFormatter(_tick_text))
     ax.tick_params(axis="y", labelsize=tick_size)
 
 
 def _tick_text(value: float, _: Any = None) -> str:
     """3 significant digits, with a short exponent (1e300) and a true minus sign."""
-    return f"{value:.3g}".replace("e+", "e").replace("-", "\N{MINUS SIGN}")
+    return f"{value + 0.0:.3g}".replace("e+", "e").replace("-", "\N{MINUS SIGN}")  # no −0
 
 
 def _legend(fig: Figure, spikes: bool, stimulus: bool, **kwargs: Any) -> Any:
@@ -334,7 +337,10 @@ def _crowded_burst(spikes: np.ndarray, points_per_ms: float) -> Window | None:
     start, end = first, first + 3
     while start > 0 and spikes[start] - spikes[start - 1] < close:
         start -= 1
-    while end < spikes.size - 1 and spikes[end + 1] - spikes[end] < close:
+    # Its first ZOOM_SPIKES at most: a zoom must magnify, even into a long train.
+    end = start + 3
+    while end < min(spikes.size, start + ZOOM_SPIKES) - 1 and \
+            spikes[end + 1] - spikes[end] < close:
         end += 1
     return _padded(float(spikes[start]), float(spikes[end]), float(spacing[first]))
 
@@ -351,7 +357,8 @@ def _narrow_pulses(edges: np.ndarray, points_per_ms: float) -> Window | None:
             start = index + 1
     if best_length < 2:
         return None
-    return _padded(float(edges[best_start]), float(edges[best_start + best_length]), 0.0)
+    length = min(best_length, ZOOM_SEGMENTS)  # a zoom must magnify, even into a long run
+    return _padded(float(edges[best_start]), float(edges[best_start + length]), 0.0)
 
 
 def _padded(start: float, end: float, extra: float) -> Window:

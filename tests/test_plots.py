@@ -425,3 +425,19 @@ def test_save_figure_writes_what_figure_bytes_gives(tmp_path, results):
     path = plots.save_figure(fig, tmp_path / "a.pdf", "pdf", 100, command="c")
     assert path.read_bytes() == plots.figure_bytes(fig, "pdf", 100, command="c")
     assert path.read_bytes().startswith(b"%PDF-")
+
+
+def test_a_zoom_magnifies_even_into_a_long_run_of_pulses():
+    pulses = "".join(f"  - {{amplitude: {3 * (i % 2)}, duration: 0.5}}\n" for i in range(2000))
+    result = simulate(parse_preset(f"name: pulses\ninput:\n{pulses}", "p.yaml"))
+    top = plots.pattern_figure(result).axes[0]
+    low, high = top.child_axes[0].get_xlim()
+    assert high - low < 0.01 * result.duration  # its first segments, not all 1000 ms
+
+
+def test_input_ticks_say_0_not_minus_0():
+    result = simulate(parse_preset("name: z\ninput:\n  - {amplitude: -0.0, duration: 50}\n"
+                                   "  - {amplitude: 2, duration: 50}\n", "z.yaml"))
+    bottom = plots.pattern_figure(result).axes[1]
+    formatter = bottom.yaxis.get_major_formatter()
+    assert [formatter(tick) for tick in bottom.get_yticks()] == ["0", "2"]
