@@ -13,7 +13,9 @@ $(BIN)/python:
 demo: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	$(BIN)/gif run --all --out $(OUT)
-	$(BIN)/gif gallery --out $(OUT)
+	$(BIN)/gif gallery --out $(OUT) --quiet
+	@echo "wrote $(OUT)/gallery.png"
+	$(BIN)/python -m gifcli.warmup  # the sweep and f-I kernels too: the first gif sweep starts at once
 
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test,cluster]"

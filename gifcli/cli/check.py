@@ -26,6 +26,7 @@ from gifcli.cli.terminal import (
     FEW_ROWS,
     Column,
     checks_summary,
+    compiled_kernels,
     fitted_table,
     markup_safe,
     print_json,
@@ -62,12 +63,13 @@ def check(
       [bold]gif check tonic_bursting --set a=0.01 --json[/bold]
     """
     with reporting_errors(debug, quiet):
-        from gifcli import runner
+        from gifcli import runner, warmup
 
         methods, dts = split_list(method), parse_dts(dt)
         chosen = runner.select_presets(presets or [], not presets, set_ or [])
         runner.check_sizes(chosen, dts, max_steps)
         total = len(chosen) * len(methods) * len(dts)
+        compiled_kernels(warmup.warm_single_runs, quiet or json_)
         with progress_bar(total, quiet or json_) as phase:
             rows = runner.check_presets(chosen, methods, dts, max_steps, phase("check"))
         print_notes([row.outcome for row in rows], quiet)

@@ -33,6 +33,7 @@ from gifcli.cli.terminal import (
     FEW_ROWS,
     Column,
     checks_summary,
+    compiled_kernels,
     fitted_table,
     markup_safe,
     number,
@@ -60,7 +61,7 @@ def simulate_and_report(
     Serves ``gif run NAME ...``, ``gif run --all`` and ``gif gallery`` (``gallery=True``:
     one lettered figure instead of the per-preset files).
     """
-    from gifcli import files, runner
+    from gifcli import files, runner, warmup
 
     presets = runner.select_presets(refs, every, overrides)
     runner.check_sizes(presets, [dt], max_steps)
@@ -68,6 +69,7 @@ def simulate_and_report(
     if not gallery:
         files.check_not_inputs(runner.output_paths(presets, out, formats),
                                [p.source for p in presets])
+    compiled_kernels(warmup.warm_single_runs, quiet or as_json)
     with progress_bar(len(presets), quiet or as_json) as phase:
         outcomes = runner.simulate_presets(presets, method, dt, max_steps, phase("simulate"))
         print_notes(outcomes, quiet)

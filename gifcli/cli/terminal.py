@@ -185,6 +185,30 @@ def progress_bar(total: int, hidden: bool) -> Iterator[Callable[[str], Callable[
         yield phase
 
 
+COMPILING = "compiling the simulation kernels (first run only, about 30 s)"
+NOTICE_AFTER_S = 1.0  # loading them from Numba's cache takes less: then nothing is said
+
+
+def compiled_kernels(warm: Callable[[], None], hidden: bool) -> None:
+    """Run ``warm`` (a gifcli.warmup function) and, if it takes long enough to be a
+    compilation, say so with a spinner on stderr while it lasts."""
+    import threading
+
+    console = None if hidden else stderr()
+    if console is None or not console.is_terminal:
+        warm()
+        return
+    status = console.status(COMPILING, spinner="dots")
+    timer = threading.Timer(NOTICE_AFTER_S, status.start)
+    timer.start()
+    try:
+        warm()
+    finally:
+        timer.cancel()
+        timer.join()
+        status.stop()
+
+
 def print_json(data: Any) -> None:
     from gifcli.files import json_bytes
 
