@@ -665,7 +665,7 @@ class OneOfTwoFires:
                                   for w, (lo, hi) in zip(windows, spans, strict=True))
                 return f"neither fires ({where}); expected one"
             k = 0 if yes[0][i] else 1
-            return f"only {names[k]} fires, at {hit[k][i]:.1f} ms"
+            return f"{names[k]} fires, at {hit[k][i]:.1f} ms; {names[1 - k]} does not"
 
         def where_one_fires(values: np.ndarray) -> np.ndarray:
             return np.where(passed, values, np.nan)
