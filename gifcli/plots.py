@@ -724,8 +724,13 @@ def check_dpi(dpi: float) -> float:
 
 
 def command_line() -> str:
-    """This process's command line, as given, with control characters shown escaped."""
-    return one_line(" ".join(sys.argv))
+    """This process's command line with the program named by its base name (``gif run A``,
+    not the install's path, which would make the bytes differ between installs), control
+    characters shown escaped."""
+    program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python"
+    if program in ("__main__.py", "-m", "-c"):
+        program = "gif"
+    return one_line(" ".join([program, *sys.argv[1:]]))
 
 
 def _metadata(fig: Figure, fmt: str, command: str) -> dict[str, str | None]:

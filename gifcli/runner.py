@@ -113,8 +113,8 @@ def output_paths(presets: Sequence[Preset], out_dir: Path, formats: Sequence[str
             if fmt in formats]
 
 
-def render_outputs(outcome: Outcome, out_dir: Path, formats: Sequence[str]
-                   ) -> list[tuple[Path, bytes]]:
+def render_outputs(outcome: Outcome, out_dir: Path, formats: Sequence[str],
+                   dpi: float | None = None) -> list[tuple[Path, bytes]]:
     """One preset's files (``NAME.png``, ``.svg``, ``.pdf``, ``.csv``, ``.json``) as bytes,
     in the order of OUTPUT_FORMATS, ready to be written."""
     result = outcome.result
@@ -124,7 +124,7 @@ def render_outputs(outcome: Outcome, out_dir: Path, formats: Sequence[str]
         from gifcli import plots  # matplotlib: only when a figure is asked for
 
         figure = plots.pattern_figure(result)
-        rendered |= {fmt: plots.figure_bytes(figure, fmt) for fmt in figure_formats}
+        rendered |= {fmt: plots.figure_bytes(figure, fmt, dpi) for fmt in figure_formats}
     if "csv" in formats:
         rendered["csv"] = files.csv_bytes(result)
     if "json" in formats:
@@ -134,13 +134,13 @@ def render_outputs(outcome: Outcome, out_dir: Path, formats: Sequence[str]
 
 
 def write_all(outcomes: Sequence[Outcome], out_dir: Path, formats: Sequence[str],
-              progress: Progress = _nothing) -> list[list[Path]]:
+              progress: Progress = _nothing, dpi: float | None = None) -> list[list[Path]]:
     """Render every preset's files in memory, then create ``out_dir`` if needed and write
     them all (:func:`gifcli.files.write_files`): a figure that cannot be drawn, or Ctrl-C,
     leaves none of them. Returns the paths per preset."""
     rendered = []
     for outcome in outcomes:
-        rendered.append(render_outputs(outcome, out_dir, formats))
+        rendered.append(render_outputs(outcome, out_dir, formats, dpi))
         progress(outcome.result.preset.name)
     files.make_out_dir(out_dir)
     files.write_files([item for per_preset in rendered for item in per_preset])
@@ -148,14 +148,14 @@ def write_all(outcomes: Sequence[Outcome], out_dir: Path, formats: Sequence[str]
 
 
 def write_gallery(outcomes: Sequence[Outcome], out_dir: Path,
-                  formats: Sequence[str] = ("png",)) -> list[Path]:
+                  formats: Sequence[str] = ("png",), dpi: float | None = None) -> list[Path]:
     """Draw all outcomes in one lettered grid: ``gallery.png`` (and ``.svg``, ``.pdf``)."""
     from gifcli import plots
 
     figure = plots.gallery_figure([o.result for o in outcomes],
                                   [None if o.verdict is None else o.verdict.passed
                                    for o in outcomes])
-    rendered = [(out_dir / f"{GALLERY_NAME}.{fmt}", plots.figure_bytes(figure, fmt))
+    rendered = [(out_dir / f"{GALLERY_NAME}.{fmt}", plots.figure_bytes(figure, fmt, dpi))
                 for fmt in FIGURE_FORMATS if fmt in formats]
     files.make_out_dir(out_dir)
     files.write_files(rendered)

@@ -541,3 +541,16 @@ def test_the_cli_lists_agree_with_the_modules_that_it_does_not_import_at_start_u
     assert tuple(method.value for method in options.Method) == METHODS
     assert set(options.OUTPUT_FORMATS) == set(runner.OUTPUT_FORMATS)
     assert options.FIGURE_FORMATS == runner.FIGURE_FORMATS
+    from gifcli import plots
+
+    assert (options.DPI_LOW, options.DPI_HIGH) == plots.DPI_RANGE
+
+
+def test_dpi_sets_the_png_size_and_is_checked(gif, tmp_path):
+    from PIL import Image
+
+    assert gif("run", "A", "--format", "png", "--dpi", "75").exit_code == 0
+    with Image.open(tmp_path / "outputs" / "tonic_spiking.png") as image:
+        assert image.size == (600, 330)  # 8 × 4.4 in at 75 dpi
+    bad = gif("run", "A", "--dpi", "5000")
+    assert bad.exit_code == 2 and not (tmp_path / "outputs" / "tonic_spiking.csv").exists()

@@ -9,6 +9,7 @@ that need them, so ``gif --help`` and ``gif list`` start fast.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from importlib import import_module
 
@@ -43,6 +44,8 @@ def main(args: list[str] | None = None) -> None:
     closed the pipe (141, silently), a standard output that cannot be written (2).
     """
     guard_streams()
+    # gif draws on matplotlib's Agg/SVG/PDF canvases itself; a bad value breaks its import
+    os.environ.pop("MPLBACKEND", None)
     sys.exit(run(args))
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from gifcli.cli.app import app
 from gifcli.cli.options import (
     DebugOption,
+    DpiOption,
     DtOption,
     FigureFormatOption,
     JsonOption,
@@ -34,6 +35,7 @@ def gallery(
     json_: JsonOption = False,
     debug: DebugOption = False,
     max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
+    dpi: DpiOption = None,
 ) -> None:
     """Draw all 20 patterns in one 5 × 4 figure lettered A–T, as in the paper's Figure 1.
 
@@ -46,5 +48,5 @@ def gallery(
     with reporting_errors(debug, quiet):
         simulate_and_report([], True, method=method.value, dt=dt, overrides=set_ or [],
                             out=out, formats=split_list(format_), quiet=quiet, as_json=json_,
-                            max_steps=max_steps, gallery=True)
+                            max_steps=max_steps, gallery=True, dpi=dpi)
 

@@ -112,6 +112,19 @@ SweepFormatOption = Annotated[str, typer.Option(
     "--format", "-f", metavar="csv,png,svg,pdf,json", callback=_choices(SWEEP_FORMATS),
     help="Which files to write, comma-separated: the table (csv), the figure (png, svg, "
          "pdf) and the summary (json).")]
+def _dpi(text: str | float) -> float:
+    value = number(text)
+    if not DPI_LOW <= value <= DPI_HIGH:
+        raise typer.BadParameter(f"must be between {DPI_LOW:g} and {DPI_HIGH:g} dpi, "
+                                 f"got {value:g}")
+    return value
+
+
+DPI_LOW, DPI_HIGH = 30.0, 600.0  # as gifcli.plots.DPI_RANGE (which imports matplotlib)
+DpiOption = Annotated[float | None, typer.Option(
+    "--dpi", metavar="DPI", parser=_dpi,
+    help="Resolution of PNG figures, 30 to 600. [dim]Default: 150 (a pattern), 110 (the "
+         "gallery).[/dim]")]
 QuietOption = Annotated[bool, typer.Option(
     "--quiet", "-q", help="Print nothing but errors: no table, no progress bar, no warnings.")]
 JsonOption = Annotated[bool, typer.Option(

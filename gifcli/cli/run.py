@@ -16,6 +16,7 @@ from gifcli.cli.options import (
     DEFAULT_FORMATS,
     OUTPUT_FORMATS,
     DebugOption,
+    DpiOption,
     DtOption,
     FormatOption,
     JsonOption,
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
 def simulate_and_report(
     refs: Sequence[str], every: bool, *, method: str, dt: float | None,
     overrides: Sequence[str], out: Path, formats: Sequence[str], quiet: bool, as_json: bool,
-    max_steps: int, gallery: bool = False,
+    max_steps: int, gallery: bool = False, dpi: float | None = None,
 ) -> None:
     """Validate everything, simulate, write the files, report; exit 1 if a check failed.
 
@@ -75,9 +76,9 @@ def simulate_and_report(
         print_notes(outcomes, quiet)
         if gallery:
             phase("draw the gallery")
-            written = runner.write_gallery(outcomes, out, formats)
+            written = runner.write_gallery(outcomes, out, formats, dpi)
         else:
-            per_preset = runner.write_all(outcomes, out, formats, phase("draw and write"))
+            per_preset = runner.write_all(outcomes, out, formats, phase("draw and write"), dpi)
             written = [path for paths in per_preset for path in paths]
     if as_json:
         summaries = [outcome.summary() for outcome in outcomes]
@@ -138,6 +139,7 @@ def run(
     json_: JsonOption = False,
     debug: DebugOption = False,
     max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
+    dpi: DpiOption = None,
 ) -> None:
     """Simulate presets and write NAME.png, NAME.csv and NAME.json for each (see --format).
 
@@ -155,6 +157,6 @@ def run(
                                      ctx=ctx, param_hint="NAME|LETTER|FILE... / --all")
         simulate_and_report(presets or [], all_, method=method.value, dt=dt,
                             overrides=set_ or [], out=out, formats=split_list(format_),
-                            quiet=quiet, as_json=json_, max_steps=max_steps)
+                            quiet=quiet, as_json=json_, max_steps=max_steps, dpi=dpi)
 
 
