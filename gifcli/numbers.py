@@ -25,7 +25,6 @@ def number_from_text(text: str) -> float:
         value = float(stripped)
         if math.isfinite(value):
             return value
-        raise ValueError(f"{stripped} is too large for a 64-bit float")
     raise ValueError(number_problem(stripped))
 
 
@@ -33,6 +32,13 @@ def number_problem(text: str) -> str:
     """Why ``text`` is not a number by the rule above (for hints in messages)."""
     if "_" in text and NUMBER.fullmatch(text.replace("_", "")):
         return f"write {text.replace('_', '')} without underscores"
-    if text.lower().lstrip("+-") in ("inf", "infinity", "nan"):
+    if not_finite(text):
         return "give a finite number"
     return "write a number such as 0.01, -50 or 1e3"
+
+
+def not_finite(text: str) -> bool:
+    """``inf``, ``nan`` and numbers beyond float64 (``1e400``): numbers, but not finite ones."""
+    stripped = text.strip()
+    return stripped.lower().lstrip("+-") in ("inf", "infinity", "nan") or bool(
+        NUMBER.fullmatch(stripped) and not math.isfinite(float(stripped)))

@@ -38,7 +38,7 @@ from gifcli.model import (
     default_initial,
     parameter_problem,
 )
-from gifcli.numbers import number_from_text, number_problem
+from gifcli.numbers import not_finite, number_from_text, number_problem
 
 DEFAULT_MAX_STEPS = 2_000_000  # keeps a full trace under ~100 MB; --max-steps raises it
 MAX_FILE_BYTES = 5_000_000  # a preset is a few hundred bytes; this is ~100,000 segments
@@ -270,13 +270,7 @@ def _inspect(root: yaml.Node, source: str) -> dict[str, int]:
         if id(node) in active:
             raise PresetError(source, None, f"invalid YAML at {_where(node)}: an alias refers "
                                             f"to the value that contains it")
-        if node.tag not in _PLAIN_TAGS:
-            tag = "!!" + node.tag.removeprefix(_TAG) if node.tag.startswith(_TAG) else node.tag
-            raise PresetError(source, None, f"invalid YAML at {_where(node)}: the tag "
-                                            f"{tag[:80]} is not allowed; a preset holds only "
-                                            f"plain values")
-        if path is not None:
-            lines.setdefault(path, node.start_mark.line + 1)
+        _check_node(node, path, lines, source)  # the tag check holds for every node
         if isinstance(node, yaml.ScalarNode):
             expanded[id(node)] = 1
             continue
@@ -295,12 +289,26 @@ def _inspect(root: yaml.Node, source: str) -> dict[str, int]:
                         )
                     seen[name] = line
                 child_path = _join(path, name) if path is not None and name is not None else None
-                stack.append((key, None, False))
-                stack.append((value, child_path, False))
+                for child, child_at in ((key, None), (value, child_path)):
+                    if type(child) is yaml.ScalarNode and id(child) not in expanded:
+                        _check_node(child, child_at, lines, source)  # the common case, inline
+                        expanded[id(child)] = 1
+                    else:
+                        stack.append((child, child_at, False))
         elif isinstance(node, yaml.SequenceNode):
             for number, item in enumerate(node.value, start=1):
                 stack.append((item, f"{path}[{number}]" if path is not None else None, False))
     return lines
+
+
+def _check_node(node: yaml.Node, path: str | None, lines: dict[str, int],
+                  source: str) -> None:
+    if node.tag not in _PLAIN_TAGS:
+        tag = "!!" + node.tag.removeprefix(_TAG) if node.tag.startswith(_TAG) else node.tag
+        raise PresetError(source, None, f"invalid YAML at {_where(node)}: the tag {tag[:80]} "
+                                        f"is not allowed; a preset holds only plain values")
+    if path is not None:
+        lines.setdefault(path, node.start_mark.line + 1)
 
 
 def _where(node: yaml.Node) -> str:
@@ -691,9 +699,7 @@ def _text_hint(value: str) -> str:
         number_from_text(value)
     except ValueError:
         shown = value.strip()
-        if "_" in shown or shown.lower().lstrip("+-") in ("inf", "infinity", "nan"):
-            return f"; {number_problem(shown)}"
-        return ""
+        return f"; {number_problem(shown)}" if "_" in shown or not_finite(shown) else ""
     return "; write the number without quotes"
 
 
@@ -735,6 +741,9 @@ def parse_assignment(text: str) -> tuple[str, float]:
     try:
         value = number_from_text(raw)
     except ValueError as problem:
+        if not_finite(raw):
+            raise PresetError("--set", key, f"must be a finite number, got {_short(raw)}"
+                              ) from None
         raise PresetError("--set", key, f"must be a number, got {_short(raw)}; {problem}"
                           ) from None
     return key, value
