@@ -554,3 +554,14 @@ def test_dpi_sets_the_png_size_and_is_checked(gif, tmp_path):
         assert image.size == (600, 330)  # 8 × 4.4 in at 75 dpi
     bad = gif("run", "A", "--dpi", "5000")
     assert bad.exit_code == 2 and not (tmp_path / "outputs" / "tonic_spiking.csv").exists()
+
+
+def test_shell_completion_offers_preset_names_and_letters():
+    from gifcli.cli.completion import complete_preset
+
+    assert ("tonic_bursting", "Tonic bursting") in complete_preset("tonic_b")
+    assert [word for word, _ in complete_preset("M")] == ["M"]  # names are lowercase
+    done = subprocess.run([_gif_executable()], capture_output=True, text=True, timeout=60,
+                          env=os.environ | {"_GIF_COMPLETE": "complete_bash",
+                                            "COMP_WORDS": "gif run tonic_b", "COMP_CWORD": "2"})
+    assert done.stdout.split() == ["tonic_bursting"]

@@ -31,7 +31,7 @@ from gifcli.cli.terminal import (
 from gifcli.errors import GifError
 
 # Each module registers its command on ``app``; ``gif --help`` lists them in this order.
-COMMANDS = ("list", "show", "run", "gallery", "check", "sweep", "fi")
+COMMANDS = ("list", "show", "run", "gallery", "check", "sweep", "fi", "fit")
 for _command in COMMANDS:
     import_module(f"gifcli.cli.{_command}")
 

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from gifcli.cli.completion import complete_preset
 from gifcli.model import DEFAULT_DT, METHODS
 from gifcli.numbers import number_from_text
 
@@ -150,6 +151,9 @@ DtListOption = Annotated[str | None, typer.Option(
 
 
 PresetsArgument = Annotated[list[str] | None, typer.Argument(
-    metavar="NAME|LETTER|FILE...", show_default=False,
+    metavar="NAME|LETTER|FILE...", show_default=False, autocompletion=complete_preset,
     help="Presets by name (tonic_spiking), letter (A) or YAML file.")]
+PresetArgument = Annotated[str, typer.Argument(
+    metavar="NAME|LETTER|FILE", autocompletion=complete_preset,
+    help="A preset name, its letter (A–T) or a YAML file.")]
 

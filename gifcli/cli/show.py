@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from gifcli.cli.app import app
-from gifcli.cli.completion import complete_preset
-from gifcli.cli.options import DebugOption, JsonOption
+from gifcli.cli.options import DebugOption, JsonOption, PresetArgument
 from gifcli.cli.terminal import markup_safe, print_json, reporting_errors, stdout
 
 HIGHLIGHT_LIMIT = 200_000  # characters; a longer file is printed as it is, not highlighted
@@ -17,9 +16,7 @@ HIGHLIGHT_LIMIT = 200_000  # characters; a longer file is printed as it is, not 
 
 @app.command()
 def show(
-    preset: Annotated[str, typer.Argument(
-        metavar="NAME|LETTER|FILE", autocompletion=complete_preset,
-        help="A preset name, its letter (A–T) or a YAML file.")],
+    preset: PresetArgument,
     yaml_only: Annotated[bool, typer.Option(
         "--yaml", help="Print the plain YAML alone (what `gif show NAME > mine.yaml` "
         "writes when stdout is not a terminal), to copy and edit.")] = False,

@@ -1,0 +1,250 @@
+"""``gif fit``: the parameters that reproduce a spike train, or that make a preset show a
+pattern, by CMA-ES over batched simulations."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from gifcli.cli.app import app
+from gifcli.cli.options import (
+    DebugOption,
+    DtOption,
+    JsonOption,
+    MaxStepsOption,
+    Method,
+    MethodOption,
+    OutOption,
+    QuietOption,
+    SetOption,
+    number,
+    split_list,
+)
+from gifcli.cli.terminal import (
+    EXIT_CHECK_FAILED,
+    compiled_kernels,
+    markup_safe,
+    new_table,
+    number_text,
+    print_json,
+    reporting_errors,
+    stderr,
+    stdout,
+    warn,
+)
+from gifcli.preset import DEFAULT_MAX_STEPS
+
+if TYPE_CHECKING:
+    from gifcli.fit import FitResult, Generation
+
+# As gifcli.fit and gifcli.fit_files, which import numba and matplotlib.
+FIT_FORMATS = ("yaml", "json", "png", "svg", "pdf")
+DEFAULT_BUDGET, DEFAULT_RESTARTS, DEFAULT_SEED, WINDOW_MS = 100_000, 5, 1, 2.0
+
+
+def _formats(value: str) -> str:
+    items = split_list(value)
+    if not items:
+        raise typer.BadParameter(f"give one or more of {', '.join(FIT_FORMATS)}")
+    for item in items:
+        if item not in FIT_FORMATS:
+            raise typer.BadParameter(f"unknown value {item!r}; choose from "
+                                     f"{', '.join(FIT_FORMATS)}")
+    return value
+
+
+def _window(text: str | float) -> float:
+    value = number(text)
+    if not value > 0:
+        raise typer.BadParameter(f"must be a number of ms > 0, got {value:g}")
+    return value
+
+
+FreeOption = Annotated[list[str], typer.Option(
+    "--free", "-F", metavar="P=LO:HI", show_default=False,
+    help="A quantity to fit and its bounds: any model parameter (a=-0.05:0.05, A1=0:20), "
+         "input_scale or an initial value (initial.V_th=-60:-40); repeatable.")]
+TargetOption = Annotated[Path | None, typer.Option(
+    "--target", "-t", metavar="FILE", show_default=False,
+    help="The spike train to reproduce: a CSV with a t_ms column (one spike a row), or the "
+         "JSON of a run (gif run NAME writes NAME.json).")]
+PatternOption = Annotated[str | None, typer.Option(
+    "--pattern", "-p", metavar="CHECK", show_default=False,
+    help="Instead of a train: the pattern check to pass with the largest margin "
+         "(tonic_bursting, phasic_spiking, ...; the names of gif list).")]
+WindowOption = Annotated[float, typer.Option(
+    "--window", metavar="MS", parser=_window,
+    help="Coincidence window Δ of Γ, ± ms.")]
+BudgetOption = Annotated[int, typer.Option(
+    "--budget", metavar="N", min=1,
+    help="The most simulations; the search usually converges well before.")]
+SeedOption = Annotated[int, typer.Option(
+    "--seed", metavar="N", min=0, help="Seed of the optimizer: the same seed, the same files.")]
+RestartsOption = Annotated[int, typer.Option(
+    "--restarts", metavar="N", min=0,
+    help="Restarts (each with twice the population) of a search that converged short of "
+         "its goal (Γ = 1, or a passing check).")]
+PopsizeOption = Annotated[int | None, typer.Option(
+    "--popsize", metavar="N", min=2, show_default=False,
+    help="Candidates per generation, all simulated in one batched call. [dim]Default: 32, "
+         "or more for many free quantities.[/dim]")]
+FitFormatOption = Annotated[str, typer.Option(
+    "--format", "-f", metavar="yaml,json,png,svg,pdf", callback=_formats,
+    help="Which files to write, comma-separated: the fitted preset (yaml), the summary "
+         "(json), the figure (png, svg, pdf).")]
+
+
+FIT_HELP = """Find the parameters that reproduce a spike train, or that make a preset show a
+pattern.
+
+The preset gives the input, the initial state and every parameter that is not --free. Each
+--free P=LO:HI names a quantity to search within its bounds. Then either:
+
+  --target FILE: reproduce that spike train; the loss is 1 − Γ, the coincidence factor of
+  Jolivet et al. (2008) within ±--window ms (Γ = 1: every spike matched).
+
+  --pattern CHECK: pass that pattern's check with the largest margin.
+
+The search is CMA-ES; each generation is simulated in one batched call. Writes
+DIR/NAME_fit.yaml (a preset with the fitted values: gif run reproduces them),
+NAME_fit.json (values, loss, Γ or margin, the history) and NAME_fit.png (the trains over the
+input, and the loss per generation). Exits 1 if a --pattern fit does not pass (files are
+written first).
+
+Examples:
+  [bold]gif run tonic_bursting --format json[/bold]
+  [bold]gif fit tonic_bursting --target outputs/tonic_bursting.json --set a=-0.02 --set A1=3
+--free a=-0.05:0.05 --free A1=0:20 --free A2=-2:2[/bold]
+  [bold]gif fit tonic_spiking --pattern tonic_bursting --free A1=0:20 --free A2=-2:0[/bold]
+  [bold]gif fit my_neuron.yaml --target recorded.csv --free tau=5:50 --free b=0.001:0.1
+--window 4[/bold]"""
+
+
+@app.command(help=FIT_HELP)
+def fit(
+    ctx: typer.Context,
+    preset: Annotated[str, typer.Argument(
+        metavar="NAME|LETTER|FILE", help="A preset name, its letter (A–T) or a YAML file.")],
+    free: FreeOption,
+    target: TargetOption = None,
+    pattern: PatternOption = None,
+    window: WindowOption = WINDOW_MS,
+    budget: BudgetOption = DEFAULT_BUDGET,
+    seed: SeedOption = DEFAULT_SEED,
+    restarts: RestartsOption = DEFAULT_RESTARTS,
+    popsize: PopsizeOption = None,
+    method: MethodOption = Method.exact,
+    dt: DtOption = None,
+    set_: SetOption = None,
+    out: OutOption = Path("outputs"),
+    format_: FitFormatOption = "yaml,json,png",
+    quiet: QuietOption = False,
+    json_: JsonOption = False,
+    debug: DebugOption = False,
+    max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
+) -> None:
+    """Fit the free quantities of a preset to a spike train or a pattern (see --help)."""
+    with reporting_errors(debug, quiet):
+        if (target is None) == (pattern is None):
+            raise typer.BadParameter("give either --target FILE or --pattern CHECK (one)",
+                                     ctx=ctx, param_hint="--target / --pattern")
+        from gifcli import files, fit_files, warmup
+        from gifcli import fit as fitting
+        from gifcli.preset import resolve, with_overrides
+
+        chosen = resolve(preset)
+        if set_:
+            chosen = with_overrides(chosen, list(set_))
+        quantities = [fitting.parse_free(text) for text in free]
+        goal = (fitting.SpikeTarget(fitting.read_target(target), window, str(target))
+                if target is not None else fitting.PatternTarget(pattern))
+        fitting.check_free(chosen, quantities)
+        goal.validate(chosen)
+        files.check_out_dir(out)
+        hidden = quiet or json_
+        compiled_kernels(warmup.warm_batches, hidden)
+        started = time.perf_counter()
+        with generation_line(budget, hidden) as progress:
+            result = fitting.fit(chosen, quantities, goal, method=method.value, dt=dt,
+                                 budget=budget, seed=seed, restarts=restarts, popsize=popsize,
+                                 max_steps=max_steps, progress=progress)
+        seconds = time.perf_counter() - started
+        written = fit_files.write_fit(result, out, split_list(format_))
+        if not quiet:
+            for note in result.notes + result.run.notes:
+                warn(f"{chosen.name}: {note}")
+        if json_:
+            print_json(fit_files.fit_summary(result) | {"files": [str(p) for p in written]})
+        elif not quiet:
+            _final_table(result, seconds, written)
+        if isinstance(goal, fitting.PatternTarget) and not result.verdict.passed:
+            raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+@contextmanager
+def generation_line(budget: int, hidden: bool) -> Iterator[Callable[[Generation], None]]:
+    """One line on stderr, redrawn after each generation: the run, the simulations against
+    the budget, the best so far and the step size. Hidden with --quiet or --json, and when
+    stderr is not a terminal."""
+    console = None if hidden else stderr()
+    if console is None or not console.is_terminal:
+        yield lambda generation: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("fit"), BarColumn(bar_width=20), TextColumn("{task.description}"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("", total=budget)
+
+        def update(g: Generation) -> None:
+            best = (f"Γ {g.measures['gamma']:.4f}" if "gamma" in g.measures
+                    else f"margin {g.measures['margin']:.3g}")
+            bar.update(task, completed=g.evaluations,
+                       description=f"generation {g.generation} (run {g.restart + 1}, "
+                                   f"{g.popsize} each)  {g.evaluations:,} simulations  "
+                                   f"best {best}  σ {g.sigma:.2g}")
+
+        yield update
+
+
+def _final_table(result: FitResult, seconds: float, written: Sequence[Path]) -> None:
+    from gifcli.fit import SpikeTarget
+
+    console = stdout()
+    table = new_table(f"{markup_safe(result.preset.name)}: {result.method}, dt = "
+                      f"{result.dt:g} ms")
+    for header in ("free", "from", "to", "start", "fitted"):
+        table.add_column(header, justify="left" if header == "free" else "right",
+                         no_wrap=True, style="cyan" if header == "free" else None)
+    for f in result.free:
+        table.add_row(markup_safe(f.name), number_text(f.lo), number_text(f.hi),
+                      number_text(result.start[f.name]),
+                      f"[bold]{number_text(result.values[f.name])}[/bold]")
+    console.print(table)
+    if isinstance(result.target, SpikeTarget):
+        target = result.target
+        gamma = result.measures["gamma"]
+        style = "green" if gamma >= 0.98 else "yellow"
+        console.print(f"[{style}]Γ = {gamma:.4f}[/{style}] (loss {result.measures['loss']:.3g})"
+                      f" against {markup_safe(target.source)}: {result.run.n_spikes} spikes "
+                      f"for its {target.times.size}, ±{target.window:g} ms")
+    else:
+        verdict = result.verdict
+        mark = "[green]✓ pass[/green]" if verdict.passed else "[bold red]✗ FAIL[/bold red]"
+        console.print(f"{mark} {markup_safe(result.target.name)}, margin "
+                      f"{result.measures['margin']:.3g}: {markup_safe(verdict.reason)}")
+    console.print(f"[dim]{_search_line(result, seconds)}  ·  wrote "
+                  f"{markup_safe(', '.join(str(p) for p in written) or 'no files')}[/dim]")
+
+
+def _search_line(result: Any, seconds: float) -> str:
+    restarts = f", {result.restarts} restart{'' if result.restarts == 1 else 's'}"
+    budget = " (the budget)" if result.stop == "budget" else ""
+    return (f"{result.evaluations:,} simulations{budget} in {result.generations} generations"
+            f"{restarts if result.restarts else ''}, {seconds:.1f} s, seed {result.seed}")
+
