@@ -280,7 +280,7 @@ class NoSpike:
                     "expected none")
 
         span = hi - lo
-        return Measured(passed, [(f"no spike before {hi:g} ms", following - hi, "ms", span),
+        return Measured(passed, [(f"no spike in [{lo:g}, {hi:g}) ms", following - hi, "ms", span),
                                  (f"last spike before {lo:g} ms", lo - before, "ms", span)],
                         describe)
 

@@ -97,3 +97,7 @@ PATTERNS: tuple[str, ...] = (
 #: The integrators; see ``kernel.py``. ``exact`` is the default.
 METHODS: tuple[str, ...] = ("exact", "euler", "exp-euler")
 DEFAULT_DT = 0.1  # ms, when neither the preset nor the command line gives one
+#: The cap on grid steps per run (--max-steps raises it): a single run's trace at the cap
+#: takes about 400 MB (gifcli.simulation.BYTES_PER_STEP), and more is refused before it starts
+#: if the memory is not free.
+DEFAULT_MAX_STEPS = 2_000_000

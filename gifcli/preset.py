@@ -32,6 +32,7 @@ import yaml
 from gifcli.errors import PresetError
 from gifcli.model import (
     DEFAULT_DT,
+    DEFAULT_MAX_STEPS,
     DEFAULTS,
     PARAMETER_NAMES,
     PATTERNS,
@@ -40,7 +41,6 @@ from gifcli.model import (
 )
 from gifcli.numbers import not_finite, number_from_text, number_problem
 
-DEFAULT_MAX_STEPS = 2_000_000  # keeps a full trace under ~100 MB; --max-steps raises it
 MAX_FILE_BYTES = 5_000_000  # a preset is a few hundred bytes; this is ~100,000 segments
 MAX_YAML_VALUES = 1_000_000  # values after expanding aliases (an alias bomb stops here)
 MAX_NAME_LENGTH = 100  # the name becomes file names such as NAME_sweep_PARAM.csv

@@ -6,12 +6,16 @@ The commands register themselves on :data:`app` from their own modules (``gifcli
 
 from __future__ import annotations
 
-from typing import Annotated
+import inspect
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 import typer
 import typer.core
 
 from gifcli import __version__
+
+F = TypeVar("F", bound=Callable)
 
 
 def _no_type_for_flags_and_arguments() -> None:
@@ -38,8 +42,9 @@ app = typer.Typer(
         "outputs/tonic_spiking.png, or [bold]gif run --all[/bold]."
     ),
     epilog=(
-        "Exit codes: 0 success; 1 a pattern check failed; 2 bad usage or input; "
-        "3 an internal error (please report it); 130 interrupted."
+        "Exit codes: 0 success; 1 a pattern check failed (after writing every file); 2 bad "
+        "usage or input; 3 an internal error (please report it); 130, 143, 129 after Ctrl-C, "
+        "SIGTERM, SIGHUP (only complete files are left); 141 a reader closed the pipe."
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -62,3 +67,24 @@ def _root(
 ) -> None:
     """Only the --version option; the app's help text is in typer.Typer(help=...)."""
 
+
+def command(name: str | None = None) -> Callable[[F], F]:
+    """Register a command on :data:`app` with its docstring as the help text, each paragraph
+    reflowed into one line, so that the terminal wraps it at its own width (a line break
+    kept from the source would split a sentence mid-way). Indented lines (the examples)
+    keep their breaks."""
+
+    def register(function: F) -> F:
+        return app.command(name, help=reflowed(function.__doc__ or ""))(function)
+
+    return register
+
+
+def reflowed(docstring: str) -> str:
+    paragraphs = inspect.cleandoc(docstring).split("\n\n")
+    return "\n\n".join(p if _has_indented_lines(p) else " ".join(p.split("\n"))
+                       for p in paragraphs)
+
+
+def _has_indented_lines(paragraph: str) -> bool:
+    return any(line.startswith(" ") for line in paragraph.split("\n"))

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from gifcli.cli.app import app
+from gifcli.cli.app import command
 from gifcli.cli.options import (
     DebugOption,
     DtListOption,
@@ -37,10 +37,10 @@ from gifcli.cli.terminal import (
     stdout,
     verdict_cell,
 )
-from gifcli.preset import DEFAULT_MAX_STEPS
+from gifcli.model import DEFAULT_MAX_STEPS
 
 
-@app.command()
+@command()
 def check(
     presets: PresetsArgument = None,
     method: MethodListOption = "exact",
@@ -53,9 +53,12 @@ def check(
 ) -> None:
     """Check that presets show their patterns; all 20 when none are named. Writes no files.
 
-    Every combination of --method and --dt runs. Exits 1 if any check fails. The margin is
-    the tightest condition's margin over its scale: how far the run is from failing (from
-    passing, when negative).
+    Every combination of --method and --dt runs; over several, a preset × (method, dt)
+    matrix shows ✓ and ✗, with the failures spelled out below it. Exits 1 if any check
+    fails.
+
+    The margin is the tightest condition's margin over its scale: how far the run is from
+    failing (from passing, when negative).
 
     Examples:
       [bold]gif check[/bold]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gifcli.cli.app import app
+from gifcli.cli.app import command
 from gifcli.cli.options import (
     DebugOption,
     DpiOption,
@@ -21,10 +21,10 @@ from gifcli.cli.options import (
 )
 from gifcli.cli.run import simulate_and_report
 from gifcli.cli.terminal import reporting_errors
-from gifcli.preset import DEFAULT_MAX_STEPS
+from gifcli.model import DEFAULT_MAX_STEPS
 
 
-@app.command()
+@command()
 def gallery(
     method: MethodOption = Method.exact,
     dt: DtOption = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from gifcli.cli.app import app
+from gifcli.cli.app import command
 from gifcli.cli.options import DebugOption, JsonOption
 from gifcli.cli.terminal import (
     Column,
@@ -43,7 +43,7 @@ def preset_listing() -> list[dict[str, Any]]:
     ]
 
 
-@app.command("list")
+@command("list")
 def list_presets(json_: JsonOption = False, debug: DebugOption = False) -> None:
     """List the 20 presets: letter, name, what differs from the default model, the input.
 

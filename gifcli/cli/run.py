@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gifcli.cli.app import app
+from gifcli.cli.app import command
 from gifcli.cli.options import (
     DEFAULT_FORMATS,
     OUTPUT_FORMATS,
@@ -46,7 +46,7 @@ from gifcli.cli.terminal import (
     stdout,
     verdict_cell,
 )
-from gifcli.preset import DEFAULT_MAX_STEPS
+from gifcli.model import DEFAULT_MAX_STEPS
 
 if TYPE_CHECKING:
     from gifcli.runner import Outcome
@@ -125,7 +125,7 @@ def _summary_table(outcomes: Sequence[Outcome], out: Path, formats: Sequence[str
     console.print(f"{checks_summary(failed, checked)}  ·  wrote {markup_safe(where)}")
 
 
-@app.command()
+@command()
 def run(
     ctx: typer.Context,
     presets: PresetsArgument = None,

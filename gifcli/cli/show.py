@@ -7,14 +7,14 @@ from typing import Annotated
 
 import typer
 
-from gifcli.cli.app import app
+from gifcli.cli.app import command
 from gifcli.cli.options import DebugOption, JsonOption, PresetArgument
 from gifcli.cli.terminal import markup_safe, print_json, reporting_errors, stdout
 
 HIGHLIGHT_LIMIT = 200_000  # characters; a longer file is printed as it is, not highlighted
 
 
-@app.command()
+@command()
 def show(
     preset: PresetArgument,
     yaml_only: Annotated[bool, typer.Option(
