@@ -57,19 +57,24 @@ from gifcli.preset import (
     check_run_size,
     effective_dt,
 )
+from gifcli.result import Result
 from gifcli.sweep import INITIAL_PARAMS, Axis, Points, check_axis, resolve_param
 
 WINDOW_MS = 2.0  # Jolivet et al. (2008) use ±2 ms for cortical neurons
-DEFAULT_BUDGET = 40000  # simulations
-DEFAULT_RESTARTS = 2
+DEFAULT_BUDGET = 100_000  # simulations; a fit usually stops well before
+DEFAULT_RESTARTS = 5
 DEFAULT_SEED = 1
 MAX_BUDGET = 10_000_000
 SIGMA0 = 0.3  # the first step, as a fraction of each free quantity's range
-MIN_POPSIZE = 16  # a batched call costs about the same for 8 neurons as for 64
+MIN_POPSIZE = 32  # a batched call costs about the same for 8 neurons as for 64
 TOLX = 1e-9  # converged when the steps are this small in the scaled coordinates
+STALL_GENERATIONS = 30  # or when the run's best has not improved for this many generations
+STALL_TOLERANCE = 1e-12  # by more than this
+FLAT_GENERATIONS = 10  # a flat generation (all scores equal) widens the search; this many stop it
 #: Among equal Γ, closer coincidences rank first; this weight keeps that below a thousandth
 #: of one coincidence (Γ moves by about 1 / N_target per coincidence).
 TIE_WEIGHT = 1e-3
+STRETCHES = 5  # the search scores Γ over the whole run and over its first 1/2 ... 1/16
 MAX_SPIKES_PER_MS = 1.0  # pattern mode: a candidate that fires faster is stopped (see cap)
 
 
@@ -111,7 +116,9 @@ def _gamma(n_coincident, n_model, n_target, duration, window: float):
     chance = 2.0 * n_model / duration * window  # 2 ν Δ: a target spike's chance coincidence
     norm = 1.0 - chance
     with np.errstate(divide="ignore", invalid="ignore"):
-        gamma = (n_coincident - chance * n_target) / (0.5 * (n_target + n_model) * norm)
+        # N_coinc − 2νΔ N_target written so that a perfect match gives exactly 1.0
+        gamma = ((n_coincident - n_target) + n_target * norm) / (
+            0.5 * (n_target + n_model) * norm)
     gamma = np.where(norm > 0, gamma, np.nan)
     return np.where((n_model == 0) & (n_target == 0), 1.0, gamma)
 
@@ -373,16 +380,29 @@ class SpikeTarget:
         """The spike count at which 2 ν Δ reaches 1 (Γ undefined from there on)."""
         return math.ceil(duration / (2.0 * self.window))
 
+    def stretches(self, duration: float) -> np.ndarray:
+        """The horizons h of the stretches [0, h) that the search scores: the whole run,
+        then halves of it down to a sixteenth, leaving out a stretch in which the target
+        alone fires too fast for Γ to mean much (2 ν Δ ≥ 1/2)."""
+        halves = duration / 2.0 ** np.arange(1, STRETCHES)
+        n_target = np.searchsorted(self.times, halves, side="left")
+        useful = 2.0 * n_target / halves * self.window < 0.5
+        return np.concatenate(([math.inf], halves[useful]))
+
     def scores(self, result, points: Points, preset: Preset, method: str,
                dt: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        gamma, offset = coincidence_factors(result.trains(), self.times, result.duration_ms,
-                                            self.window, n_model=result.n_spikes)
-        scored = (result.status == 0) & (gamma >= -1.0)
-        tie = TIE_WEIGHT / (self.times.size + 1) * np.nan_to_num(offset / self.window)
-        fast = 2.0 + _too_fast(result, 1.0 / (2.0 * self.window))
-        score = np.where(scored, 1.0 - np.where(scored, gamma, 0.0) + tie, fast)
-        gamma = np.where(result.status == 0, gamma, np.nan)
-        return score, {"loss": 1.0 - gamma, "gamma": gamma}
+        found = Coincidences.of(result.trains(), self.times, result.duration_ms, self.window,
+                                self.stretches(result.duration_ms))
+        gamma = found.gamma()
+        ok = result.status == 0
+        # Each stretch scores 1 − Γ, at most 2 (beyond: too fast, or far below chance).
+        per_stretch = np.where(gamma >= -1.0, 1.0 - np.where(gamma >= -1.0, gamma, 0.0), 2.0)
+        offset = np.nan_to_num(found.mean_offset()[:, 0] / self.window)
+        tie = TIE_WEIGHT / (self.times.size + 1) * offset
+        fast = 3.0 + _too_fast(result, 1.0 / (2.0 * self.window))
+        score = np.where(ok, per_stretch.mean(axis=1) + tie, fast)
+        whole = np.where(ok, gamma[:, 0], np.nan)
+        return score, {"loss": 1.0 - whole, "gamma": whole}
 
     def reached(self, best: dict[str, float]) -> bool:
         return best["loss"] <= 0.0
@@ -415,10 +435,7 @@ class PatternTarget:
 
     def scores(self, result, points: Points, preset: Preset, method: str,
                dt: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        from gifcli.sweep import _judge_chunk
-
-        judged = _judge_chunk(replace(preset, check=self.name), points, result,
-                              result.trains(), method, dt)
+        judged = _judge(self.name, preset, points, result, method, dt)
         n_conditions = len(checks.CHECKS[self.name].conditions)
         miss = np.where(np.isnan(judged.margin), 1.0, -judged.margin / (1.0 - judged.margin))
         failing = 1.0 + (n_conditions - 1 - judged.failed_at) + np.clip(miss, 0.0, 1.0)
@@ -431,6 +448,20 @@ class PatternTarget:
 
     def reached(self, best: dict[str, float]) -> bool:
         return bool(best["passed"])
+
+
+def _judge(name: str, preset: Preset, points: Points, result, method: str, dt: float):
+    """Check ``name`` over the candidates of one batched call, as a sweep judges its points
+    (the f–I probe for the excitability classes, V's extrema from the call itself)."""
+    from gifcli import probe
+
+    amplitude = probe.probe_amplitude(preset.segments) * np.asarray(points.scale)
+    prober = probe.Probe(points.params, points.initial, amplitude, points.size, method, dt)
+    ctx = checks.Context(
+        result.trains(), preset.segments, V_rest=points.params["V_rest"],
+        extrema=lambda _after: checks.Extrema(result.peak_mV, result.trough_mV),
+        onsets=lambda chosen: probe.onsets(prober.subset(chosen)))
+    return checks.judge(name, ctx)
 
 
 Target = SpikeTarget | PatternTarget
@@ -453,6 +484,7 @@ class Generation:
     sigma: float
     best_so_far: float  # the lowest score so far, all restarts
     values: dict[str, float]  # the best so far
+    measures: dict[str, float]  # its loss and Γ, or its margin and whether it passed
 
 
 @dataclass(frozen=True, eq=False)
@@ -466,7 +498,10 @@ class FitResult:
     start: dict[str, float]  # the preset's values of the free quantities
     values: dict[str, float]  # the best values
     score: float
-    measures: dict[str, float]  # loss and gamma, or margin and passed, of the best
+    measures: dict[str, float]  # loss and gamma, or margin and passed, of the best's run
+    run: Result  # the best values, simulated on their own (as `gif run` of the fitted preset)
+    verdict: checks.Verdict | None  # of the fitted preset's check on that run
+    start_run: Result | None  # the preset's own run (None if it fires without end)
     method: str
     dt: float
     evaluations: int
@@ -540,10 +575,12 @@ def fit(preset: Preset, free: Sequence[Free], target: Target, *, method: str = "
                if isinstance(target, PatternTarget) else None)
     cap = target.cap(preset.duration)
     start = start_values(preset, free)
-    x0 = [min(1.0, max(0.0, f.scaled(start[f.name]))) for f in free]
     notes = [f"the start {f.name} = {start[f.name]:g} lies outside [{f.lo:g}, {f.hi:g}]; "
-             f"the search starts at the nearest bound" for f, x in zip(free, x0, strict=True)
+             f"the search starts at the nearest bound" for f in free
              if not f.lo <= start[f.name] <= f.hi]
+    # pycma needs two coordinates or more: one free quantity gets a second that nothing reads
+    x0 = [min(1.0, max(0.0, f.scaled(start[f.name]))) for f in free] + [0.5] * (len(free) < 2)
+    dimension = len(x0)
     first_popsize = popsize or default_popsize(len(free))
     if budget < first_popsize:
         raise GifError(f"--budget {budget} is smaller than one generation of "
@@ -565,16 +602,24 @@ def fit(preset: Preset, free: Sequence[Free], target: Target, *, method: str = "
         size = first_popsize * 2 ** run
         options = {"bounds": [0.0, 1.0], "popsize": size, "seed": math.nan,
                    "randn": lambda *shape: rng.standard_normal(shape), "tolx": TOLX,
+                   "tolflatfitness": FLAT_GENERATIONS, "tolfun": 0.0, "tolfunhist": 0.0,
                    "maxfevals": budget - search.evaluations, "verbose": -9, "verb_log": 0,
                    "verb_disp": 0}
-        es = cma.CMAEvolutionStrategy(x0, SIGMA0, options)
+        # A restart starts afresh at a random point of the box, with a larger population.
+        es = cma.CMAEvolutionStrategy(x0 if run == 0 else rng.random(dimension).tolist(),
+                                      SIGMA0, options)
+        run_best, improved_at = math.inf, 0
         while not es.stop() and search.evaluations + size <= budget:
             solutions = es.ask()
-            scores = evaluate(np.array(solutions))
+            scores = evaluate(np.array(solutions)[:, :len(free)])
             es.tell(solutions, scores.tolist())
             generation = search.generation(run, size, scores, es.sigma, free)
             if progress is not None:
                 progress(generation)
+            if scores.min() < run_best - STALL_TOLERANCE:
+                run_best, improved_at = float(scores.min()), generation.generation
+            if generation.generation - improved_at >= STALL_GENERATIONS:
+                break
         # Restart only a run that converged short of its goal, while the budget allows.
         again = first_popsize * 2 ** (run + 1)
         if (target.reached(search.best_measures) or run >= restarts
@@ -584,12 +629,42 @@ def fit(preset: Preset, free: Sequence[Free], target: Target, *, method: str = "
     out_of_budget = search.evaluations + size > budget and not es.stop()
     values = {f.name: float(f.value(x)) for f, x in zip(free, search.best_x, strict=True)}
     fitted = apply_overrides(preset, list(values.items()), "gif fit")
+    if isinstance(target, PatternTarget):
+        fitted = replace(fitted, check=target.name)
+    run_of_best, measures, verdict = _final_run(fitted, target, method, dt, max_steps)
     return FitResult(preset=preset, fitted=fitted, target=target, free=free, start=start,
-                     values=values, score=search.best_score, measures=search.best_measures,
+                     values=values, score=search.best_score, measures=measures,
+                     run=run_of_best, verdict=verdict, start_run=_start_run(preset, method, dt),
                      method=method, dt=dt, evaluations=search.evaluations,
                      history=tuple(search.history), seed=int(seed), budget=int(budget),
                      restarts=run, popsize=first_popsize,
                      stop="budget" if out_of_budget else "converged", notes=tuple(notes))
+
+
+def _final_run(fitted: Preset, target: Target, method: str, dt: float, max_steps: int):
+    """The best candidate run on its own, as ``gif run`` of the fitted preset runs it, and
+    what it scores: (Result, measures, the verdict of the fitted preset's check or None)."""
+    from gifcli.simulation import simulate
+
+    result = simulate(fitted, method, dt, max_steps)
+    verdict = checks.evaluate(result)
+    if isinstance(target, SpikeTarget):
+        gamma = coincidence_factor(result.spike_times, target.times, result.duration,
+                                   target.window)
+        return result, {"loss": 1.0 - gamma, "gamma": gamma}, verdict
+    margin = verdict.margin.relative if verdict.margin is not None else math.nan
+    return result, {"margin": margin, "passed": float(verdict.passed)}, verdict
+
+
+def _start_run(preset: Preset, method: str, dt: float):
+    """The preset's own run, for the figure; None if it fires without end."""
+    from gifcli.errors import SimulationError
+    from gifcli.simulation import simulate
+
+    try:
+        return simulate(preset, method, dt)
+    except SimulationError:
+        return None
 
 
 class _Search:
@@ -614,6 +689,6 @@ class _Search:
         values = {f.name: float(f.value(x)) for f, x in zip(free, self.best_x, strict=True)}
         record = Generation(run, len(self.history) + 1, self.evaluations, size,
                             float(scores.min()), float(np.median(scores)), float(sigma),
-                            self.best_score, values)
+                            self.best_score, values, dict(self.best_measures))
         self.history.append(record)
         return record
