@@ -389,11 +389,11 @@ def test_ctrl_c_while_rendering_exits_130_and_writes_nothing(gif, tmp_path, monk
     calls = []
     real = runner.render_outputs
 
-    def interrupted(outcome, out_dir, formats):
+    def interrupted(outcome, *args):
         calls.append(outcome.result.preset.name)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return real(outcome, out_dir, formats)
+        return real(outcome, *args)
 
     monkeypatch.setattr(runner, "render_outputs", interrupted)
     result = gif("run", "A", "B", "C", "--format", "csv,json")
