@@ -1,4 +1,4 @@
-"""W2 of shared/spec/performance.md: whole-process wall time of the `gif` commands a person types.
+"""W2 of docs/performance.md: whole-process wall time of the `gif` commands a person types.
 
 Each command runs once to warm up (filling Numba's on-disk cache and the OS file cache), then
 ``--repeat`` times (default 5); the table gives the median, the target, and the ratio to
@@ -90,7 +90,7 @@ def main() -> None:
                   f"{cpu:>7.3f}  {'yes' if ok else 'NO'}")
     if args.json:
         report = {
-            "workload": "W2 start-up (shared/spec/performance.md)",
+            "workload": "W2 start-up (docs/performance.md)",
             "repeat": args.repeat,
             "statistic": "median of warm runs, whole process",
             "baseline_python_c_pass_s": baseline,

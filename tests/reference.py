@@ -1,6 +1,6 @@
 """An independent reference integrator for the tests (never imported by gifcli).
 
-It shares no code with ``gifcli.kernel``: it builds the 4 x 4 system matrix M of model.md
+It shares no code with ``gifcli.kernel``: it builds the 4 x 4 system matrix M of docs/model.md
 itself, propagates with ``scipy.linalg.expm`` (which has no special case for coinciding
 rates), and finds each crossing by plain bisection on the closed form
 x(t0 + s) = x* + expm(M s) (x(t0) - x*).
@@ -65,7 +65,7 @@ class CannotCertify(AssertionError):
 
 
 def system(params: dict[str, float], amplitude: float) -> tuple[np.ndarray, np.ndarray]:
-    """M and the fixed point x* of dx/dt = M x + c(amplitude), straight from model.md."""
+    """M and the fixed point x* of dx/dt = M x + c(amplitude), straight from docs/model.md."""
     p = params
     tau, r = p["tau"], p["R"]
     M = np.array([

@@ -3,7 +3,7 @@
 The corpus in ``tests/data/bad/`` holds malformed presets; ``expected.json`` maps each to a
 phrase its error must contain. Each is rejected by the API and by the CLI (exit 2, the phrase
 on stderr, no traceback, no file written). The rule tests below hit each rule of
-shared/spec/cli.md and model.md through ``parse_preset``, ``load_preset``, ``resolve``,
+docs/cli.md and docs/model.md through ``parse_preset``, ``load_preset``, ``resolve``,
 ``parse_assignment`` and ``with_overrides``, and assert the text of the message.
 """
 
@@ -502,7 +502,7 @@ def test_unknown_preset_names(ref, phrase):
     ("dt: 1e-400", "dt", "must be > 0 ms, got 0"),
     ("dt: 201", "dt", "dt = 201 ms is longer than the shortest input segment (200 ms)"),
     ("dt: 0.00001", "dt", "raise it with --max-steps or use a larger dt"),
-    # parameter ranges (model.md)
+    # parameter ranges (docs/model.md)
     ("params: {tau: 0}", "params.tau", "must be > 0 (membrane time constant, ms), got 0"),
     ("params: {tau: -20}", "params.tau", "must be > 0 (membrane time constant, ms), got -20"),
     ("params: {R: 0}", "params.R", "must be > 0 (input resistance, mV/input), got 0"),

@@ -18,7 +18,7 @@ from gifcli.probe import Onsets
 from gifcli.simulation import simulate
 
 DATA = Path(__file__).parent / "data" / "checks"
-PATTERNS = (  # shared/spec/patterns.md, A to T
+PATTERNS = (  # docs/patterns.md, A to T
     "tonic_spiking", "class_1_excitability", "spike_frequency_adaptation", "phasic_spiking",
     "accommodation", "threshold_variability", "rebound_spiking", "class_2_excitability",
     "integrator", "input_bistability", "hyperpolarization_induced_spiking",

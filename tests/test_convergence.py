@@ -1,4 +1,4 @@
-"""`euler` and `exp-euler` converge to `exact` at first order (model.md: "The first spike
+"""`euler` and `exp-euler` converge to `exact` at first order (docs/model.md: "The first spike
 time error should be O(dt) for both").
 
 What is measured: e(dt) = (first spike of the method) - (first spike of exact), at

@@ -18,9 +18,9 @@ from reference import Reference, expm, simulate_reference, system
 from gifcli.simulation import simulate
 
 LETTERS = "ABCDEFGHIJKLMNOPQRST"
-SPIKE_TOLERANCE = 1e-6  # ms, from model.md
+SPIKE_TOLERANCE = 1e-6  # ms, from docs/model.md
 
-# The continuous-time spike counts, from the end of shared/spec/patterns.md.
+# The continuous-time spike counts, from the end of docs/patterns.md.
 CONTINUOUS_COUNTS = dict(
     A=9, B=1, C=10, D=5, E=3, F=1, G=1, H=7, I=1, J=14,
     K=3, L=13, M=24, N=7, O=7, P=19, Q=1, R=25, S=3, T=1,
@@ -45,7 +45,7 @@ def test_the_presets_are_the_twenty_of_the_paper(shipped):
 
 @pytest.mark.parametrize("letter", LETTERS)
 def test_reference_counts_match_the_spec(letter, references):
-    """The reference itself reproduces the continuous-time counts of patterns.md."""
+    """The reference itself reproduces the continuous-time counts of docs/patterns.md."""
     assert len(references[letter].spike_times) == CONTINUOUS_COUNTS[letter]
 
 

@@ -1,4 +1,4 @@
-"""`euler` and `exp-euler` against a plain transcription of their rules in model.md.
+"""`euler` and `exp-euler` against a plain transcription of their rules in docs/model.md.
 
 The transcriptions below are written from the text, one variable at a time, in absolute
 coordinates (the kernel works with deviations from the fixed point and one matrix, so the
@@ -32,7 +32,7 @@ def phi(z: float) -> float:
 
 
 def transcription(preset, method: str, dt: float):
-    """(spike steps k+1, V at every grid point) by the rule of model.md."""
+    """(spike steps k+1, V at every grid point) by the rule of docs/model.md."""
     p = preset.params
     i1, i2, v, th = (preset.initial[key] for key in ("I1", "I2", "V", "V_th"))
     boundaries, total = [], 0.0

@@ -66,7 +66,7 @@ garbage = st.recursive(
 
 
 def check_loaded(preset: Preset, max_steps: int | None = DEFAULT_MAX_STEPS) -> None:
-    """Every rule of shared/spec/cli.md and model.md holds for a preset that loaded."""
+    """Every rule of docs/cli.md and docs/model.md holds for a preset that loaded."""
     assert NAME_PATTERN.match(preset.name) and len(preset.name) <= 100
     assert isinstance(preset.title, str) and isinstance(preset.description, str)
     assert preset.letter is None or (len(preset.letter) == 1 and preset.letter.isupper())

@@ -1,4 +1,4 @@
-"""The output files' contract (shared/spec/cli.md): the CSV layout and its spike column, the JSON
+"""The output files' contract (docs/cli.md): the CSV layout and its spike column, the JSON
 keys, byte-identical reruns, atomic writes, and what the figures say."""
 
 from __future__ import annotations

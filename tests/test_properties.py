@@ -1,4 +1,4 @@
-"""Properties that hold for any valid parameters (model.md, "What tests should hold the
+"""Properties that hold for any valid parameters (docs/model.md, "What tests should hold the
 integrators to"), checked with hypothesis.
 
 The parameter ranges are physically sensible for a point neuron in mV, ms and the input units
@@ -130,7 +130,7 @@ def firing(draw):
 @given(case=firing(), method=st.sampled_from(["euler", "exp-euler"]))
 def test_fixed_step_rows_hold_the_reset(case, method):
     """euler and exp-euler reset at the step's end, so the spike's own row holds exactly
-    V_reset (model.md: "the reset is applied to the new values"; result.py: "after a spike,
+    V_reset (docs/model.md: "the reset is applied to the new values"; result.py: "after a spike,
     the reset value"), and V_th there is at least V_th_reset."""
     params, amplitude = case
     result = simulate(make_preset(params, [(amplitude, 100.0)]), method=method, dt=DT)
