@@ -669,7 +669,7 @@ def test_shipped_presets_still_load():
     ("initial.Vth=-30", "initial.Vth", "unknown key; did you mean initial.V_th?"),
     ("initial.tau=5", "initial.tau", "unknown key; did you mean tau?"),
     ("dt=0.01", "dt", "give the time step with --dt"),
-    ("name=x", "name", "overrides change only model parameters, input_scale and initial.V, V_th, I1, I2"),
+    ("name=x", "name", "overrides change only model parameters, input_scale and initial.V"),
     ("zzz=1", "zzz", "unknown key (valid: V_rest"),
     ("tau=abc", "tau", "must be a number, got 'abc'"),
     ("tau=0x10", "tau", "must be a number, got '0x10'"),
