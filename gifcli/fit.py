@@ -535,6 +535,24 @@ def population(preset: Preset, free: Sequence[Free], x: np.ndarray) -> Points:
     return Points(params, initial, scale, int(x.shape[0]))
 
 
+def reflect(x: np.ndarray) -> np.ndarray:
+    """``x`` folded into [0, 1] as a mirror would (1.2 -> 0.8, -0.3 -> 0.3, 2.5 -> 0.5):
+    CMA-ES samples freely and every sample lands in the box, the search distribution
+    keeping its shape near the bounds."""
+    folded = np.mod(x, 2.0)
+    return np.where(folded > 1.0, 2.0 - folded, folded)
+
+
+def warm_up() -> None:
+    """Compile (or load from Numba's cache) what a fit runs, on a tiny problem, so that the
+    command line can say so while it lasts (see gifcli.cli.terminal.compiled_kernels)."""
+    from gifcli.batch import run_batch
+
+    result = run_batch({"a": np.array([0.0, 0.01])}, [(1.5, 20.05), (0.0, 9.95)],
+                       record=4, max_spikes=4)
+    coincidence_factors(result.trains(), np.array([5.0]), result.duration_ms)
+
+
 def default_popsize(n_free: int) -> int:
     """pycma's default population (4 + 3 ln n), and at least MIN_POPSIZE."""
     return max(MIN_POPSIZE, 4 + int(3 * math.log(n_free)))
@@ -600,7 +618,7 @@ def fit(preset: Preset, free: Sequence[Free], target: Target, *, method: str = "
     run = 0
     while True:
         size = first_popsize * 2 ** run
-        options = {"bounds": [0.0, 1.0], "popsize": size, "seed": math.nan,
+        options = {"popsize": size, "seed": math.nan,
                    "randn": lambda *shape: rng.standard_normal(shape), "tolx": TOLX,
                    "tolflatfitness": FLAT_GENERATIONS, "tolfun": 0.0, "tolfunhist": 0.0,
                    "maxfevals": budget - search.evaluations, "verbose": -9, "verb_log": 0,
@@ -611,8 +629,9 @@ def fit(preset: Preset, free: Sequence[Free], target: Target, *, method: str = "
         run_best, improved_at = math.inf, 0
         while not es.stop() and search.evaluations + size <= budget:
             solutions = es.ask()
-            scores = evaluate(np.array(solutions)[:, :len(free)])
+            scores = evaluate(reflect(np.array(solutions)[:, :len(free)]))
             es.tell(solutions, scores.tolist())
+            es.mean = reflect(es.mean)  # keep the centre in the box, not in a mirror image
             generation = search.generation(run, size, scores, es.sigma, free)
             if progress is not None:
                 progress(generation)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gifcli.cli.app import app
+from gifcli.cli.app import command
 from gifcli.cli.options import (
     DebugOption,
     DtOption,
@@ -99,33 +99,7 @@ FitFormatOption = Annotated[str, typer.Option(
          "(json), the figure (png, svg, pdf).")]
 
 
-FIT_HELP = """Find the parameters that reproduce a spike train, or that make a preset show a
-pattern.
-
-The preset gives the input, the initial state and every parameter that is not --free. Each
---free P=LO:HI names a quantity to search within its bounds. Then either:
-
-  --target FILE: reproduce that spike train; the loss is 1 − Γ, the coincidence factor of
-  Jolivet et al. (2008) within ±--window ms (Γ = 1: every spike matched).
-
-  --pattern CHECK: pass that pattern's check with the largest margin.
-
-The search is CMA-ES; each generation is simulated in one batched call. Writes
-DIR/NAME_fit.yaml (a preset with the fitted values: gif run reproduces them),
-NAME_fit.json (values, loss, Γ or margin, the history) and NAME_fit.png (the trains over the
-input, and the loss per generation). Exits 1 if a --pattern fit does not pass (files are
-written first).
-
-Examples:
-  [bold]gif run tonic_bursting --format json[/bold]
-  [bold]gif fit tonic_bursting --target outputs/tonic_bursting.json --set a=-0.02 --set A1=3
---free a=-0.05:0.05 --free A1=0:20 --free A2=-2:2[/bold]
-  [bold]gif fit tonic_spiking --pattern tonic_bursting --free A1=0:20 --free A2=-2:0[/bold]
-  [bold]gif fit my_neuron.yaml --target recorded.csv --free tau=5:50 --free b=0.001:0.1
---window 4[/bold]"""
-
-
-@app.command(help=FIT_HELP)
+@command()
 def fit(
     ctx: typer.Context,
     preset: Annotated[str, typer.Argument(
@@ -148,12 +122,32 @@ def fit(
     debug: DebugOption = False,
     max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
 ) -> None:
-    """Fit the free quantities of a preset to a spike train or a pattern (see --help)."""
+    """Find the parameters that reproduce a spike train, or that make a preset show a
+    pattern.
+
+    The preset gives the input, the initial state and every parameter that is not --free.
+    Each --free P=LO:HI names a quantity to search within its bounds. Then either --target
+    FILE, a spike train to reproduce (the loss is 1 − Γ, the coincidence factor of Jolivet
+    et al. 2008 within ±--window ms; Γ = 1: every spike matched), or --pattern CHECK, a
+    pattern's check to pass with the largest margin.
+
+    The search is CMA-ES; each generation is simulated in one batched call. Writes
+    DIR/NAME_fit.yaml (a preset with the fitted values, which gif run reproduces),
+    NAME_fit.json (the values, the loss, Γ or the margin, the history) and NAME_fit.png (the
+    trains over the input, and the loss per generation). Exits 1 if a --pattern fit does not
+    pass (after writing its files).
+
+    Examples:
+      [bold]gif run tonic_bursting --format json[/bold]
+      [bold]gif fit M -t outputs/tonic_bursting.json -F a=-0.05:0.05 -F A1=0:20 -F A2=-2:2[/bold]
+      [bold]gif fit tonic_spiking --pattern tonic_bursting -F A1=0:20 -F A2=-2:0[/bold]
+      [bold]gif fit my_neuron.yaml -t recorded.csv -F tau=5:50 -F b=0.001:0.1 --window 4[/bold]
+    """
     with reporting_errors(debug, quiet):
         if (target is None) == (pattern is None):
             raise typer.BadParameter("give either --target FILE or --pattern CHECK (one)",
                                      ctx=ctx, param_hint="--target / --pattern")
-        from gifcli import files, fit_files, warmup
+        from gifcli import files, fit_files
         from gifcli import fit as fitting
         from gifcli.preset import resolve, with_overrides
 
@@ -167,7 +161,7 @@ def fit(
         goal.validate(chosen)
         files.check_out_dir(out)
         hidden = quiet or json_
-        compiled_kernels(warmup.warm_batches, hidden)
+        compiled_kernels(fitting.warm_up, hidden)
         started = time.perf_counter()
         with generation_line(budget, hidden) as progress:
             result = fitting.fit(chosen, quantities, goal, method=method.value, dt=dt,

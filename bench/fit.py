@@ -1,0 +1,195 @@
+"""W4 of shared/spec/performance.md: ``gif fit`` recovers (a, A1, A2) on the W1 input.
+
+The W1 preset (A1 = 10, A2 = −0.6, constant input 2.0 for 1000 ms at dt = 0.1 ms) at a
+known point, a = 0.005 (tonic bursting, 41 spikes), gives the target: its exact spike train.
+The fit starts far from it, at a = −0.03, A1 = 2, A2 = 1.5 (a neuron that fires without
+end), searches a ∈ [−0.05, 0.05], A1 ∈ [0, 20], A2 ∈ [−2, 2] with the defaults of
+``gif fit`` (CMA-ES, 32 candidates per generation in one batched call, up to 5 restarts),
+and must reach Γ ≥ 0.98 within 30 s on 2 cores.
+
+For each seed it prints the time of ``gifcli.fit.fit`` (warm: the kernels compiled), the
+simulations, generations and restarts, Γ, and the recovered values against the true ones;
+then the medians, and the wall time of the whole command (``gif fit`` in a fresh process,
+start-up and file writing included) once.
+
+    python bench/fit.py [--seeds 1,2,3] [--json results.json]
+        [--brian2 /path/to/venv/bin/python]
+
+``--brian2`` times the same fit once with brian2modelfitting (Brian2's ``SpikeFitter``
+with its GammaFactor metric and a Nevergrad CMA optimizer, one Brian2 run per generation)
+in a separate environment that has it installed, and prints the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+W1_FIT = """name: w1
+title: W1 of the benchmarks, at a = 0.005
+params: {a: 0.005, A1: 10.0, A2: -0.6}
+input:
+  - {amplitude: 2.0, duration: 1000}
+dt: 0.1
+"""
+TRUE = {"a": 0.005, "A1": 10.0, "A2": -0.6}
+START = {"a": -0.03, "A1": 2.0, "A2": 1.5}
+BOUNDS = {"a": (-0.05, 0.05), "A1": (0.0, 20.0), "A2": (-2.0, 2.0)}
+TARGET_SECONDS, TARGET_GAMMA = 30.0, 0.98
+
+
+def free_texts() -> list[str]:
+    return [f"{name}={lo:g}:{hi:g}" for name, (lo, hi) in BOUNDS.items()]
+
+
+def fit_once(seed: int) -> dict:
+    """One fit in this process, timed; what it found."""
+    from gifcli import fit
+    from gifcli.preset import parse_preset
+    from gifcli.simulation import simulate
+
+    truth = parse_preset(W1_FIT, "w1")
+    target = fit.SpikeTarget(simulate(truth).spike_times, source="w1 at a = 0.005")
+    start = truth.replace(**START)
+    free = [fit.parse_free(text) for text in free_texts()]
+    started = time.perf_counter()
+    result = fit.fit(start, free, target, seed=seed)
+    seconds = time.perf_counter() - started
+    return {"seed": seed, "seconds": seconds, "evaluations": result.evaluations,
+            "generations": result.generations, "restarts": result.restarts,
+            "gamma": result.measures["gamma"], "values": result.values,
+            "n_target": int(target.times.size)}
+
+
+def command_once(folder: Path, seed: int) -> float:
+    """The wall time of ``gif fit`` on the same problem, in a fresh process."""
+    from gifcli.preset import parse_preset
+    from gifcli.simulation import simulate
+
+    preset = folder / "w1.yaml"
+    preset.write_text(W1_FIT, encoding="utf-8")
+    target = folder / "w1_target.csv"
+    times = simulate(parse_preset(W1_FIT, "w1")).spike_times
+    target.write_text("t_ms\n" + "".join(f"{t!r}\n" for t in times.tolist()), encoding="utf-8")
+    args = [sys.executable, "-m", "gifcli", "fit", str(preset), "--target", str(target),
+            "--out", str(folder / "out"), "--seed", str(seed), "-q"]
+    for name, value in START.items():
+        args += ["--set", f"{name}={value}"]
+    for text in free_texts():
+        args += ["--free", text]
+    started = time.perf_counter()
+    subprocess.run(args, check=True)
+    return time.perf_counter() - started
+
+
+BRIAN2_SCRIPT = r'''
+import json, sys, time
+import numpy as np
+from brian2 import ms, mV, second, TimedArray, prefs
+from brian2modelfitting import SpikeFitter, GammaFactor, NevergradOptimizer
+
+prefs.codegen.target = "cython"
+args = json.loads(sys.argv[1])
+# The Mihalas-Niebur neuron as gifcli's model (R = 20 mV per input unit, tau = 20 ms).
+model = """
+dI1/dt = -k1 * I1 : 1
+dI2/dt = -k2 * I2 : 1
+dv/dt = (-(v - V_rest) + R * (I1 + I2 + I_ext)) / tau : volt
+dv_th/dt = a * (v - V_rest) - b * (v_th - V_th_inf) : volt
+I_ext = input_amplitude(t) : 1
+a : 1/second
+A1 : 1
+A2 : 1
+"""
+namespace = {"k1": 0.2 / ms, "k2": 0.02 / ms, "V_rest": -70 * mV, "R": 20 * mV,
+             "tau": 20 * ms, "b": 0.01 / ms, "V_th_inf": -50 * mV}
+dt = args["dt"] * ms
+duration = args["duration"] * ms
+steps = int(round(args["duration"] / args["dt"]))
+inp = np.full((1, steps), args["amplitude"])
+fitter = SpikeFitter(model=model, input=inp * 1.0, output=[np.array(args["target"]) * ms],
+                     dt=dt, n_samples=args["popsize"], threshold="v > v_th",
+                     reset="I1 = A1; I2 = I2 + A2; v = -70*mV; v_th = clip(v_th, -60*mV, inf*mV)",
+                     refractory=False, method="exact", param_init={"v": -70 * mV,
+                     "v_th": -50 * mV, "I1": 0, "I2": 0}, input_var="input_amplitude")
+fitter.namespace.update(namespace) if hasattr(fitter, "namespace") else None
+optimizer = NevergradOptimizer("CMA")
+metric = GammaFactor(delta=2 * ms, time=duration)
+started = time.perf_counter()
+best, error = fitter.fit(n_rounds=args["rounds"], optimizer=optimizer, metric=metric,
+                         a=[args["bounds"]["a"][0] / ms, args["bounds"]["a"][1] / ms],
+                         A1=args["bounds"]["A1"], A2=args["bounds"]["A2"])
+print(json.dumps({"seconds": time.perf_counter() - started, "best": {k: float(v) for k, v in
+                  best.items()}, "error": float(error)}))
+'''
+
+
+def brian2_once(python: str, rounds: int, popsize: int) -> dict:
+    """The same fit with brian2modelfitting, in the environment of ``python``."""
+    from gifcli.preset import parse_preset
+    from gifcli.simulation import simulate
+
+    times = simulate(parse_preset(W1_FIT, "w1")).spike_times
+    args = {"dt": 0.1, "duration": 1000.0, "amplitude": 2.0, "target": times.tolist(),
+            "bounds": BOUNDS, "rounds": rounds, "popsize": popsize}
+    done = subprocess.run([python, "-c", BRIAN2_SCRIPT, json.dumps(args)], check=True,
+                          capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", default="1,2,3", help="one fit per seed (default 1,2,3)")
+    parser.add_argument("--json", type=Path, help="also save the results here")
+    parser.add_argument("--brian2", metavar="PYTHON",
+                        help="a Python with brian2modelfitting: time the same fit with it")
+    parser.add_argument("--brian2-rounds", type=int, default=100)
+    options = parser.parse_args()
+    seeds = [int(s) for s in options.seeds.split(",")]
+
+    fit_once(seeds[0])  # compiles (or loads) the kernels; not timed
+    runs = []
+    print(f"W4: recover {', '.join(TRUE)} on the W1 input from {START} "
+          f"({os.cpu_count()} cores, {platform.processor() or platform.machine()})")
+    print(f"{'seed':>4} {'time s':>7} {'sims':>7} {'gens':>5} {'restarts':>8} {'Γ':>8}   "
+          + "  ".join(f"{name} (true {TRUE[name]:g})" for name in TRUE))
+    for seed in seeds:
+        run = fit_once(seed)
+        runs.append(run)
+        values = "  ".join(f"{run['values'][name]:>14.9g}" for name in TRUE)
+        print(f"{seed:>4} {run['seconds']:>7.2f} {run['evaluations']:>7,} "
+              f"{run['generations']:>5} {run['restarts']:>8} {run['gamma']:>8.5f}   {values}")
+    median = {key: statistics.median(r[key] for r in runs)
+              for key in ("seconds", "evaluations", "gamma")}
+    worst = max(r["seconds"] for r in runs)
+    met = worst <= TARGET_SECONDS and min(r["gamma"] for r in runs) >= TARGET_GAMMA
+    print(f"median: {median['seconds']:.2f} s, {median['evaluations']:,.0f} simulations, "
+          f"Γ {median['gamma']:.5f}; slowest {worst:.2f} s; target Γ ≥ {TARGET_GAMMA} "
+          f"within {TARGET_SECONDS:g} s: {'met' if met else 'NOT met'}")
+    with tempfile.TemporaryDirectory() as folder:
+        command = command_once(Path(folder), seeds[0])
+    print(f"gif fit end to end (fresh process, seed {seeds[0]}, files written): "
+          f"{command:.2f} s")
+    results = {"runs": runs, "median": median, "command_seconds": command, "met": met}
+    if options.brian2:
+        popsize = 32
+        brian = brian2_once(options.brian2, options.brian2_rounds, popsize)
+        ratio = brian["seconds"] / median["seconds"]
+        print(f"brian2modelfitting, {options.brian2_rounds} rounds of {popsize}: "
+              f"{brian['seconds']:.1f} s, 1 − Γ = {brian['error']:.4f}, best {brian['best']}; "
+              f"{ratio:.1f} × gifcli's median time")
+        results["brian2"] = brian | {"ratio": ratio}
+    if options.json:
+        options.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
