@@ -138,7 +138,7 @@ class YamlLoader(_BASE_LOADER):  # type: ignore[misc, valid-type]
 _RESOLVERS = (
     ("null", r"~|null|Null|NULL|", ["~", "n", "N", ""]),
     ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
-    ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+    ("int", r"[-+]?[0-9]+", "-+0123456789"),  # decimal only: the rule of gifcli.numbers
     ("float", r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)", "-+0123456789."),
     ("merge", r"<<", "<"),
@@ -148,13 +148,9 @@ for _name, _pattern, _first in _RESOLVERS:
 
 
 def _construct_int(loader: Any, node: yaml.ScalarNode) -> int | float:
-    text = loader.construct_scalar(node).replace("_", "")
+    text = loader.construct_scalar(node)
     sign, digits = (-1, text[1:]) if text[:1] == "-" else (1, text[1:] if text[:1] == "+" else text)
     try:
-        if digits[:2] in ("0x", "0X"):
-            return sign * int(digits[2:], 16)
-        if digits[:2] in ("0o", "0O"):
-            return sign * int(digits[2:], 8)
         if len(digits) > 300 and digits.isdigit():  # beyond any float; int() stops at 4300
             return sign * math.inf
         return sign * int(digits)

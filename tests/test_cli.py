@@ -378,10 +378,11 @@ def test_a_run_that_fires_without_end_is_an_error_and_writes_nothing(gif, tmp_pa
     assert not (tmp_path / "outputs").exists()  # not even A's files, simulated first
 
 
-def test_debug_shows_the_traceback(gif):
+def test_debug_shows_the_traceback_and_keeps_the_exit_code(gif):
     result = gif("run", "A", "--dt", "500", "--debug")
-    assert result.exit_code != 0
-    assert type(result.exception).__name__ == "PresetError"
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr and "PresetError" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("gif: error: ")
 
 
 def test_ctrl_c_while_rendering_exits_130_and_writes_nothing(gif, tmp_path, monkeypatch):
@@ -410,7 +411,9 @@ def test_a_bug_is_one_line_with_exit_3_unless_debug(gif, monkeypatch):
     result = gif("run", "A")
     assert result.exit_code == 3
     assert "internal error (ZeroDivisionError" in one_error_line(result)
-    assert isinstance(gif("run", "A", "--debug").exception, ZeroDivisionError)
+    debugged = gif("run", "A", "--debug")
+    assert debugged.exit_code == 3  # not 1, which would read as a failed check
+    assert "Traceback" in debugged.stderr and "ZeroDivisionError" in debugged.stderr
 
 
 # --- gallery ----------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from gifcli.cli.terminal import (
     fail,
     interrupt_reported,
     interruption,
+    silence_stdout,
     usage_message,
 )
 from gifcli.errors import GifError
@@ -56,6 +57,8 @@ def run(args: list[str] | None) -> int:
         interrupts.check()  # a signal whose exception something swallowed
         sys.stdout.flush()
     except USAGE_ERROR as error:
+        if not error.format_message():  # `gif` alone: typer has printed the help
+            return EXIT_USAGE
         return _error(usage_message(error), EXIT_USAGE)
     except CLICK_EXCEPTION as error:
         return _error(error.format_message(), error.exit_code)
@@ -66,6 +69,7 @@ def run(args: list[str] | None) -> int:
     except GifError as error:  # outside a command: standard output cannot be written
         return _error(str(error), EXIT_USAGE)
     except BrokenPipeError:  # while typer printed help
+        silence_stdout()
         return EXIT_BROKEN_PIPE
     if code == 130 and not interrupt_reported():  # a signal that typer caught while parsing
         return _error(*interruption(interrupts.last_signal()))

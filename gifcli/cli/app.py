@@ -33,6 +33,22 @@ def _no_type_for_flags_and_arguments() -> None:
 
 _no_type_for_flags_and_arguments()
 
+
+def _broken_pipe_is_not_a_failure() -> None:
+    """rich ends the process with exit 1 when the reader of stdout goes away (`gif check |
+    head -1`), which reads as a failed check. Raise BrokenPipeError instead (without an errno,
+    which typer would turn into exit 1 too): gif ends quietly with 141, as a shell does."""
+    import rich.console
+
+    def reader_went_away(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError("the reader of stdout went away")
+
+    rich.console.Console.on_broken_pipe = reader_went_away
+
+
+_broken_pipe_is_not_a_failure()
+
 app = typer.Typer(
     name="gif",
     help=(

@@ -99,36 +99,42 @@ def reporting_errors_only(debug: bool = False) -> Iterator[None]:
     """Turn what can go wrong into one sentence on stderr and an exit code.
 
     GifError (bad preset, bad value, unwritable folder, a run that cannot finish) -> exit 2;
+    ``--debug`` prints the traceback first, and keeps the exit code;
     Ctrl-C, SIGTERM, SIGHUP -> exit 130, 143, 129 (files are written atomically, so none is
     left half-written);
-    anything else is a bug -> exit 3. ``--debug`` re-raises, for the traceback.
+    anything else is a bug -> exit 3.
     """
     try:
         yield
     except GifError as error:
-        if debug:
-            raise
+        _traceback_if(debug)
         raise fail(str(error)) from None
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM/SIGHUP (gifcli.interrupts)
-        if debug:
-            raise
+        _traceback_if(debug)
         raise fail(*interruption(stop)) from None
     except BrokenPipeError:  # the reader went away (`gif list | head -1`): not a failure
-        _silence_stdout()
+        silence_stdout()
         raise typer.Exit(EXIT_BROKEN_PIPE) from None
     except (typer.Exit, typer.Abort, *_CLICK_ERRORS):
         raise  # typer's own handling: usage errors
     except Exception as error:
-        if debug:
-            raise
+        _traceback_if(debug)
         raise fail(f"internal error ({type(error).__name__}: {error}); run again with --debug "
                    "for the traceback, and please report it", EXIT_INTERNAL) from None
+
+
+def _traceback_if(debug: bool) -> None:
+    """With --debug, the traceback on stderr before the one-line error (and its exit code)."""
+    if debug:
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
 
 
 MIN_WIDTH = 40  # COLUMNS=0 or a tiny window: lay out for this width and let lines wrap
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     """Point stdout at the null device, so that Python's last flush at exit cannot fail."""
     import os
 
