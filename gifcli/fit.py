@@ -69,7 +69,7 @@ SIGMA0 = 0.3  # the first step, as a fraction of each free quantity's range
 MIN_POPSIZE = 32  # a batched call costs about the same for 8 neurons as for 64
 TOLX = 1e-9  # converged when the steps are this small in the scaled coordinates
 STALL_GENERATIONS = 30  # or when the run's best has not improved for this many generations
-STALL_TOLERANCE = 1e-12  # by more than this
+STALL_TOLERANCE = 1e-12, 1e-4  # by more than this, or this fraction of it
 FLAT_GENERATIONS = 10  # a flat generation (all scores equal) widens the search; this many stop it
 #: Among equal Γ, closer coincidences rank first; this weight keeps that below a thousandth
 #: of one coincidence (Γ moves by about 1 / N_target per coincidence).
@@ -635,7 +635,7 @@ def fit(preset: Preset, free: Sequence[Free], target: Target, *, method: str = "
             generation = search.generation(run, size, scores, es.sigma, free)
             if progress is not None:
                 progress(generation)
-            if scores.min() < run_best - STALL_TOLERANCE:
+            if _improves(float(scores.min()), run_best):
                 run_best, improved_at = float(scores.min()), generation.generation
             if generation.generation - improved_at >= STALL_GENERATIONS:
                 break
@@ -658,6 +658,13 @@ def fit(preset: Preset, free: Sequence[Free], target: Target, *, method: str = "
                      history=tuple(search.history), seed=int(seed), budget=int(budget),
                      restarts=run, popsize=first_popsize,
                      stop="budget" if out_of_budget else "converged", notes=tuple(notes))
+
+
+def _improves(score: float, best: float) -> bool:
+    """Whether ``score`` improves on ``best`` by more than STALL_TOLERANCE: a run that
+    only polishes the timing of a wrong train (its Γ fixed) has stalled."""
+    absolute, relative = STALL_TOLERANCE
+    return best == math.inf or score < best - max(absolute, relative * abs(best))
 
 
 def _final_run(fitted: Preset, target: Target, method: str, dt: float, max_steps: int):

@@ -84,26 +84,25 @@ def _draw_search(ax: Axes, result: FitResult) -> None:
     history = result.history
     generation = np.array([g.generation for g in history])
     spikes = isinstance(result.target, SpikeTarget)
-    key, label = ("loss", "1 − Γ of the search's best so far") if spikes else \
-        ("margin", "check margin of the search's best so far")
+    key, label = ("loss", "1 − Γ, best so far") if spikes else ("margin", "margin, best so far")
     best = np.array([g.measures.get(key, np.nan) for g in history], dtype=np.float64)
     ax.plot(generation, best, color=V_COLOR, linewidth=1.4, label=label,
             drawstyle="steps-post")
     scores = np.array([g.best_score for g in history])
     if spikes:
         ax.plot(generation, np.minimum(scores, 2.0), ".", color=SCORE_COLOR, markersize=2.5,
-                label="each generation's best score (Γ over the run and its first halves)")
+                label="search score, each generation")
         ax.set_ylim(-0.03, max(1.0, float(np.nanmax(best[np.isfinite(best)], initial=0.0))))
         ax.set_ylabel("loss 1 − Γ")
     else:
         ax.axhline(0.0, color=FAIL_COLOR, linewidth=0.7, linestyle=(0, (3, 2)),
-                   label="passes above this line")
+                   label="passes above")
         ax.set_ylabel("margin")
     starts = [g.generation for g, before in zip(history[1:], history[:-1], strict=True)
               if g.restart != before.restart]
     for k, x in enumerate(starts):
         ax.axvline(x - 0.5, color=TH_COLOR, linewidth=0.7, linestyle=":",
-                   label="restart (larger population)" if k == 0 else None)
+                   label="restart" if k == 0 else None)
     ax.set_xlim(0.5, max(1.5, float(generation.max()) + 0.5))
     ax.set_xlabel("generation")
     ax.set_title(f"the search: {result.evaluations:,} simulations", loc="left", fontsize=9,
