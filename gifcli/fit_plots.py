@@ -107,7 +107,7 @@ def _draw_search(ax: Axes, result: FitResult) -> None:
     ax.set_xlabel("generation")
     ax.set_title(f"the search: {result.evaluations:,} simulations", loc="left", fontsize=9,
                  color=NOTE_COLOR)
-    ax.legend(loc="upper right" if spikes else "lower right", frameon=False, fontsize=7)
+    ax.legend(loc="upper right" if spikes else "center right", frameon=False, fontsize=7)
     ax.grid(axis="y", color="0.92", linewidth=0.6)
 
 
