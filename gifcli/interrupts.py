@@ -191,8 +191,26 @@ def prepare(function: Callable[..., Any], *args: Any) -> None:
     """
     compile_for = getattr(function, "compile", None)
     typeof = getattr(function, "typeof_pyval", None)
-    if compile_for is not None and typeof is not None:
+    if compile_for is None or typeof is None:
+        return
+    key = (function, tuple(_type_key(arg) for arg in args))
+    if key not in _prepared:  # Numba's typeof costs microseconds an argument: once per types
         compile_for(tuple(typeof(arg) for arg in args))
+        _prepared.add(key)
+
+
+_prepared: set[tuple[Any, tuple]] = set()
+
+
+def _type_key(arg: Any) -> Any:
+    """What Numba's type of ``arg`` depends on, cheaply: an array's dtype, dimensions, layout
+    and writability; a tuple's items; otherwise the Python type."""
+    if isinstance(arg, tuple):
+        return tuple(_type_key(item) for item in arg)
+    flags = getattr(arg, "flags", None)
+    if flags is not None and hasattr(arg, "dtype"):
+        return (arg.dtype, arg.ndim, flags.c_contiguous, flags.f_contiguous, flags.writeable)
+    return type(arg)
 
 
 def raise_if_cut_short(cut_short: bool) -> None:

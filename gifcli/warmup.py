@@ -51,8 +51,12 @@ def warm_batches() -> None:
 
 
 def warm_everything() -> None:
+    """Every kernel of every command: what ``make demo`` runs."""
+    from gifcli import fit
+
     warm_single_runs()
     warm_batches()
+    fit.warm_up()
 
 
 if __name__ == "__main__":
