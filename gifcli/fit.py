@@ -49,6 +49,7 @@ from gifcli import checks
 from gifcli.errors import GifError, PresetError
 from gifcli.features import SpikeTrains, as_spike_array
 from gifcli.model import METHODS, parameter_problem
+from gifcli.numbers import number_from_text
 from gifcli.preset import (
     DEFAULT_MAX_STEPS,
     INPUT_SCALE,
@@ -229,13 +230,10 @@ def parse_free(text: str) -> Free:
     values = []
     for part, what in ((lo_text, "LO"), (hi_text, "HI")):
         try:
-            value = float(part)
-        except ValueError:
-            raise PresetError("--free", name, f"{what} must be a number, got "
-                                              f"{part.strip()!r}") from None
-        if not math.isfinite(value):
-            raise PresetError("--free", name, f"{what} must be a finite number, got {part}")
-        values.append(value)
+            values.append(number_from_text(part))
+        except ValueError as problem:
+            raise PresetError("--free", name, f"{what} must be a finite number, got "
+                                              f"{part.strip()!r}; {problem}") from None
     lo, hi = values
     if lo >= hi:
         raise PresetError("--free", name, f"LO ({lo:g}) must be less than HI ({hi:g})")

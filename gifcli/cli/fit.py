@@ -20,6 +20,7 @@ from gifcli.cli.options import (
     Method,
     MethodOption,
     OutOption,
+    PresetArgument,
     QuietOption,
     SetOption,
     number,
@@ -37,7 +38,7 @@ from gifcli.cli.terminal import (
     stdout,
     warn,
 )
-from gifcli.preset import DEFAULT_MAX_STEPS
+from gifcli.model import DEFAULT_MAX_STEPS
 
 if TYPE_CHECKING:
     from gifcli.fit import FitResult, Generation
@@ -102,8 +103,7 @@ FitFormatOption = Annotated[str, typer.Option(
 @command()
 def fit(
     ctx: typer.Context,
-    preset: Annotated[str, typer.Argument(
-        metavar="NAME|LETTER|FILE", help="A preset name, its letter (A–T) or a YAML file.")],
+    preset: PresetArgument,
     free: FreeOption,
     target: TargetOption = None,
     pattern: PatternOption = None,
