@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from gifcli.fit import FitResult, SpikeTarget
@@ -21,10 +20,11 @@ from gifcli.plots import (
     INPUT_COLOR,
     NOTE_COLOR,
     PNG_DPI,
-    RC,
     SPIKE_COLOR,
     TH_COLOR,
     V_COLOR,
+    isolated_style,
+    new_figure,
 )
 
 START_COLOR = "0.6"
@@ -76,7 +76,7 @@ def _draw_input(ax: Axes, result: FitResult) -> None:
     pad = 0.15 * max(hi - lo, 1e-9)
     ax.set_ylim(lo - pad, hi + pad)
     ax.set_xlim(0.0, result.preset.duration)
-    ax.set_ylabel("input I")
+    ax.set_ylabel("$I_e/C$ (V/s)", parse_math=True)
     ax.set_xlabel("time (ms)")
 
 
@@ -124,11 +124,8 @@ def _subtitle(result: FitResult) -> str:
 
 def fit_figure(result: FitResult) -> Figure:
     """The fit's figure: rasters over the input (left), the loss per generation (right)."""
-    import matplotlib
-
-    with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(10.0, 4.6), dpi=PNG_DPI, layout=None)
-        FigureCanvasAgg(fig)
+    with isolated_style():
+        fig = new_figure(figsize=(10.0, 4.6), dpi=PNG_DPI, layout=None)
         grid = fig.add_gridspec(2, 2, width_ratios=(2.3, 1.0), height_ratios=(2.2, 1.0),
                                 left=0.075, right=0.985, top=0.8, bottom=0.12, wspace=0.2,
                                 hspace=0.1)
