@@ -323,11 +323,20 @@ def w3(side: int, reps: int) -> dict:
                         "wall_s": wall, "equal": bool(grid_now.identical(reference))})
             out["worker_peak_rss_mb"] = max(_peak_rss_mb(p.pid) for p in processes[1:])
         finally:
-            for process in reversed(processes):
-                process.terminate()
-            for process in processes:
-                process.wait(timeout=30)
+            _stop(processes[1:])  # the workers, then their scheduler
+            _stop(processes[:1])
     return out
+
+
+def _stop(processes) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def print_w3(data: dict) -> None:

@@ -279,8 +279,8 @@ class Store:
 
         try:
             text = self._group("r").attrs.get("gifcli_sweep")
-        except (zarr.errors.GroupNotFoundError, FileNotFoundError, ValueError, KeyError):
-            return None
+        except (zarr.errors.GroupNotFoundError, OSError, ValueError, KeyError, TypeError):
+            return None  # a file, an empty folder, another kind of zarr store
         return json.loads(text) if isinstance(text, str) else None
 
     def _set_attrs(self, **values: Any) -> None:
