@@ -41,6 +41,7 @@ import numpy as np
 from gifcli import checks
 from gifcli.errors import GifError, PresetError
 from gifcli.model import METHODS, PARAMETER_NAMES, parameter_problem
+from gifcli.numbers import not_finite, number_from_text
 from gifcli.preset import DEFAULT_MAX_STEPS, INITIAL_KEYS, Preset, check_run_size, effective_dt
 
 INPUT_SCALE = "input_scale"
@@ -106,12 +107,11 @@ def resolve_metric(name: str) -> str:
 
 def _number(item: str, option: str) -> float:
     try:
-        value = float(item)
-    except ValueError:
-        raise PresetError(option, None, f"{item!r} is not a number") from None
-    if not math.isfinite(value):
-        raise PresetError(option, None, f"must be finite numbers, got {item}")
-    return value
+        return number_from_text(item)
+    except ValueError as problem:
+        if not_finite(item):
+            raise PresetError(option, None, f"must be finite numbers, got {item}") from None
+        raise PresetError(option, None, f"{item!r} is not a number; {problem}") from None
 
 
 def parse_values(text: str, option: str = "--values") -> list[float]:

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import BoundaryNorm, ListedColormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -24,7 +23,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from gifcli.model import PARAMETERS
-from gifcli.plots import PNG_DPI, RC, save_figure
+from gifcli.plots import PNG_DPI, isolated_style, new_figure, save_figure
 from gifcli.sweep import (
     COUNTS,
     INITIAL_PARAMS,
@@ -207,16 +206,14 @@ def sweep_figure(view: GridView | SweepResult, metric: str = "rate_hz") -> Figur
 def raster_figure(view: GridView) -> Figure:
     """One row of spike marks per value (stacked by value, lowest at the bottom), and on the
     same rows the metric against the value."""
-    import matplotlib
 
     axis = view.axes[0]
     rows = view.shown[0]
     values = view.values(0)
     passed = view.passed
-    with matplotlib.rc_context(RC):
+    with isolated_style():
         height = 4.6 if len(rows) <= 40 else 6.2
-        fig = Figure(figsize=(10.0, height), dpi=PNG_DPI)
-        FigureCanvasAgg(fig)
+        fig = new_figure(figsize=(10.0, height), dpi=PNG_DPI)
         grid = fig.add_gridspec(1, 2, width_ratios=(3.0, 1.25), wspace=0.06, left=0.1,
                                 right=0.97, top=1.0 - 0.72 / height, bottom=0.5 / height + 0.04)
         raster = fig.add_subplot(grid[0])
@@ -402,14 +399,12 @@ def _colour_bar(fig, mappable, axes, view: GridView, ticks, cax=None) -> None:
 
 def heatmap_figure(view: GridView) -> Figure:
     """The metric over the grid (x: first parameter, y: second), and where the check passes."""
-    import matplotlib
 
     geometry = _Map(view)
     no_value, failed = _undefined(view)
     cmap, norm, ticks = _metric_colours(view.metric_name, view.metric)
-    with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(11.0, 5.0), dpi=PNG_DPI)
-        FigureCanvasAgg(fig)
+    with isolated_style():
+        fig = new_figure(figsize=(11.0, 5.0), dpi=PNG_DPI)
         grid = fig.add_gridspec(1, 2, wspace=0.32, left=0.08, right=0.95, top=0.8,
                                 bottom=0.13)
         ax = fig.add_subplot(grid[0])
@@ -436,7 +431,6 @@ def heatmap_figure(view: GridView) -> Figure:
 def panels_figure(view: GridView) -> Figure:
     """One heat map of the metric and one of the check per drawn value of the third axis:
     the metric's maps in the upper block (one colour scale), the check's below."""
-    import matplotlib
 
     third = view.axes[2]
     picks = view.shown[2]
@@ -448,9 +442,8 @@ def panels_figure(view: GridView) -> Figure:
     width = 2.6 * columns + 1.9
     height = head_in + 2 * rows * panel_in + gap_in + foot_in
     left, right = 0.85 / width, 1 - 1.15 / width
-    with matplotlib.rc_context(RC | {"xtick.labelsize": 7, "ytick.labelsize": 7}):
-        fig = Figure(figsize=(width, height), dpi=PNG_DPI)
-        FigureCanvasAgg(fig)
+    with isolated_style():
+        fig = new_figure(figsize=(width, height), dpi=PNG_DPI)
         top_of = [1 - head_in / height, 1 - (head_in + rows * panel_in + gap_in) / height]
         blocks = [fig.add_gridspec(rows, columns, left=left, right=right, top=top,
                                    bottom=top - (rows * panel_in - 0.45) / height,
@@ -470,6 +463,8 @@ def panels_figure(view: GridView) -> Figure:
             geometry = _Map(panel)
             no_value, failed = _undefined(panel)
             top, bottom = (fig.add_subplot(block[row, column]) for block in blocks)
+            for ax in (top, bottom):
+                ax.tick_params(labelsize=7)  # small multiples: smaller tick labels
             mesh = _draw_metric(top, geometry, panel.metric, no_value, failed, cmap, norm)
             _draw_check(bottom, geometry, panel.passed)
             value = float(third.values[k])
@@ -516,16 +511,14 @@ def fi_colours(n: int) -> list:
 def fi_figure(curves: Sequence[FiCurve]) -> Figure:
     """Steady-state rate against input, one curve per preset; below it, every onset zoomed
     (one panel per curve whose onset the probe found)."""
-    import matplotlib
 
     colours = fi_colours(len(curves))
     zooms = [(k, c) for k, c in enumerate(curves) if c.zoom_scale is not None]
     columns = min(4, max(1, len(zooms)))
     zoom_rows = -(-len(zooms) // columns) if zooms else 0
-    with matplotlib.rc_context(RC):
+    with isolated_style():
         height = 4.6 + 2.1 * zoom_rows
-        fig = Figure(figsize=(11.0, height), dpi=PNG_DPI)
-        FigureCanvasAgg(fig)
+        fig = new_figure(figsize=(11.0, height), dpi=PNG_DPI)
         outer = fig.add_gridspec(1 + zoom_rows, columns, height_ratios=[3.2] + [1.5] * zoom_rows,
                                  left=0.07, right=0.98, top=1 - 0.85 / height,
                                  bottom=0.5 / height, hspace=0.55, wspace=0.28)

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from gifcli.cli.app import app
+from gifcli.cli.app import command
+from gifcli.cli.completion import complete_preset
 from gifcli.cli.options import (
     DebugOption,
     DtOption,
@@ -21,10 +22,18 @@ from gifcli.cli.options import (
     QuietOption,
     SetOption,
     _choices,
+    number,
     split_list,
 )
-from gifcli.cli.terminal import new_table, points_progress, print_json, reporting_errors, stdout
-from gifcli.preset import DEFAULT_MAX_STEPS
+from gifcli.cli.terminal import (
+    compiled_kernels,
+    new_table,
+    points_progress,
+    print_json,
+    reporting_errors,
+    stdout,
+)
+from gifcli.model import DEFAULT_MAX_STEPS
 
 FI_FORMATS = ("csv", "png", "svg", "pdf", "json")
 FiFormatOption = Annotated[str, typer.Option(
@@ -32,28 +41,14 @@ FiFormatOption = Annotated[str, typer.Option(
     help="Which files to write, comma-separated: the table (csv), the figure (png, svg, "
          "pdf) and the summary (json).")]
 # One line per paragraph: the terminal wraps them at its width (a hard break would not).
-FI_HELP = "\n\n".join([
-    "f–I curves: each preset's steady-state rate against its input scaled by input_scale.",
-    "The input is one constant 2 s step of input_scale × the preset's largest amplitude; the "
-    "rate is 1000 / its last interval (0 with fewer than 3 spikes). The onset of firing is "
-    "found by bisection, and a finer curve is drawn around it: the rate rises from zero "
-    "continuously (class 1) or jumps (class 2).",
-    "Writes DIR/fi_NAME1_NAME2.png and .csv, and prints where each preset starts to fire. "
-    "Two files with the same preset name (one/n.yaml, two/n.yaml) are both kept, each "
-    "called by its path.",
-    "Examples:\n"
-    "  [bold]gif fi class_1_excitability class_2_excitability[/bold]\n"
-    "  [bold]gif fi B H --start 0.8 --stop 1.5 --num 141[/bold]",
-])
-
-
-@app.command(help=FI_HELP)
+@command()
 def fi(
     presets: Annotated[list[str], typer.Argument(
-        metavar="NAME|LETTER|FILE...", help="One or more presets, drawn on one plot.")],
-    start: Annotated[float, typer.Option("--start", metavar="X",
+        metavar="NAME|LETTER|FILE...", autocompletion=complete_preset,
+        help="One or more presets, drawn on one plot.")],
+    start: Annotated[float, typer.Option("--start", metavar="X", parser=number,
                                          help="First input_scale.")] = 0.0,
-    stop: Annotated[float, typer.Option("--stop", metavar="X",
+    stop: Annotated[float, typer.Option("--stop", metavar="X", parser=number,
                                         help="Last input_scale, included.")] = 2.0,
     num: Annotated[int, typer.Option("--num", metavar="N",
                                      help="How many input scales.")] = 201,
@@ -67,9 +62,23 @@ def fi(
     debug: DebugOption = False,
     max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
 ) -> None:
-    """f–I curves of one or more presets (see --help)."""
-    with reporting_errors(debug):
-        from gifcli import files, sweep_files
+    """f–I curves: each preset's steady-state rate against its input scaled by input_scale.
+
+    The input is one constant 2 s step of input_scale × the preset's largest amplitude; the
+    rate is 1000 / its last interval (0 with fewer than 3 spikes). The onset of firing is
+    found by bisection, and a finer curve is drawn around it: the rate rises from zero
+    continuously (class 1) or jumps (class 2).
+
+    Writes DIR/fi_NAME1_NAME2.png and .csv, and prints where each preset starts to fire. Two
+    files with the same preset name (one/n.yaml, two/n.yaml) are both kept, each called by
+    its path.
+
+    Examples:
+      [bold]gif fi class_1_excitability class_2_excitability[/bold]
+      [bold]gif fi B H --start 0.8 --stop 1.5 --num 141[/bold]
+    """
+    with reporting_errors(debug, quiet):
+        from gifcli import files, sweep_files, warmup
         from gifcli import sweep as sw
         from gifcli.preset import resolve, with_overrides
 
@@ -81,6 +90,7 @@ def fi(
         formats = split_list(format_)
         sw.sweep_values(start, stop, num)  # validate the range before anything runs
         files.check_out_dir(out)
+        compiled_kernels(warmup.warm_batches, quiet or json_)
         with points_progress("fi", quiet or json_) as progress:
             curves = sw.fi_curves(chosen, start, stop, num, method.value, dt, max_steps,
                                   progress)

@@ -20,7 +20,6 @@ from gifcli.numbers import number_from_text
 
 OUTPUT_FORMATS = ("png", "svg", "pdf", "csv", "json")  # as gifcli.runner (which imports numba)
 FIGURE_FORMATS = ("png", "svg", "pdf")
-SWEEP_FORMATS = ("csv", "png", "svg", "pdf", "json")  # what gifcli.sweep_files writes
 DEFAULT_FORMATS = "png,csv,json"
 
 
@@ -109,10 +108,6 @@ FormatOption = Annotated[str, typer.Option(
 FigureFormatOption = Annotated[str, typer.Option(
     "--format", "-f", metavar="png,svg,pdf", callback=_choices(FIGURE_FORMATS),
     help="Which figure files to write, comma-separated.")]
-SweepFormatOption = Annotated[str, typer.Option(
-    "--format", "-f", metavar="csv,png,svg,pdf,json", callback=_choices(SWEEP_FORMATS),
-    help="Which files to write, comma-separated: the table (csv), the figure (png, svg, "
-         "pdf) and the summary (json).")]
 def _dpi(text: str | float) -> float:
     value = number(text)
     if not DPI_LOW <= value <= DPI_HIGH:

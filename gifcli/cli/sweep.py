@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gifcli.cli.app import app
+from gifcli.cli.app import command
 from gifcli.cli.options import (
     DebugOption,
     DtOption,
@@ -19,12 +19,15 @@ from gifcli.cli.options import (
     Method,
     MethodOption,
     OutOption,
+    PresetArgument,
     QuietOption,
     SetOption,
     _choices,
+    number,
     split_list,
 )
 from gifcli.cli.terminal import (
+    compiled_kernels,
     fail,
     interruption,
     new_table,
@@ -36,7 +39,7 @@ from gifcli.cli.terminal import (
     warn,
 )
 from gifcli.errors import GifError
-from gifcli.preset import DEFAULT_MAX_STEPS
+from gifcli.model import DEFAULT_MAX_STEPS
 
 GRID_FORMATS = ("csv", "png", "svg", "pdf", "json", "zarr", "nc")
 MAX_RANGE_ROWS = 40  # rows of the pass-range table; the JSON summary has them all
@@ -49,10 +52,11 @@ SweepParamOption = Annotated[list[str], typer.Option(
          "a grid of up to three axes. A bare P takes its values from --start, --stop and "
          "--num, or --values.")]
 StartOption = Annotated[float | None, typer.Option(
-    "--start", metavar="X", help="First value of a bare --param (with --stop and --num).",
+    "--start", metavar="X", parser=number,
+    help="First value of a bare --param (with --stop and --num).",
     show_default=False)]
 StopOption = Annotated[float | None, typer.Option(
-    "--stop", metavar="X", help="Last value, included.", show_default=False)]
+    "--stop", metavar="X", parser=number, help="Last value, included.", show_default=False)]
 NumOption = Annotated[int | None, typer.Option(
     "--num", metavar="N", help="How many values, evenly spaced from --start to --stop.",
     show_default=False)]
@@ -112,34 +116,9 @@ def sweep_axes(params: Sequence[str], start: float | None, stop: float | None,
     return axes
 
 
-# One line per paragraph: the terminal wraps them at its width (a hard break would not).
-SWEEP_HELP = "\n\n".join([
-    "Run a preset many times with one to three quantities varied, in batched simulations.",
-    "One axis writes DIR/NAME_sweep_P.csv, one row per value (the value, spikes, rate, first "
-    "spike, ISI CV, bursts, and the check's verdict and margin), and NAME_sweep_P.png, a "
-    "spike raster beside the --metric. Two axes write NAME_sweep_P_Q.* with heat maps of the "
-    "metric and of the check; three, the same maps as small multiples along the third axis.",
-    "The grid runs in chunks of about 100,000 points. --format zarr writes it as a labelled "
-    "grid (an xarray Dataset), each chunk as soon as it is done, so that a grid of up to 1e9 "
-    "points never sits in memory, and --resume continues such a store after Ctrl-C. "
-    "--workers and --scheduler run the chunks on Dask workers, with the same results to the "
-    "bit.",
-    "At the end, a table of the value ranges where the preset's check passes.",
-    "Examples:\n"
-    "  [bold]gif sweep tonic_bursting --param a --start -0.01 --stop 0.02 --num 61[/bold]\n"
-    "  [bold]gif sweep B -p input_scale --values 0.99,1,1.01 --metric first_spike_ms[/bold]\n"
-    "  [bold]gif sweep M -p a=0:0.01:21 -p b=0.01,0.02 --metric n_bursts[/bold]\n"
-    "  [bold]gif sweep M -p a=-0.01:0.01:101 -p A1=0:20:41 -p A2=-1,-0.5,0[/bold]\n"
-    "  [bold]gif sweep M -p a=-0.01:0.01:500 -p A1=0:20:500 -p A2=-1:0:40[/bold] \\\n"
-    "  [bold]    --format zarr,png --workers 2[/bold]\n"
-    "  [bold]gif sweep K -p initial.V_th --start -60 --stop -40 --num 41 -f csv[/bold]",
-])
-
-
-@app.command(help=SWEEP_HELP)
+@command()
 def sweep(
-    preset: Annotated[str, typer.Argument(
-        metavar="NAME|LETTER|FILE", help="A preset name, its letter (A–T) or a YAML file.")],
+    preset: PresetArgument,
     param: SweepParamOption,
     start: StartOption = None,
     stop: StopOption = None,
@@ -160,9 +139,30 @@ def sweep(
     debug: DebugOption = False,
     max_steps: MaxStepsOption = DEFAULT_MAX_STEPS,
 ) -> None:
-    """Run a preset many times with one to three quantities varied (see --help)."""
-    with reporting_errors(debug):
-        from gifcli import files
+    """Run a preset many times with one to three quantities varied, in batched simulations.
+
+    One axis writes DIR/NAME_sweep_P.csv, one row per value (the value, spikes, rate, first
+    spike, ISI CV, bursts, and the check's verdict and margin), and NAME_sweep_P.png, a
+    spike raster beside the --metric. Two axes write NAME_sweep_P_Q.* with heat maps of the
+    metric and of the check; three, the same maps as small multiples along the third axis.
+
+    The grid runs in chunks of about 100,000 points. --format zarr writes it as a labelled
+    grid (an xarray Dataset), each chunk as soon as it is done, so that a grid of up to 1e9
+    points never sits in memory, and --resume continues such a store after Ctrl-C. --workers
+    and --scheduler run the chunks on Dask workers, with the same results to the bit.
+
+    At the end, a table of the value ranges where the preset's check passes.
+
+    Examples:
+      [bold]gif sweep tonic_bursting --param a --start -0.01 --stop 0.02 --num 61[/bold]
+      [bold]gif sweep B -p input_scale --values 0.99,1,1.01 --metric first_spike_ms[/bold]
+      [bold]gif sweep M -p a=0:0.01:21 -p b=0.01,0.02 --metric n_bursts[/bold]
+      [bold]gif sweep M -p a=-0.01:0.01:101 -p A1=0:20:41 -p A2=-1,-0.5,0[/bold]
+      [bold]gif sweep M -p a=0:0.01:500 -p A1=0:20:500 -p A2=-1:0:40 -f zarr --workers 2[/bold]
+      [bold]gif sweep K -p initial.V_th --start -60 --stop -40 --num 41 -f csv[/bold]
+    """
+    with reporting_errors(debug, quiet):
+        from gifcli import files, warmup
         from gifcli import sweep as sw
         from gifcli.preset import resolve, with_overrides
 
@@ -178,6 +178,7 @@ def sweep(
         plan = sw.plan_sweep(chosen, axes, method.value, dt, max_steps, chunk_points,
                              stored="zarr" in formats and not held)
         files.check_out_dir(out)
+        compiled_kernels(warmup.warm_batches, quiet or json_)
         run = _run(plan, out, formats, workers, scheduler, resume, quiet or json_)
         _report(run, plan, metric, formats, out, quiet, json_)
 
