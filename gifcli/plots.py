@@ -727,9 +727,11 @@ def command_line() -> str:
     """This process's command line with the program named by its base name (``gif run A``,
     not the install's path, which would make the bytes differ between installs), control
     characters shown escaped."""
-    program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python"
-    if program in ("__main__.py", "-m", "-c"):
-        program = "gif"
+    first = sys.argv[0] if sys.argv and sys.argv[0] else "python"
+    program = os.path.basename(first)
+    if program == "__main__.py":  # python -m PACKAGE: the package's name (gif for gifcli)
+        program = os.path.basename(os.path.dirname(first))
+    program = {"gifcli": "gif", "-c": "python -c"}.get(program, program)
     return one_line(" ".join([program, *sys.argv[1:]]))
 
 
