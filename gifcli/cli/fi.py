@@ -21,7 +21,7 @@ from gifcli.cli.options import (
     OutOption,
     QuietOption,
     SetOption,
-    _choices,
+    choices,
     number,
     split_list,
 )
@@ -37,7 +37,7 @@ from gifcli.model import DEFAULT_MAX_STEPS
 
 FI_FORMATS = ("csv", "png", "svg", "pdf", "json")
 FiFormatOption = Annotated[str, typer.Option(
-    "--format", "-f", metavar="LIST", callback=_choices(FI_FORMATS),
+    "--format", "-f", metavar="LIST", callback=choices(FI_FORMATS),
     help="Which files to write, comma-separated: the table (csv), the figure (png, svg, "
          "pdf) and the summary (json).")]
 # One line per paragraph: the terminal wraps them at its width (a hard break would not).

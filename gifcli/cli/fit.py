@@ -23,6 +23,7 @@ from gifcli.cli.options import (
     PresetArgument,
     QuietOption,
     SetOption,
+    choices,
     number,
     split_list,
 )
@@ -46,17 +47,6 @@ if TYPE_CHECKING:
 # As gifcli.fit and gifcli.fit_files, which import numba and matplotlib.
 FIT_FORMATS = ("yaml", "json", "png", "svg", "pdf")
 DEFAULT_BUDGET, DEFAULT_RESTARTS, DEFAULT_SEED, WINDOW_MS = 100_000, 5, 1, 2.0
-
-
-def _formats(value: str) -> str:
-    items = split_list(value)
-    if not items:
-        raise typer.BadParameter(f"give one or more of {', '.join(FIT_FORMATS)}")
-    for item in items:
-        if item not in FIT_FORMATS:
-            raise typer.BadParameter(f"unknown value {item!r}; choose from "
-                                     f"{', '.join(FIT_FORMATS)}")
-    return value
 
 
 def _window(text: str | float) -> float:
@@ -95,7 +85,7 @@ PopsizeOption = Annotated[int | None, typer.Option(
     help="Candidates per generation, all simulated in one batched call. [dim]Default: 32, "
          "or more for many free quantities.[/dim]")]
 FitFormatOption = Annotated[str, typer.Option(
-    "--format", "-f", metavar="yaml,json,png,svg,pdf", callback=_formats,
+    "--format", "-f", metavar="yaml,json,png,svg,pdf", callback=choices(FIT_FORMATS),
     help="Which files to write, comma-separated: the fitted preset (yaml), the summary "
          "(json), the figure (png, svg, pdf).")]
 

@@ -57,7 +57,7 @@ def split_list(text: str) -> list[str]:
     return list(dict.fromkeys(item for item in items if item))
 
 
-def _choices(allowed: Sequence[str]) -> Callable[[str], str]:
+def choices(allowed: Sequence[str]) -> Callable[[str], str]:
     def check(value: str) -> str:
         items = split_list(value)
         if not items:
@@ -103,10 +103,10 @@ SetOption = Annotated[list[str] | None, typer.Option(
 OutOption = Annotated[Path, typer.Option(
     "--out", "-o", metavar="DIR", help="Folder for the output files; created if needed.")]
 FormatOption = Annotated[str, typer.Option(
-    "--format", "-f", metavar="png,svg,pdf,csv,json", callback=_choices(OUTPUT_FORMATS),
+    "--format", "-f", metavar="png,svg,pdf,csv,json", callback=choices(OUTPUT_FORMATS),
     help="Which files to write, comma-separated.")]
 FigureFormatOption = Annotated[str, typer.Option(
-    "--format", "-f", metavar="png,svg,pdf", callback=_choices(FIGURE_FORMATS),
+    "--format", "-f", metavar="png,svg,pdf", callback=choices(FIGURE_FORMATS),
     help="Which figure files to write, comma-separated.")]
 def _dpi(text: str | float) -> float:
     value = number(text)
@@ -137,7 +137,7 @@ MaxStepsOption = Annotated[int, typer.Option(
     "--max-steps", metavar="N", callback=_check_max_steps,
     help="The cap on time steps per run (duration / dt), which guards memory.")]
 MethodListOption = Annotated[str, typer.Option(
-    "--method", "-m", metavar="exact,euler,exp-euler", callback=_choices(METHODS),
+    "--method", "-m", metavar="exact,euler,exp-euler", callback=choices(METHODS),
     help="Integrators to check, comma-separated; every combination with --dt runs.")]
 DtListOption = Annotated[str | None, typer.Option(
     "--dt", metavar="MS[,MS...]", callback=_check_dts,

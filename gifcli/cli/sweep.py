@@ -22,11 +22,12 @@ from gifcli.cli.options import (
     PresetArgument,
     QuietOption,
     SetOption,
-    _choices,
+    choices,
     number,
     split_list,
 )
 from gifcli.cli.terminal import (
+    bar_console,
     compiled_kernels,
     fail,
     interruption,
@@ -34,8 +35,8 @@ from gifcli.cli.terminal import (
     number_text,
     print_json,
     reporting_errors,
-    stderr,
     stdout,
+    timed_progress,
     warn,
 )
 from gifcli.errors import GifError
@@ -67,7 +68,7 @@ MetricOption = Annotated[str, typer.Option(
     "--metric", metavar="M",
     help="What the figure shows: rate_hz, n_spikes, first_spike_ms, isi_cv or n_bursts.")]
 GridFormatOption = Annotated[str, typer.Option(
-    "--format", "-f", metavar="LIST", callback=_choices(GRID_FORMATS),
+    "--format", "-f", metavar="LIST", callback=choices(GRID_FORMATS),
     help="Which files to write, comma-separated: the table (csv), the figure (png, svg, "
          "pdf), the summary (json), and the labelled grid as a zarr store (zarr, filled "
          "chunk by chunk, needed above 1,000,000 points) or a NetCDF file (nc).")]
@@ -243,22 +244,11 @@ def _run(plan: Any, out: Path, formats: Sequence[str], workers: int | None,
 def chunk_progress(total: int, hidden: bool) -> Iterator[Callable[[int, int], None]]:
     """A progress bar on stderr that counts chunks as they finish; yields ``update(done,
     total)``. Hidden with --quiet or --json, and when stderr is not a terminal."""
-    console = None if hidden else stderr()
-    if console is None or not console.is_terminal:
+    console = bar_console(hidden)
+    if console is None:
         yield lambda done, total: None
         return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=console,
-                  transient=True) as bar:
+    with timed_progress(console, "sweep", "chunks") as bar:
         task = bar.add_task("sweep", total=total)
         yield lambda done, _total: bar.update(task, completed=done)
 

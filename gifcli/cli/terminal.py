@@ -173,8 +173,8 @@ def progress_bar(total: int, hidden: bool) -> Iterator[Callable[[str], Callable[
     returns its ``advance(name)``. Hidden when ``hidden`` (--quiet, --json) and when stderr
     is not a terminal.
     """
-    console = None if hidden else stderr()
-    if console is None or not console.is_terminal:  # no bar in a log file or a pipe
+    console = bar_console(hidden)
+    if console is None:
         yield lambda label: lambda name: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -200,8 +200,8 @@ def compiled_kernels(warm: Callable[[], None], hidden: bool) -> None:
     compilation, say so with a spinner on stderr while it lasts."""
     import threading
 
-    console = None if hidden else stderr()
-    if console is None or not console.is_terminal:
+    console = bar_console(hidden)
+    if console is None:
         warm()
         return
     status = console.status(COMPILING, spinner="dots")
@@ -345,13 +345,16 @@ def number_text(value: float) -> str:
 
 
 
-@contextmanager
-def points_progress(label: str, hidden: bool) -> Iterator[Callable[[str, int, int], None]]:
-    """One rich progress bar over the grid points, through simulate, check and write."""
+def bar_console(hidden: bool) -> Console | None:
+    """The stderr console for a progress display, or None: hidden with --quiet or --json, and
+    when stderr is not a terminal (a log file, a pipe)."""
     console = None if hidden else stderr()
-    if console is None or not console.is_terminal:
-        yield lambda phase, done, total: None
-        return
+    return console if console is not None and console.is_terminal else None
+
+
+def timed_progress(console: Console, label: str = "{task.description}", unit: str = "") -> Any:
+    """A transient rich progress bar: the label, the bar, done/total (and ``unit``), the time
+    elapsed and the time left."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -361,9 +364,19 @@ def points_progress(label: str, hidden: bool) -> Iterator[Callable[[str, int, in
         TimeRemainingColumn,
     )
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=console,
-                  transient=True) as bar:
+    counted = [MofNCompleteColumn()] + ([TextColumn(unit)] if unit else [])
+    return Progress(TextColumn(label), BarColumn(), *counted, TimeElapsedColumn(),
+                    TimeRemainingColumn(), console=console, transient=True)
+
+
+@contextmanager
+def points_progress(label: str, hidden: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """One rich progress bar over the grid points, through simulate, check and write."""
+    console = bar_console(hidden)
+    if console is None:
+        yield lambda phase, done, total: None
+        return
+    with timed_progress(console) as bar:
         task = bar.add_task(label, total=None)
         # Simulating is most of the work; checking and writing follow it on the same bar.
         weights = {"simulate": 0.0, "check": 0.0, "write": 0.0}
