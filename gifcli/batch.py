@@ -838,7 +838,17 @@ def _modal_flags(base, columns, values, N, dt):
 
 @dataclass(frozen=True, eq=False)
 class BatchResult:
-    """Per-neuron results of a batched run (arrays of length N)."""
+    """Per-neuron results of a batched run, arrays of length N (``size``).
+
+    Counts and times: ``n_spikes``, ``first_spike_ms`` and ``last_spike_ms`` (NaN without a
+    spike), ``isi_mean_ms`` (NaN with fewer than 2 spikes), ``isi_cv`` and ``rate_hz``
+    (properties), ``last_isi_ms``, ``n_bursts`` (runs of ≥ 2 spikes at most 10 ms apart that
+    end in a pause). ``status`` is OK, or TOO_MANY_SPIKES where a neuron fired without end
+    (its numbers then stop there). ``spike_times`` (with ``record`` > 0) is (N, record): the
+    first spikes, then NaN; ``trains()`` gives them as :class:`gifcli.features.SpikeTrains`.
+    With ``track_after``, ``peak_mV`` and ``trough_mV``: V's first peak after that time and
+    the lowest V after it.
+    """
 
     method: str
     dt: float

@@ -73,6 +73,11 @@ class Margin:
 
 @dataclass(frozen=True)
 class Verdict:
+    """A check's verdict on one run: ``passed``, a one-line ``reason`` (on a pass too), the
+    tightest condition's ``margin`` (the failing one's on a fail; ``margin.relative`` is the
+    number shown as the margin: how far from failing, negative when failing) and every
+    measured condition's margin in ``margins``."""
+
     passed: bool
     reason: str  # one line, on a pass too
     margin: Margin | None = None  # the tightest condition (the failing one on a fail)

@@ -77,6 +77,16 @@ def _short(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Preset:
+    """A neuron and its input: one YAML file of ``presets/``, or your own.
+
+    ``params`` holds all 14 model parameters (defaults filled in; ``changed_params`` the ones
+    that differ), ``initial_given`` the initial values the file sets (``initial`` all four),
+    ``segments`` the input schedule as (amplitude, duration ms) pairs, ``dt`` the preset's
+    time step (None: 0.1 ms), ``check`` the pattern check it must pass (None: none).
+    ``replace(a=0.01, input_scale=2, initial={"V": -60})`` gives a changed copy, validated,
+    and ``overrides`` records what was changed.
+    """
+
     name: str
     title: str
     segments: tuple[tuple[float, float], ...]  # (amplitude, duration ms)
@@ -112,10 +122,12 @@ class Preset:
 
     @property
     def duration(self) -> float:
+        """The input's total duration, ms."""
         return sum(duration for _, duration in self.segments)
 
     @property
     def changed_params(self) -> dict[str, float]:
+        """The model parameters that differ from the defaults."""
         return {k: v for k, v in self.params.items() if v != DEFAULTS[k]}
 
 

@@ -11,6 +11,16 @@ from gifcli.preset import Preset
 
 @dataclass(frozen=True, eq=False)
 class Result:
+    """One simulated neuron: the state at every grid point and the spike times.
+
+    ``t`` (ms) is the grid t_k = k·dt, k = 0..n_steps; ``V`` and ``V_th`` (mV), ``I1``,
+    ``I2`` and ``I_ext`` (input units; ``I_ext`` is the input of the step that starts at t_k)
+    are on it, with the reset values shown after a spike. ``spike_times`` (ms) are the
+    precise crossing times with ``exact``, grid times with the fixed-step methods. ``preset``
+    is the preset as run, overrides included (``preset.overrides``); ``notes`` say what the
+    user should know (a segment boundary moved to the grid, say).
+    """
+
     preset: Preset  # with any overrides applied
     method: str
     dt: float
@@ -25,8 +35,10 @@ class Result:
 
     @property
     def n_spikes(self) -> int:
+        """How many spikes the run fired."""
         return int(self.spike_times.size)
 
     @property
     def duration(self) -> float:
+        """The simulated time, ms."""
         return float(self.t[-1])
