@@ -6,6 +6,9 @@
   makes each call take ~15 ms instead of ~40 µs. It must be set before numpy is imported.
 - the ``slow`` marker (tests that take seconds, e.g. building a wheel): deselect them with
   ``-m "not slow"``.
+- every kernel compiled once at the start (``gifcli.warmup``), so that on a fresh clone the
+  many tests that start ``gif`` in a subprocess load Numba's cache instead of each compiling
+  (and timing or measuring the compiler).
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ from gifcli.preset import shipped_presets  # noqa: E402
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes several seconds (deselect with -m 'not slow')")
+
+
+def pytest_sessionstart(session):
+    from gifcli import warmup
+
+    warmup.warm_everything()
 
 
 @pytest.fixture(scope="session")

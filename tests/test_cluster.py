@@ -320,6 +320,8 @@ dt: 0.1
 
 @pytest.mark.slow
 def test_ten_million_points_keep_the_client_under_a_gigabyte(tmp_path):
+    """The sweep's own memory, with the kernels compiled already (conftest's warm-up: Numba's
+    compiler takes several hundred MB once after an install, whatever the grid)."""
     (tmp_path / "short.yaml").write_text(SHORT_PRESET)
     process = subprocess.Popen(
         [GIF, "sweep", "short.yaml", "-p", "a=-0.01:0.01:1000", "-p", "A1=0:20:100", "-p",
