@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from gifcli.runner import Outcome
 
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3  # and 128 + the signal after one
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a reader that went away (128 + SIGPIPE)
 
 
@@ -299,7 +299,6 @@ def number(value: float | None, digits: int) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-WIDE_TABLE = 110  # from this console width, `gif list` shows the titles too
 FEW_ROWS = 3  # a table of this many runs or fewer says why each check passed, too
 
 
