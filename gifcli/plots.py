@@ -301,7 +301,9 @@ def _tick_amplitudes(ax: Axes, amplitudes: np.ndarray, tick_size: float) -> None
 
 def _tick_text(value: float, _: Any = None) -> str:
     """3 significant digits, with a short exponent (1e300) and a true minus sign."""
-    return f"{value + 0.0:.3g}".replace("e+", "e").replace("-", "\N{MINUS SIGN}")  # no −0
+    # the minus sign written as itself: a \N{...} escape makes the compiler import unicodedata,
+    # and a signal during that import would come out as a SyntaxError
+    return f"{value + 0.0:.3g}".replace("e+", "e").replace("-", "−")  # no −0
 
 
 def _legend(fig: Figure, spikes: bool, stimulus: bool, **kwargs: Any) -> Any:
