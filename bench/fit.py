@@ -52,9 +52,9 @@ def free_texts() -> list[str]:
 
 def fit_once(seed: int) -> dict:
     """One fit in this process, timed; what it found."""
-    from gifcli import fit
-    from gifcli.preset import parse_preset
-    from gifcli.simulation import simulate
+    from gifcli.explore import fit
+    from gifcli.model.preset import parse_preset
+    from gifcli.simulation.single import simulate
 
     truth = parse_preset(W1_FIT, "w1")
     target = fit.SpikeTarget(simulate(truth).spike_times, source="w1 at a = 0.005")
@@ -71,8 +71,8 @@ def fit_once(seed: int) -> dict:
 
 def command_once(folder: Path, seed: int) -> float:
     """The wall time of ``gif fit`` on the same problem, in a fresh process."""
-    from gifcli.preset import parse_preset
-    from gifcli.simulation import simulate
+    from gifcli.model.preset import parse_preset
+    from gifcli.simulation.single import simulate
 
     preset = folder / "w1.yaml"
     preset.write_text(W1_FIT, encoding="utf-8")
@@ -130,8 +130,8 @@ print(json.dumps({"seconds": seconds, "best": values, "error": float(error)}))
 
 def brian2_once(python: str, rounds: int, popsize: int) -> dict:
     """The same fit with brian2modelfitting, in the environment of ``python``."""
-    from gifcli.preset import parse_preset
-    from gifcli.simulation import simulate
+    from gifcli.model.preset import parse_preset
+    from gifcli.simulation.single import simulate
 
     times = simulate(parse_preset(W1_FIT, "w1")).spike_times
     args = {"dt": 0.1, "duration": 1000.0, "amplitude": 2.0, "target": times.tolist(),
@@ -140,7 +140,7 @@ def brian2_once(python: str, rounds: int, popsize: int) -> dict:
                           capture_output=True, text=True)
     found = json.loads(done.stdout.strip().splitlines()[-1])
     # Its best point's Γ as gifcli measures it (its own error adds a rate penalty).
-    from gifcli.fit import coincidence_factor
+    from gifcli.explore.fit import coincidence_factor
 
     best = parse_preset(W1_FIT, "w1").replace(**found["best"])
     found["gamma"] = coincidence_factor(simulate(best).spike_times, times, 1000.0)

@@ -58,7 +58,7 @@ def w1_params(n: int):
 
 
 def run_kernel(n: int, method: str):
-    from gifcli.batch import run_batch
+    from gifcli.simulation.batch import run_batch
 
     return run_batch(w1_params(n), [(2.0, DURATION_MS)], method=method, dt=DT)
 
@@ -67,8 +67,8 @@ def numpy_baseline(n: int, steps: int) -> tuple[float, float]:
     """(seconds, mean spikes per neuron) of ``steps`` steps of the W1 population in NumPy."""
     import numpy as np
 
-    from gifcli import kernel
-    from gifcli.model import DEFAULTS, PARAMETER_NAMES
+    from gifcli.model.parameters import DEFAULTS, PARAMETER_NAMES
+    from gifcli.simulation import kernel
 
     base = np.array([DEFAULTS[name] for name in PARAMETER_NAMES])
     base[kernel.A1], base[kernel.A2] = 10.0, -0.6
@@ -216,7 +216,8 @@ def worker(n: int, reps: int, methods: list[str]) -> dict:
 def first_call(cache_dir: str) -> dict:
     """A fresh process: import, then the first and a second call of the kernel (N = 1e4)."""
     code = (
-        "import time; t0 = time.perf_counter(); import gifcli.batch as b; t1 = time.perf_counter();"
+        "import time; t0 = time.perf_counter(); import gifcli.simulation.batch as b;"
+        "t1 = time.perf_counter();"
         "import numpy as np;"
         "p = {'A1': 10.0, 'A2': -0.6, 'a': np.linspace(-0.01, 0.01, 10000)};"
         "t2 = time.perf_counter(); b.run_batch(p, [(2.0, 1000.0)], dt=0.1);"

@@ -9,16 +9,18 @@ The Python API (no CLI needed)::
     simulate("tonic_bursting", A2=-0.3, dt=0.05)       # parameters changed, as --set does
     preset = resolve("M").replace(a=0.01, input_scale=1.2)
 
-    from gifcli.batch import run_batch                 # many neurons in one call
+    from gifcli.simulation.batch import run_batch      # many neurons in one call
     batch = run_batch({"a": [0.0, 0.01, 0.02]}, preset.segments, dt=0.1)
     batch.n_spikes, batch.rate_hz
 """
 
 __version__ = "0.1.0"  # the one place it is written; pyproject.toml reads it from here
 
-from gifcli.numba_cache import choose_cache_dir  # noqa: E402  (before anything imports numba)
+from gifcli._former_paths import install as _keep_former_paths  # noqa: E402
+from gifcli.core.numba_cache import choose_cache_dir  # noqa: E402  (before anything imports numba)
 
 choose_cache_dir()
+_keep_former_paths()
 
 __all__ = ["__version__", "resolve", "simulate"]
 
@@ -26,11 +28,11 @@ __all__ = ["__version__", "resolve", "simulate"]
 def __getattr__(name: str):
     # Lazy, so that `gif --help` and `gif list` do not pay for numba.
     if name == "simulate":
-        from gifcli.simulation import simulate
+        from gifcli.simulation.single import simulate
 
         return simulate
     if name == "resolve":
-        from gifcli.preset import resolve
+        from gifcli.model.preset import resolve
 
         return resolve
     raise AttributeError(name)

@@ -11,7 +11,7 @@ import sys
 
 def main() -> None:
     """The ``gif`` console script."""
-    from gifcli import interrupts
+    from gifcli.core import interrupts
 
     interrupts.install()
     try:

@@ -6,7 +6,7 @@
   makes each call take ~15 ms instead of ~40 µs. It must be set before numpy is imported.
 - the ``slow`` marker (tests that take seconds, e.g. building a wheel): deselect them with
   ``-m "not slow"``.
-- every kernel compiled once at the start (``gifcli.warmup``), so that on a fresh clone the
+- every kernel compiled once at the start (``gifcli.cli.warmup``), so that on a fresh clone the
   many tests that start ``gif`` in a subprocess load Numba's cache instead of each compiling
   (and timing or measuring the compiler).
 """
@@ -19,7 +19,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import pytest  # noqa: E402
 
-from gifcli.preset import shipped_presets  # noqa: E402
+from gifcli.model.preset import shipped_presets  # noqa: E402
 
 
 def pytest_configure(config):
@@ -27,7 +27,7 @@ def pytest_configure(config):
 
 
 def pytest_sessionstart(session):
-    from gifcli import warmup
+    from gifcli.cli import warmup
 
     warmup.warm_everything()
 

@@ -1,8 +1,8 @@
 """An independent reference integrator for the tests (never imported by gifcli).
 
-It shares no code with ``gifcli.kernel``: it builds the 4 x 4 system matrix M of docs/model.md
-itself, propagates with ``scipy.linalg.expm`` (which has no special case for coinciding
-rates), and finds each crossing by plain bisection on the closed form
+It shares no code with ``gifcli.simulation.kernel``: it builds the 4 x 4 system matrix M of
+docs/model.md itself, propagates with ``scipy.linalg.expm`` (which has no special case for
+coinciding rates), and finds each crossing by plain bisection on the closed form
 x(t0 + s) = x* + expm(M s) (x(t0) - x*).
 
 (``expm`` below works around a pitfall of scipy's for triangular matrices.)

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from gifcli.errors import PresetError
-from gifcli.model import PARAMETER_NAMES
-from gifcli.preset import (
+from gifcli.core.errors import PresetError
+from gifcli.model.parameters import PARAMETER_NAMES
+from gifcli.model.preset import (
     DEFAULT_MAX_STEPS,
     check_run_size,
     load_preset,
@@ -279,8 +279,8 @@ def test_recursive_aliases_are_refused():
 
 BOMB_PROBE = """
 import resource, sys, time
-from gifcli.errors import PresetError
-from gifcli.preset import load_preset
+from gifcli.core.errors import PresetError
+from gifcli.model.preset import load_preset
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.perf_counter()
 try:
@@ -650,7 +650,7 @@ def test_check_run_size_names_the_dt_it_was_given():
 
 
 def test_shipped_presets_still_load():
-    from gifcli.preset import shipped_presets
+    from gifcli.model.preset import shipped_presets
 
     presets = shipped_presets()
     assert [p.letter for p in presets] == [chr(ord("A") + i) for i in range(20)]
@@ -753,7 +753,7 @@ def test_preset_error_pickles_with_its_parts():
 
 def test_the_biggest_allowed_file_loads_in_bounded_time(tmp_path):
     """Just under the 5 MB limit (125,000 segments) loads; just over it is refused at once."""
-    from gifcli.preset import MAX_FILE_BYTES
+    from gifcli.model.preset import MAX_FILE_BYTES
 
     segment = "  - {amplitude: 1.5, duration: 0.5}\n"
     count = (MAX_FILE_BYTES - 100) // len(segment)

@@ -1,9 +1,10 @@
 """The batched kernel against the single-neuron path, neuron by neuron.
 
-Every neuron of a batched run must give the spike times of ``gifcli.simulation.simulate`` for
-the same parameters, initial state and (scaled) input, to the bit, with every method. Also:
-the per-neuron statistics match ``gifcli.features``, the spike buffer keeps the first spikes
-and counts the rest, and bad input is refused.
+Every neuron of a batched run must give the spike times of
+``gifcli.simulation.single.simulate`` for the same parameters, initial state and (scaled)
+input, to the bit, with every method. Also:
+the per-neuron statistics match ``gifcli.analysis.features``, the spike buffer keeps the first
+spikes and counts the rest, and bad input is refused.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from gifcli import batch, features
-from gifcli.errors import GifError, SimulationError
-from gifcli.model import DEFAULTS, PARAMETER_NAMES, STATE_NAMES, parameter_problem
-from gifcli.preset import Preset
-from gifcli.simulation import parameter_vector, simulate
+from gifcli.analysis import features
+from gifcli.core.errors import GifError, SimulationError
+from gifcli.model.parameters import DEFAULTS, PARAMETER_NAMES, STATE_NAMES, parameter_problem
+from gifcli.model.preset import Preset
+from gifcli.simulation import batch
+from gifcli.simulation.batch import blocks, vector_pass
+from gifcli.simulation.single import parameter_vector, simulate
 
 METHODS = ("exact", "euler", "exp-euler")
 
@@ -139,7 +142,7 @@ def test_modal_crossings_are_those_of_the_single_path_to_the_bit(dt):
         steps = np.floor(expected / dt)
         several_in_a_step += int(np.any(steps[1:] == steps[:-1]))
     assert several_in_a_step >= 10
-    assert np.all(batch._modal_flags(*batch.split_params(params), n, dt))  # all modal
+    assert np.all(blocks._modal_flags(*batch.split_params(params), n, dt))  # all modal
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -163,7 +166,7 @@ def test_blocks_and_threads_do_not_change_results(method):
 
 
 def test_statistics_match_features():
-    """Count, first spike, ISI mean and CV, bursts: as gifcli.features computes them."""
+    """Count, first spike, ISI mean and CV, bursts: as gifcli.analysis.features computes them."""
     rng = np.random.default_rng(3)
     params = random_params(rng, 200)
     segments = [(3.0, 150.0), (1.0, 100.0)]
@@ -264,7 +267,7 @@ def test_the_vector_step_is_vectorised(step):
     kernel.linear_step). Compiled afresh: a function loaded from the cache has no assembly."""
     import numba
 
-    function = numba.njit(getattr(batch, step).py_func)
+    function = numba.njit(getattr(vector_pass, step).py_func)
     width = 264
     Y = np.zeros((4, width))
     args = [Y, Y.copy(), np.zeros((9, width)), np.zeros(width), np.zeros(width, np.uint8), 256,
@@ -284,7 +287,7 @@ def test_the_modal_step_is_vectorised():
     """The modal form's pass (four products and a sum per step) is packed SIMD, unfused."""
     import numba
 
-    function = numba.njit(batch._modal_steps.py_func)
+    function = numba.njit(vector_pass._modal_steps.py_func)
     width = 264
     Y = np.zeros((4, width))
     function(Y, Y.copy(), np.zeros((9, width)), np.zeros(width), np.zeros(width, np.uint8), 256)
@@ -304,10 +307,10 @@ def test_the_tracked_modal_steps_are_vectorised(steps):
     args = (Y, Y.copy(), np.zeros((9, width)), np.zeros(width), np.zeros(width, np.uint8), 256)
     tracked = (np.zeros(width), np.full(width, -np.inf), np.full(width, np.inf))
     if steps == "one":
-        function = numba.njit(batch._modal_step_tracked.py_func)
+        function = numba.njit(vector_pass._modal_step_tracked.py_func)
         function(*args, *tracked)
     else:
-        function = numba.njit(batch._modal_steps_tracked.py_func)
+        function = numba.njit(vector_pass._modal_steps_tracked.py_func)
         function(*args, 0, 0, *tracked)
     asm = "".join(function.inspect_asm().values())
     packed = [line for line in asm.splitlines() if "vmulpd" in line]

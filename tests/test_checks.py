@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gifcli.checks import CHECKS, Verdict, check_spikes, evaluate
-from gifcli.errors import PresetError
-from gifcli.model import METHODS
-from gifcli.preset import load_preset, parse_preset, shipped_presets
-from gifcli.probe import Onsets
-from gifcli.simulation import simulate
+from gifcli.analysis.checks import CHECKS, Verdict, check_spikes, evaluate
+from gifcli.analysis.probe import Onsets
+from gifcli.core.errors import PresetError
+from gifcli.model.parameters import METHODS
+from gifcli.model.preset import load_preset, parse_preset, shipped_presets
+from gifcli.simulation.single import simulate
 
 DATA = Path(__file__).parent / "data" / "checks"
 PATTERNS = (  # docs/patterns.md, A to T
@@ -419,7 +419,7 @@ def test_afterpotential_trough_counts_only_after_the_peak():
 
 def test_the_checks_are_the_papers_20_patterns_in_order():
     """preset.py validates `check:` against model.PATTERNS (no numpy at `gif list`)."""
-    from gifcli.model import PATTERNS
+    from gifcli.model.parameters import PATTERNS
 
     assert list(CHECKS) == list(PATTERNS)
     assert [p.name for p in shipped_presets()] == list(PATTERNS)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gifcli import __version__, cli, runner
-from gifcli.cli import options
+from gifcli import __version__, cli
+from gifcli.cli import options, runner
 
 LETTERS = [chr(c) for c in range(ord("A"), ord("U"))]
 APP = cli.app
@@ -154,7 +154,7 @@ def test_show_prints_the_plain_yaml_when_piped_or_asked(gif, tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     piped = gif("show", "M", env={"COLUMNS": "40"})
     asked = gif("show", "M", "--yaml", env={"FORCE_COLOR": "1"})
-    from gifcli.preset import resolve
+    from gifcli.model.preset import resolve
 
     assert piped.stdout == asked.stdout == resolve("M").yaml_text
     (tmp_path / "mine.yaml").write_text(piped.stdout, encoding="utf-8")
@@ -539,7 +539,7 @@ def test_a_reader_that_closes_the_pipe_is_not_an_internal_error():
 
 
 def test_the_cli_lists_agree_with_the_modules_that_it_does_not_import_at_start_up():
-    from gifcli.model import METHODS
+    from gifcli.model.parameters import METHODS
 
     assert tuple(method.value for method in options.Method) == METHODS
     assert set(options.OUTPUT_FORMATS) == set(runner.OUTPUT_FORMATS)

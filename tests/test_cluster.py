@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from gifcli import sweep, sweep_store
+from gifcli.explore import sweep
+from gifcli.files import store as sweep_store
 
 GIF = str(Path(sys.executable).with_name("gif"))
 DASK = str(Path(sys.executable).with_name("dask"))
@@ -149,7 +150,7 @@ def test_the_store_is_a_labelled_grid(reference, tmp_path):
         assert key in reference.attrs
     assert reference.attrs["preset"] == "tonic_bursting" and reference.attrs["complete"]
     # the same numbers as the sweep held in memory, point by point
-    from gifcli.preset import resolve
+    from gifcli.model.preset import resolve
 
     axes = [sweep.Axis(name, reference[name].values) for name in ("a", "A1", "A2")]
     result = sweep.run_sweep(resolve("M"), axes)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gifcli.simulation import simulate
+from gifcli.simulation.single import simulate
 
 DTS = np.array([0.1, 0.05, 0.025, 0.0125])
 CASES = [

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from reference import Reference, expm, simulate_reference, system
 
-from gifcli.simulation import simulate
+from gifcli.simulation.single import simulate
 
 LETTERS = "ABCDEFGHIJKLMNOPQRST"
 SPIKE_TOLERANCE = 1e-6  # ms, from docs/model.md
@@ -170,7 +170,7 @@ def test_short_exp_is_within_one_and_a_half_ulp():
     libm: on [-TAYLOR_REACH, 0] it must stay within 1.5 ulp of e^x (computed in Decimal)."""
     from numba import njit
 
-    from gifcli import kernel
+    from gifcli.simulation import kernel
 
     @njit
     def evaluate(xs):

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from gifcli.features import (
+from gifcli.analysis.features import (
     BURST_MAX_ISI_MS,
     BURST_MIN_PAUSE_MS,
     SpikeTrains,
@@ -20,8 +20,8 @@ from gifcli.features import (
     segment_window,
     spike_features,
 )
-from gifcli.preset import resolve
-from gifcli.simulation import simulate
+from gifcli.model.preset import resolve
+from gifcli.simulation.single import simulate
 
 JSON_KEYS = ["rate_hz", "first_spike_ms", "isi_mean_ms", "isi_cv", "n_bursts"]
 

@@ -11,12 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gifcli import cli, fit, fit_files
+from gifcli import cli
+from gifcli.analysis.features import SpikeTrains
 from gifcli.cli import fit as fit_command
-from gifcli.errors import GifError, PresetError
-from gifcli.features import SpikeTrains
-from gifcli.preset import resolve
-from gifcli.simulation import simulate
+from gifcli.core.errors import GifError, PresetError
+from gifcli.explore import fit
+from gifcli.files import fit as fit_files
+from gifcli.model.preset import resolve
+from gifcli.simulation.single import simulate
 
 # --- Γ ------------------------------------------------------------------------------------------
 

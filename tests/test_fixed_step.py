@@ -21,7 +21,7 @@ import math
 import numpy as np
 import pytest
 
-from gifcli.simulation import simulate
+from gifcli.simulation.single import simulate
 
 LETTERS = "ABCDEFGHIJKLMNOPQRST"
 METHODS = ["euler", "exp-euler"]

@@ -20,10 +20,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gifcli.checks import CHECKS
-from gifcli.errors import PresetError, one_line
-from gifcli.model import PARAMETER_NAMES, PARAMETERS, parameter_problem
-from gifcli.preset import (
+from gifcli.analysis.checks import CHECKS
+from gifcli.core.errors import PresetError, one_line
+from gifcli.model.parameters import PARAMETER_NAMES, PARAMETERS, parameter_problem
+from gifcli.model.preset import (
     DEFAULT_MAX_STEPS,
     INITIAL_KEYS,
     NAME_PATTERN,
@@ -319,7 +319,7 @@ def test_the_cli_answers_a_mutated_file_with_exit_0_or_2(name, n_mutations, data
 @given(st.text(max_size=30) | st.sampled_from(["", ".", "..", "/", "~", "-", "A", "a", "T", "U",
                                                "presets", "tonic_spiking.yaml", "x.yml", "\\"]))
 def test_any_preset_reference_resolves_or_raises_preset_error(ref):
-    from gifcli.preset import resolve
+    from gifcli.model.preset import resolve
 
     try:
         preset = resolve(ref)

@@ -23,8 +23,8 @@ import pytest
 from typer.testing import CliRunner
 
 from gifcli.cli import app
-from gifcli.model import METHODS
-from gifcli.preset import shipped_presets
+from gifcli.model.parameters import METHODS
+from gifcli.model.preset import shipped_presets
 
 GOLDEN = Path(__file__).parent / "golden"
 EXACT_TOLERANCE_MS = 1e-9

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gifcli import cli
-from gifcli.errors import GifError, PresetError
+from gifcli.core.errors import GifError, PresetError
 
 ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x1b[31m"
 SMALL = "name: small\ninput:\n  - {amplitude: 1.5, duration: 50}\n"
@@ -142,7 +142,7 @@ def test_a_stdout_that_cannot_take_unicode_still_gets_the_table(tmp_path, env):
 
 
 def test_underscores_and_infinities_are_refused_everywhere(tmp_path, capsys):
-    from gifcli.preset import parse_assignment, parse_preset
+    from gifcli.model.preset import parse_assignment, parse_preset
 
     with pytest.raises(PresetError, match="write 1000 without underscores"):
         parse_preset("name: u\nparams: {A1: 1_000}\ninput:\n  - {amplitude: 1, duration: 9}\n",
@@ -157,7 +157,7 @@ def test_underscores_and_infinities_are_refused_everywhere(tmp_path, capsys):
 
 
 def test_two_merge_keys_in_one_mapping_are_refused():
-    from gifcli.preset import parse_preset
+    from gifcli.model.preset import parse_preset
 
     text = ("name: m\nx: &b {a: 0.01}\nparams:\n  <<: *b\n  <<: *b\n"
             "input:\n  - {amplitude: 1.5, duration: 50}\n")
@@ -196,12 +196,12 @@ def test_a_folder_name_too_long_is_one_sentence(tmp_path):
 
 
 def test_a_run_too_big_for_memory_says_so_before_allocating(monkeypatch):
-    from gifcli import simulation
-    from gifcli.preset import resolve
+    from gifcli.model.preset import resolve
+    from gifcli.simulation import single
 
-    monkeypatch.setattr(simulation, "available_memory", lambda: 10_000_000)
+    monkeypatch.setattr(single, "available_memory", lambda: 10_000_000)
     with pytest.raises(GifError, match=r"needs about 0\.\d GB of memory"):
-        simulation.simulate(resolve("A"), dt=0.0001, max_steps=10**9)
+        single.simulate(resolve("A"), dt=0.0001, max_steps=10**9)
 
 
 # --- the Python API: validated at its edge ------------------------------------------------------
@@ -235,7 +235,7 @@ def test_simulate_validates_a_preset_built_in_code():
     ({"segments": [1.5, 100.0]}, "pairs"),
 ])
 def test_run_batch_validates_its_arguments(kwargs, phrase):
-    from gifcli.batch import run_batch
+    from gifcli.simulation.batch import run_batch
 
     args = {"segments": [(1.5, 100.0)], "dt": 0.1} | kwargs
     with pytest.raises(GifError, match=phrase):
@@ -253,7 +253,7 @@ def test_resolve_takes_a_path(tmp_path):
 
 
 def test_numba_cache_falls_back_to_a_temporary_folder(monkeypatch):
-    from gifcli import numba_cache
+    from gifcli.core import numba_cache
 
     monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
     monkeypatch.setattr(numba_cache, "writable", lambda folder: False)
@@ -272,7 +272,7 @@ def test_an_unwritable_home_still_runs(tmp_path):
 
 def test_the_batch_gives_the_same_numbers_without_jit(tmp_path):
     """NUMBA_DISABLE_JIT=1 runs the kernels as Python (uint8 arithmetic once overflowed)."""
-    code = ("from gifcli.batch import run_batch; r = run_batch({'a': [0.0, 0.01]}, "
+    code = ("from gifcli.simulation.batch import run_batch; r = run_batch({'a': [0.0, 0.01]}, "
             "[(1.5, 60.0)], dt=0.1, record=8); print(r.n_spikes.tolist(), "
             "r.spike_times[:, :3].tolist())")
     plain = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
-from gifcli.checks import evaluate
-from gifcli.preset import Preset, shipped_presets
-from gifcli.simulation import simulate
+from gifcli.analysis.checks import evaluate
+from gifcli.model.preset import Preset, shipped_presets
+from gifcli.simulation.single import simulate
 
 PRESETS: dict[str, Preset] = {preset.name: preset for preset in shipped_presets()}
 

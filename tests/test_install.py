@@ -60,7 +60,7 @@ def test_installed_wheel_works_outside_the_repo(wheel, tmp_path):
     pip("install", "--no-deps", "--no-index", "--target", str(target), str(wheel), cwd=tmp_path)
     probe = (
         "import json, gifcli\n"
-        "from gifcli.preset import shipped_dir, shipped_presets\n"
+        "from gifcli.model.preset import shipped_dir, shipped_presets\n"
         "presets = shipped_presets()\n"
         "print(json.dumps({'file': gifcli.__file__, 'version': gifcli.__version__,\n"
         "                  'presets': str(shipped_dir()),\n"

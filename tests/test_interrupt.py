@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from gifcli.files import CSV_HEADER
-from gifcli.preset import effective_dt, resolve
-from gifcli.schedule import n_steps_for
+from gifcli.files.run import CSV_HEADER
+from gifcli.model.preset import effective_dt, resolve
+from gifcli.simulation.grid import n_steps_for
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -234,8 +234,8 @@ def test_a_compiled_run_stops_within_a_second_and_the_next_one_runs():
     (not a SystemError from inside the dispatcher), and the stop flag is cleared after."""
     import threading
 
-    from gifcli.preset import parse_preset
-    from gifcli.simulation import simulate
+    from gifcli.model.preset import parse_preset
+    from gifcli.simulation.single import simulate
 
     long_run = parse_preset(LONG_RUN, "<test>")
     simulate(long_run.replace(input_scale=1.0), dt=1.0)  # compiled, and quick

@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gifcli import checks, sweep
-from gifcli.preset import shipped_presets
-from gifcli.simulation import simulate
+from gifcli.analysis import checks
+from gifcli.explore import sweep
+from gifcli.model.preset import shipped_presets
+from gifcli.simulation.single import simulate
 
 PRESETS = {preset.name: preset for preset in shipped_presets()}
 
@@ -55,7 +56,7 @@ def test_batched_verdicts_and_margins_equal_single_runs(name, method):
 
 def test_a_batch_judges_each_point_as_it_judges_it_alone():
     """checks.judge over trains side by side equals judge over each train alone."""
-    from gifcli.features import SpikeTrains
+    from gifcli.analysis.features import SpikeTrains
 
     rng = np.random.default_rng(11)
     segments = PRESETS["tonic_bursting"].segments

@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from gifcli import __version__, files, plots
 from gifcli.cli import app
-from gifcli.model import PARAMETER_NAMES
-from gifcli.preset import resolve
-from gifcli.runner import outcome_of
-from gifcli.simulation import simulate
+from gifcli.cli.runner import outcome_of
+from gifcli.model.parameters import PARAMETER_NAMES
+from gifcli.model.preset import resolve
+from gifcli.simulation.single import simulate
 
 HEADER = ["t_ms", "V_mV", "V_th_mV", "I1", "I2", "I_ext", "spike"]
 JSON_KEYS = {"name", "title", "letter", "source", "method", "dt", "duration_ms", "params",
@@ -180,7 +180,7 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(tmp_path, mon
     def interrupted(src, dst):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(files.os, "replace", interrupted)
+    monkeypatch.setattr(os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         files.write_atomic(target, b"new")
     assert target.read_bytes() == b"old, complete"

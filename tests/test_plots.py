@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 
 from gifcli import __version__, plots
-from gifcli.errors import GifError
-from gifcli.preset import parse_preset, resolve
-from gifcli.simulation import simulate
+from gifcli.core.errors import GifError
+from gifcli.model.preset import parse_preset, resolve
+from gifcli.simulation.single import simulate
 
 LETTERS = "ABCDEFGHIJKLMNOPQRST"
 

@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from reference import CannotCertify, Reference, expm, system
 
-from gifcli.model import PARAMETER_NAMES, parameter_problem
-from gifcli.preset import Preset
-from gifcli.simulation import simulate
+from gifcli.model.parameters import PARAMETER_NAMES, parameter_problem
+from gifcli.model.preset import Preset
+from gifcli.simulation.single import simulate
 
 METHODS = ["exact", "euler", "exp-euler"]
 DT = 0.1

@@ -18,9 +18,9 @@ METHODS = ("exact", "euler", "exp-euler")
 PROBE = r"""
 import json, math, resource, sys, time
 import numpy as np
-from gifcli.errors import SimulationError
-from gifcli.preset import parse_preset
-from gifcli.simulation import simulate
+from gifcli.core.errors import SimulationError
+from gifcli.model.preset import parse_preset
+from gifcli.simulation.single import simulate
 
 warm = parse_preset("name: warm\ninput: [{amplitude: 1.5, duration: 1}]", "warm")
 for method in ("exact", "euler", "exp-euler"):

@@ -8,11 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gifcli import __version__, checks, sweep, sweep_files
-from gifcli.errors import GifError, PresetError
-from gifcli.features import spike_features
-from gifcli.preset import Preset, resolve
-from gifcli.simulation import simulate
+from gifcli import __version__
+from gifcli.analysis import checks
+from gifcli.analysis.features import spike_features
+from gifcli.core.errors import GifError, PresetError
+from gifcli.explore import sweep
+from gifcli.explore.sweep import points as sweep_points
+from gifcli.files import sweep as sweep_files
+from gifcli.model.preset import Preset, resolve
+from gifcli.simulation.single import simulate
 
 
 def one_axis(param: str, start: float, stop: float, num: int) -> list[sweep.Axis]:
@@ -203,7 +207,7 @@ def test_every_point_matches_a_single_run_and_its_check(shipped):
 
 
 def test_points_beyond_the_spike_buffer_are_run_again_in_full(monkeypatch, shipped):
-    monkeypatch.setattr(sweep, "RECORD", 3)
+    monkeypatch.setattr(sweep_points, "RECORD", 3)  # read by sweep_points.simulate
     preset = shipped["A"]
     axes = one_axis("input_scale", 0.5, 2.0, 7)
     result = sweep.run_sweep(preset, axes, chunk_points=4, batch_points=3)  # 3+1, then 3
@@ -310,7 +314,8 @@ def test_two_axis_csv_and_heat_map(tmp_path: Path, shipped):
 
 
 def test_figures_render(tmp_path: Path, shipped):
-    from gifcli import plots, sweep_plots
+    from gifcli import plots
+    from gifcli.plots import sweep as sweep_plots
 
     big = sweep.run_sweep(shipped["B"], one_axis("input_scale", 0.9, 1.1, 700))
     figure = sweep_plots.sweep_figure(big, "first_spike_ms")
@@ -447,7 +452,7 @@ def test_cli_fi_bad_range_exits_2(tmp_path: Path):
 
 
 def test_the_raster_marks_the_presets_value_and_shows_silent_points(shipped):
-    from gifcli import sweep_plots
+    from gifcli.plots import sweep as sweep_plots
 
     result = sweep.run_sweep(shipped["A"], one_axis("input_scale", 0.0, 2.0, 21))
     figure = sweep_plots.sweep_figure(result, "first_spike_ms")
@@ -471,7 +476,7 @@ def _lightness(colour) -> float:
 def test_heat_maps_count_in_bands_and_pass_fail_reads_without_colour(shipped):
     from matplotlib.colors import BoundaryNorm, to_rgb
 
-    from gifcli import sweep_plots
+    from gifcli.plots import sweep as sweep_plots
 
     result = sweep.run_sweep(shipped["M"], [sweep.parse_axis("a=-0.01:0.02:7"),
                                             sweep.parse_axis("input_scale=0.5:1.5:5")])
@@ -492,7 +497,8 @@ def test_heat_maps_count_in_bands_and_pass_fail_reads_without_colour(shipped):
 
 
 def test_a_three_axis_grid_draws_small_multiples(shipped, tmp_path):
-    from gifcli import plots, sweep_plots
+    from gifcli import plots
+    from gifcli.plots import sweep as sweep_plots
 
     result = sweep.run_sweep(shipped["M"], [sweep.parse_axis("a=-0.01:0.02:7"),
                                             sweep.parse_axis("A1=0:20:5"),
@@ -507,7 +513,8 @@ def test_a_three_axis_grid_draws_small_multiples(shipped, tmp_path):
 
 
 def test_values_near_the_float_limit_still_draw(shipped, tmp_path):
-    from gifcli import plots, sweep_plots
+    from gifcli import plots
+    from gifcli.plots import sweep as sweep_plots
 
     for axes in ([sweep.Axis("A1", sweep.sweep_values(0, 1.7e308, 5))],
                  [sweep.Axis("A1", sweep.sweep_values(0, 1.7e308, 5)),
@@ -518,7 +525,7 @@ def test_values_near_the_float_limit_still_draw(shipped, tmp_path):
 
 
 def test_fi_curves_of_many_presets_keep_their_colours_and_onsets(shipped):
-    from gifcli import sweep_plots
+    from gifcli.plots import sweep as sweep_plots
 
     presets = [shipped[letter] for letter in "ABCDEFGHIJK"]
     curves = sweep.fi_curves(presets, start=0.0, stop=2.0, num=5)

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from gifcli import table
+from gifcli.files import table
 
 EDGES = np.array([
     0.0, -0.0, 0.1, -0.009, 1e-05, 1e-4, 9.999999999999999e-05, 0.3, 1 / 3, 2 / 3, 1.0, -1.0,

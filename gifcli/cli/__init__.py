@@ -1,9 +1,9 @@
 """The ``gif`` command line: one module per command over shared options and terminal output.
 
 Thin on purpose: each command parses its options and calls plain functions in the numerical
-modules (``gifcli.runner``, ``gifcli.sweep``, ...) and the writers (``gifcli.files``,
-``gifcli.plots``). Those heavy modules (numba, matplotlib) are imported inside the commands
-that need them, so ``gif --help`` and ``gif list`` start fast.
+modules (``gifcli.cli.runner``, ``gifcli.explore.sweep``, ...), the writers (``gifcli.files``)
+and the figures (``gifcli.plots``). Those heavy modules (numba, matplotlib) are imported
+inside the commands that need them, so ``gif --help`` and ``gif list`` start fast.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from importlib import import_module
 
 import typer
 
-from gifcli import interrupts
 from gifcli.cli.app import app
 from gifcli.cli.streams import guard_streams
 from gifcli.cli.terminal import (
@@ -29,7 +28,8 @@ from gifcli.cli.terminal import (
     silence_stdout,
     usage_message,
 )
-from gifcli.errors import GifError
+from gifcli.core import interrupts
+from gifcli.core.errors import GifError
 
 # Each module registers its command on ``app``; ``gif --help`` lists them in this order.
 COMMANDS = ("list", "show", "run", "gallery", "check", "sweep", "fi", "fit")

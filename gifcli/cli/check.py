@@ -37,7 +37,7 @@ from gifcli.cli.terminal import (
     stdout,
     verdict_cell,
 )
-from gifcli.model import DEFAULT_MAX_STEPS
+from gifcli.model.parameters import DEFAULT_MAX_STEPS
 
 
 @command()
@@ -66,7 +66,7 @@ def check(
       [bold]gif check tonic_bursting --set a=0.01 --json[/bold]
     """
     with reporting_errors(debug, quiet):
-        from gifcli import runner, warmup
+        from gifcli.cli import runner, warmup
 
         methods, dts = split_list(method), parse_dts(dt)
         chosen = runner.select_presets(presets or [], not presets, set_ or [])

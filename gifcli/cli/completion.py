@@ -8,7 +8,7 @@ from pathlib import Path
 def complete_preset(incomplete: str) -> list[tuple[str, str]]:
     """The shipped presets whose name or letter starts with ``incomplete``, with their
     titles, then the YAML files that match it as a path."""
-    from gifcli.preset import shipped_presets
+    from gifcli.model.preset import shipped_presets
 
     matches = []
     for preset in shipped_presets():

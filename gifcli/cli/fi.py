@@ -33,7 +33,7 @@ from gifcli.cli.terminal import (
     reporting_errors,
     stdout,
 )
-from gifcli.model import DEFAULT_MAX_STEPS
+from gifcli.model.parameters import DEFAULT_MAX_STEPS
 
 FI_FORMATS = ("csv", "png", "svg", "pdf", "json")
 FiFormatOption = Annotated[str, typer.Option(
@@ -78,9 +78,11 @@ def fi(
       [bold]gif fi B H --start 0.8 --stop 1.5 --num 141[/bold]
     """
     with reporting_errors(debug, quiet):
-        from gifcli import files, sweep_files, warmup
-        from gifcli import sweep as sw
-        from gifcli.preset import resolve, with_overrides
+        from gifcli import files
+        from gifcli.cli import warmup
+        from gifcli.explore import sweep as sw
+        from gifcli.files import sweep as sweep_files
+        from gifcli.model.preset import resolve, with_overrides
 
         # The same file twice counts once; two files that share a name are both kept.
         chosen = list({os.path.abspath(p.source): p
@@ -106,7 +108,7 @@ def fi(
 def _onset_table(curves: Sequence[Any], method: str, written: Sequence[Path]) -> None:
     from rich.markup import escape
 
-    from gifcli import sweep_files
+    from gifcli.files import sweep as sweep_files
 
     table = new_table(f"onset of sustained firing ({method})")
     table.add_column("", style="bold", no_wrap=True, min_width=1)

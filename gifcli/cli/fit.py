@@ -39,12 +39,12 @@ from gifcli.cli.terminal import (
     stdout,
     warn,
 )
-from gifcli.model import DEFAULT_MAX_STEPS
+from gifcli.model.parameters import DEFAULT_MAX_STEPS
 
 if TYPE_CHECKING:
-    from gifcli.fit import FitResult, Generation
+    from gifcli.explore.fit import FitResult, Generation
 
-# As gifcli.fit and gifcli.fit_files, which import numba and matplotlib.
+# As gifcli.explore.fit and gifcli.files.fit, which import numba and matplotlib.
 FIT_FORMATS = ("yaml", "json", "png", "svg", "pdf")
 DEFAULT_BUDGET, DEFAULT_RESTARTS, DEFAULT_SEED, WINDOW_MS = 100_000, 5, 1, 2.0
 
@@ -137,9 +137,10 @@ def fit(
         if (target is None) == (pattern is None):
             raise typer.BadParameter("give either --target FILE or --pattern CHECK (one)",
                                      ctx=ctx, param_hint="--target / --pattern")
-        from gifcli import files, fit_files
-        from gifcli import fit as fitting
-        from gifcli.preset import resolve, with_overrides
+        from gifcli import files
+        from gifcli.explore import fit as fitting
+        from gifcli.files import fit as fit_files
+        from gifcli.model.preset import resolve, with_overrides
 
         chosen = resolve(preset)
         if set_:
@@ -197,7 +198,7 @@ def generation_line(budget: int, hidden: bool) -> Iterator[Callable[[Generation]
 
 
 def _final_table(result: FitResult, seconds: float, written: Sequence[Path]) -> None:
-    from gifcli.fit import SpikeTarget
+    from gifcli.explore.fit import SpikeTarget
 
     console = stdout()
     table = new_table(f"{markup_safe(result.preset.name)}: {result.method}, dt = "

@@ -21,7 +21,7 @@ from gifcli.cli.options import (
 )
 from gifcli.cli.run import simulate_and_report
 from gifcli.cli.terminal import reporting_errors
-from gifcli.model import DEFAULT_MAX_STEPS
+from gifcli.model.parameters import DEFAULT_MAX_STEPS
 
 
 @command()

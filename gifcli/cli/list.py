@@ -24,7 +24,7 @@ def _short_schedule(segments: Sequence[tuple[float, float]]) -> str:
 
 def preset_listing() -> list[dict[str, Any]]:
     """What ``gif list`` shows, one mapping per shipped preset."""
-    from gifcli.preset import shipped_presets
+    from gifcli.model.preset import shipped_presets
 
     return [
         {

@@ -15,16 +15,16 @@ from typing import Annotated
 import typer
 
 from gifcli.cli.completion import complete_preset
-from gifcli.model import DEFAULT_DT, METHODS
-from gifcli.numbers import number_from_text
+from gifcli.core.numbers import number_from_text
+from gifcli.model.parameters import DEFAULT_DT, METHODS
 
-OUTPUT_FORMATS = ("png", "svg", "pdf", "csv", "json")  # as gifcli.runner (which imports numba)
+OUTPUT_FORMATS = ("png", "svg", "pdf", "csv", "json")  # as gifcli.cli.runner (which imports numba)
 FIGURE_FORMATS = ("png", "svg", "pdf")
 DEFAULT_FORMATS = "png,csv,json"
 
 
 class Method(StrEnum):
-    """The integrators (see gifcli.kernel)."""
+    """The integrators (see gifcli.simulation.kernel)."""
 
     exact = "exact"
     euler = "euler"
@@ -38,7 +38,7 @@ def _check_dt(value: float | None) -> float | None:
 
 
 def number(text: str | float) -> float:
-    """A number option's text by the rule of gifcli.numbers (``0_1`` is not 1.0 here)."""
+    """A number option's text by the rule of gifcli.core.numbers (``0_1`` is not 1.0 here)."""
     if isinstance(text, float):  # a default value
         return text
     try:
@@ -116,7 +116,7 @@ def _dpi(text: str | float) -> float:
     return value
 
 
-DPI_LOW, DPI_HIGH = 30.0, 600.0  # as gifcli.plots.DPI_RANGE (which imports matplotlib)
+DPI_LOW, DPI_HIGH = 30.0, 600.0  # as gifcli.plots.pattern.DPI_RANGE (which imports matplotlib)
 DpiOption = Annotated[float | None, typer.Option(
     "--dpi", metavar="DPI", parser=_dpi,
     help="Resolution of PNG figures, 30 to 600. [dim]Default: 150 (a pattern), 110 (the "

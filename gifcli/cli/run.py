@@ -46,10 +46,10 @@ from gifcli.cli.terminal import (
     stdout,
     verdict_cell,
 )
-from gifcli.model import DEFAULT_MAX_STEPS
+from gifcli.model.parameters import DEFAULT_MAX_STEPS
 
 if TYPE_CHECKING:
-    from gifcli.runner import Outcome
+    from gifcli.cli.runner import Outcome
 
 
 def simulate_and_report(
@@ -62,7 +62,8 @@ def simulate_and_report(
     Serves ``gif run NAME ...``, ``gif run --all`` and ``gif gallery`` (``gallery=True``:
     one lettered figure instead of the per-preset files).
     """
-    from gifcli import files, runner, warmup
+    from gifcli import files
+    from gifcli.cli import runner, warmup
 
     presets = runner.select_presets(refs, every, overrides)
     runner.check_sizes(presets, [dt], max_steps)

@@ -31,8 +31,8 @@ def show(
       [bold]gif show my_neuron.yaml --json[/bold]
     """
     with reporting_errors(debug):
-        from gifcli.checks import CHECKS
-        from gifcli.preset import resolve
+        from gifcli.analysis.checks import CHECKS
+        from gifcli.model.preset import resolve
 
         found = resolve(preset)
         text = found.yaml_text

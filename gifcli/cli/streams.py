@@ -15,7 +15,7 @@ import os
 import sys
 from typing import Any
 
-from gifcli.errors import GifError
+from gifcli.core.errors import GifError
 
 
 class OutputError(GifError):

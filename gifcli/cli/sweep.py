@@ -39,8 +39,8 @@ from gifcli.cli.terminal import (
     timed_progress,
     warn,
 )
-from gifcli.errors import GifError
-from gifcli.model import DEFAULT_MAX_STEPS
+from gifcli.core.errors import GifError
+from gifcli.model.parameters import DEFAULT_MAX_STEPS
 
 GRID_FORMATS = ("csv", "png", "svg", "pdf", "json", "zarr", "nc")
 MAX_RANGE_ROWS = 40  # rows of the pass-range table; the JSON summary has them all
@@ -93,7 +93,7 @@ def sweep_axes(params: Sequence[str], start: float | None, stop: float | None,
                num: int | None, values: str | None) -> list[Any]:
     """The axes of ``--param`` options: ``P=X:Y:N``, ``P=V1,V2,...``, or one bare ``P``
     with ``--start/--stop/--num`` or ``--values``."""
-    from gifcli import sweep as sw
+    from gifcli.explore import sweep as sw
 
     bare = [p for p in params if "=" not in p]
     given = [f"--{name}" for name, value in
@@ -163,9 +163,10 @@ def sweep(
       [bold]gif sweep K -p initial.V_th --start -60 --stop -40 --num 41 -f csv[/bold]
     """
     with reporting_errors(debug, quiet):
-        from gifcli import files, warmup
-        from gifcli import sweep as sw
-        from gifcli.preset import resolve, with_overrides
+        from gifcli import files
+        from gifcli.cli import warmup
+        from gifcli.explore import sweep as sw
+        from gifcli.model.preset import resolve, with_overrides
 
         chosen = resolve(preset)
         if set_:
@@ -187,7 +188,7 @@ def sweep(
 def _check_extras(formats: Sequence[str], workers: int | None, scheduler: str | None,
                   resume: bool) -> None:
     """What needs the cluster extra, and the options that go together."""
-    from gifcli import sweep_store
+    from gifcli.files import store as sweep_store
 
     if workers is not None and scheduler is not None:
         raise GifError("give either --workers N (local processes) or --scheduler "
@@ -214,12 +215,14 @@ def _command_line() -> str:
 def _run(plan: Any, out: Path, formats: Sequence[str], workers: int | None,
          scheduler: str | None, resume: bool, hidden: bool) -> Any:
     """Run the chunks (here, or on the cluster); a SweepResult or a StoredSweep."""
-    from gifcli import files, sweep_files, sweep_store
-    from gifcli import sweep as sw
+    from gifcli import files
+    from gifcli.explore import sweep as sw
+    from gifcli.files import store as sweep_store
+    from gifcli.files import sweep as sweep_files
 
     executor: Any = nullcontext()
     if workers is not None or scheduler is not None:
-        from gifcli.cluster import Cluster
+        from gifcli.explore.cluster import Cluster
 
         executor = Cluster(workers, scheduler)
     stem = sweep_files.sweep_stem(plan.preset, [axis.param for axis in plan.axes])
@@ -265,7 +268,7 @@ def _with_cluster_time(run: Any, cluster: Any) -> Any:
 
 def _interrupted(stop: KeyboardInterrupt, store_path: Path, plan: Any) -> typer.Exit:
     """Ctrl-C (or SIGTERM, SIGHUP) during a zarr sweep: what is kept, and how to go on."""
-    from gifcli import sweep_store
+    from gifcli.files import store as sweep_store
 
     message, code = interruption(stop)
     try:
@@ -279,8 +282,8 @@ def _interrupted(stop: KeyboardInterrupt, store_path: Path, plan: Any) -> typer.
 def _report(run: Any, plan: Any, metric: str, formats: Sequence[str], out: Path, quiet: bool,
             json_: bool) -> None:
     """Write the other files, then the table (or the JSON) and the notes."""
-    from gifcli import sweep_files
-    from gifcli.sweep import SweepResult
+    from gifcli.explore.sweep import SweepResult
+    from gifcli.files import sweep as sweep_files
 
     stem = sweep_files.sweep_stem(plan.preset, [axis.param for axis in plan.axes])
     if isinstance(run, SweepResult):

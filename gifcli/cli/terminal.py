@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from gifcli.errors import GifError, one_line, printable
+from gifcli.core.errors import GifError, one_line, printable
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from gifcli.runner import Outcome
+    from gifcli.cli.runner import Outcome
 
 EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3  # and 128 + the signal after one
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a reader that went away (128 + SIGPIPE)
@@ -55,7 +55,7 @@ def markup_safe(text: str) -> str:
 
 def interruption(stop: KeyboardInterrupt) -> tuple[str, int]:
     """The sentence and exit code for Ctrl-C (130), SIGTERM (143) or SIGHUP (129)."""
-    from gifcli import interrupts
+    from gifcli.core import interrupts
 
     what, code = getattr(stop, "what", "interrupted"), getattr(stop, "exit_code", 130)
     _interrupts_reported.append(code)
@@ -109,7 +109,7 @@ def reporting_errors_only(debug: bool = False) -> Iterator[None]:
     except GifError as error:
         _traceback_if(debug)
         raise fail(str(error)) from None
-    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM/SIGHUP (gifcli.interrupts)
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM/SIGHUP (gifcli.core.interrupts)
         _traceback_if(debug)
         raise fail(*interruption(stop)) from None
     except BrokenPipeError:  # the reader went away (`gif list | head -1`): not a failure
@@ -196,7 +196,7 @@ NOTICE_AFTER_S = 1.0  # loading them from Numba's cache takes less: then nothing
 
 
 def compiled_kernels(warm: Callable[[], None], hidden: bool) -> None:
-    """Run ``warm`` (a gifcli.warmup function) and, if it takes long enough to be a
+    """Run ``warm`` (a gifcli.cli.warmup function) and, if it takes long enough to be a
     compilation, say so with a spinner on stderr while it lasts."""
     import threading
 
@@ -216,7 +216,7 @@ def compiled_kernels(warm: Callable[[], None], hidden: bool) -> None:
 
 
 def print_json(data: Any) -> None:
-    from gifcli.files import json_bytes
+    from gifcli.files.run import json_bytes
 
     sys.stdout.write(json_bytes(data).decode("utf-8"))
 

@@ -1,0 +1,147 @@
+"""The chunks of a sweep on Dask workers: local processes, or a running distributed cluster.
+
+``Cluster(workers=N)`` starts N worker processes on this machine (a ``LocalCluster``, on
+127.0.0.1); ``Cluster(scheduler="tcp://HOST:PORT")`` connects to a cluster started with
+``dask scheduler`` and ``dask worker``. :meth:`Cluster.run` sends one task per chunk and
+hands each result to the caller as it arrives, so the caller holds no more than one at a
+time. A worker that dies takes its running chunk with it, and the scheduler gives that chunk
+to another worker; a chunk's result depends only on its points, so where it runs changes no
+bit.
+
+On a worker, the kernels use as many threads as the Dask worker has (``--nthreads``), and
+its tasks take turns, so that N single-threaded workers on N cores run N kernels at once
+rather than N × N threads. Workers import gifcli themselves: every machine needs the same
+gifcli, installed with the ``cluster`` extra.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from gifcli.core.errors import GifError
+
+CONNECT_TIMEOUT_S = 20
+_KERNEL_TURN = threading.Lock()  # one kernel call at a time in a worker process
+
+
+def _on_worker(function: Callable[..., Any], plan: Any, k: int, *args: Any) -> Any:
+    """Run ``function(plan, k, *args)`` on a Dask worker, with the worker's thread count."""
+    import numba
+    from distributed import get_worker
+
+    threads = max(1, min(get_worker().state.nthreads, numba.config.NUMBA_NUM_THREADS))
+    with _KERNEL_TURN:
+        numba.set_num_threads(threads)
+        return function(plan, k, *args)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _warm() -> None:
+    """Load the kernels from Numba's cache on a worker before the first chunk needs them."""
+    import numpy as np
+
+    from gifcli.simulation.batch import run_batch
+
+    run_batch({"a": np.zeros(2)}, [(1.0, 1.0)], dt=0.1, record=1)
+
+
+class Cluster:
+    """A Dask client over local worker processes or an existing cluster (a context manager).
+
+    ``Cluster(workers=2)`` or ``Cluster(scheduler="tcp://127.0.0.1:8786")``; inside ``with``,
+    :meth:`run` runs chunks and :attr:`description` says where.
+    """
+
+    def __init__(self, workers: int | None = None, scheduler: str | None = None):
+        if (workers is None) == (scheduler is None):
+            raise GifError("give either --workers N or --scheduler tcp://HOST:PORT")
+        if workers is not None and workers < 1:
+            raise GifError(f"--workers must be ≥ 1, got {workers}")
+        self.workers, self.scheduler = workers, scheduler
+        self.client: Any = None
+        self._local: Any = None
+        self.seconds = 0.0  # to start or reach the cluster and warm its workers
+        self.description = ""  # where the chunks run, once entered
+
+    def __enter__(self) -> Cluster:
+        started = time.perf_counter()
+        for name in ("distributed", "tornado", "asyncio"):
+            logging.getLogger(name).setLevel(logging.ERROR)  # one line per error is ours
+        from distributed import Client
+
+        if self.workers is not None:
+            self._local = self._start_local(self.workers)
+            self.client = Client(self._local)
+        else:
+            try:
+                self.client = Client(self.scheduler, timeout=CONNECT_TIMEOUT_S)
+            except (OSError, TimeoutError, ValueError) as error:
+                raise GifError(f"cannot reach the Dask scheduler at {self.scheduler} "
+                               f"({error})") from None
+        if not self.client.scheduler_info().get("workers"):
+            try:
+                self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+            except TimeoutError:
+                self.__exit__(None, None, None)
+                raise GifError(f"the Dask scheduler at {self.scheduler} has no workers "
+                               f"(waited {CONNECT_TIMEOUT_S} s)") from None
+        self.client.run(_warm)
+        self.seconds = time.perf_counter() - started
+        count = len(self.client.scheduler_info().get("workers", {}))
+        self.description = (f"{self.workers} local Dask workers" if self.workers is not None
+                            else f"the Dask cluster at {self.scheduler} ({count} workers)")
+        return self
+
+    @staticmethod
+    def _start_local(workers: int) -> Any:
+        import os
+
+        from distributed import LocalCluster
+
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        # No dashboard, and the scheduler's HTTP routes on a free port (not 8787, which
+        # another cluster on this machine may hold).
+        return LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True,
+                            host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                            scheduler_kwargs={"dashboard": False},
+                            silence_logs=logging.ERROR)
+
+    def __exit__(self, *_exc: object) -> None:
+        for closing in (self.client, self._local):
+            if closing is not None:
+                with contextlib.suppress(Exception):  # a cluster already gone is closed
+                    closing.close()
+        self.client = self._local = None
+
+    def run(self, function: Callable[..., Any], plan: Any, chunks: Sequence[int],
+            args: Iterable[Any], on_done: Callable[[int, Any], None]) -> None:
+        """``function(plan, k, *args)`` for every chunk ``k``, on the workers; ``on_done(k,
+        result)`` in this process as each one finishes (in any order)."""
+        from distributed import as_completed
+
+        run_id = uuid.uuid4().hex[:8]
+        # The plan travels once, as a task of its own that the scheduler can run again if
+        # the worker that holds it dies.
+        shared = self.client.submit(_same, plan, key=f"gifcli-plan-{run_id}", pure=False)
+        args = tuple(args)
+        futures = {self.client.submit(_on_worker, function, shared, k, *args,
+                                      key=f"gifcli-chunk-{k}-{run_id}", pure=False): k
+                   for k in chunks}
+        try:
+            for future in as_completed(list(futures)):
+                k = futures.pop(future)
+                on_done(k, future.result())
+                future.release()
+        finally:
+            if futures:  # interrupted or failed: nothing more may run for this sweep
+                self.client.cancel(list(futures), force=True)
+            shared.release()
