@@ -15,11 +15,12 @@ demo: $(BIN)/python
 	$(BIN)/gif run --all --out $(OUT)
 	$(BIN)/gif gallery --out $(OUT) --quiet
 	@echo "wrote $(OUT)/gallery.png"
-	$(BIN)/python -m gifcli.warmup  # the sweep and f-I kernels too: the first gif sweep starts at once
+	$(BIN)/python -m gifcli.cli.warmup  # the sweep and f-I kernels too: the first gif sweep starts at once
 
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test,cluster]"
 	$(BIN)/ruff check gifcli tests bench
+	$(BIN)/lint-imports  # the layering of pyproject.toml's [tool.importlinter]
 	$(BIN)/python -m pytest -q
 
 clean:
