@@ -50,7 +50,7 @@ def test_wheel_holds_the_modules_and_the_presets(wheel):
     presets = {n for n in names if n.startswith("gifcli/presets/") and n.endswith(".yaml")}
     assert len(presets) == 20, sorted(presets)
     assert {Path(n).name for n in presets} == {p.name for p in (REPO / "presets").glob("*.yaml")}
-    modules = {f"gifcli/{p.name}" for p in (REPO / "gifcli").glob("*.py")}
+    modules = {p.relative_to(REPO).as_posix() for p in (REPO / "gifcli").rglob("*.py")}
     assert modules | {"gifcli/presets/__init__.py"} <= names, sorted(modules - names)
 
 
