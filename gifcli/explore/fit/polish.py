@@ -149,8 +149,7 @@ def polish(simulate: Simulate, trains: Sequence[Train], x0: np.ndarray,
     final = residuals(simulate(x[None, :]), trains, whole, 0)
     rms = float(np.sqrt(np.mean(final ** 2)))
     return Polished(x, evaluations + 1, rms,
-                    f"least squares on every spike stopped as {stop} "
-                    f"(RMS difference {rms:.2g} ms)")
+                    f"least squares on every spike: {stop} (RMS {rms:.2g} ms)")
 
 
 @dataclass(frozen=True)
@@ -206,4 +205,4 @@ def _undetermined_sentence(real: np.ndarray, taking_part: np.ndarray,
     together = ", ".join(f"{names[k]} by {real[k] / real[first]:+.3g}" for k in involved[1:])
     listed = " and ".join([", ".join(names[k] for k in involved[:-1]), names[involved[-1]]])
     return (f"the spike trains do not determine {listed} apart: changing {names[first]} by "
-            f"+1 with {together} leaves every spike time as it is")
+            f"+1 with {together} leaves every spike time as it is, to first order")
