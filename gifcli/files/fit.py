@@ -172,7 +172,7 @@ def fit_summary(result: FitResult) -> dict[str, Any]:
                      "n_spikes": int(t.times.size), "gamma": gamma, "loss": 1.0 - gamma,
                      "n_model": run.n_spikes, "spike_times_ms": run.spike_times.tolist()}
                     for t, gamma, run in zip(result.targets, result.gammas, result.runs,
-                                             strict=True)],
+                                             strict=True)] if result.gammas else [],
         "history": [{"restart": g.restart, "generation": g.generation,
                      "evaluations": g.evaluations, "popsize": g.popsize,
                      "best_score": g.best_score, "median_score": g.median_score,

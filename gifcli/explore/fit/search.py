@@ -289,7 +289,7 @@ def _check_options(preset: Preset, free: tuple[Free, ...], targets: tuple[Target
         raise GifError("several targets must all be spike trains; a pattern is fitted alone")
     for target in targets:
         target.validate(preset)
-    if len({t.window for t in targets}) > 1:
+    if len({getattr(t, "window", None) for t in targets}) > 1:
         raise GifError("every target train needs the same --window")
     for name, value, low in (("--budget", budget, 1), ("--restarts", restarts, 0),
                              ("--seed", seed, 0)):
