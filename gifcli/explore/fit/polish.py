@@ -87,17 +87,6 @@ def residuals(found: list[SpikeTrains], trains: Sequence[Train], sizes: Sequence
     return np.concatenate(parts)
 
 
-def matched_share(found: list[SpikeTrains], trains: Sequence[Train], window: float) -> float:
-    """The largest share of PREFIXES over which candidate 0 pairs every spike of every
-    target, in order, within ±window (0 if not even the first)."""
-    best = 0.0
-    for share in PREFIXES:
-        sizes = prefix_sizes(trains, share)
-        if np.all(np.abs(residuals(found, trains, sizes, 0)) <= window):
-            best = share
-    return best
-
-
 def _jacobian(simulate: Simulate, x: np.ndarray, trains: Sequence[Train],
               sizes: Sequence[int]) -> np.ndarray:
     """d residuals / d x by central differences (one-sided at a bound): the 2p candidates
@@ -127,18 +116,18 @@ class _Counter:
         return _jacobian(self.simulate, x, self.trains, self.sizes)
 
 
-def polish(simulate: Simulate, trains: Sequence[Train], x0: np.ndarray,
-           window: float) -> Polished:
+def polish(simulate: Simulate, trains: Sequence[Train], x0: np.ndarray) -> Polished:
     """Least squares on the spike times from ``x0``, over growing prefixes of the trains.
 
-    The first stage fits the longest prefix share that ``x0`` already pairs within the
-    window (or the shortest, if none); each later one starts where the last ended."""
+    Every stage starts where the last one ended, from the shortest prefix on even when
+    ``x0`` pairs every spike already: a candidate whose late spikes all fall within the
+    window can sit in a basin of its own (a burst's spikes shifted by one place in the
+    timing), and the early spikes lead out of it."""
     from scipy.optimize import least_squares
 
     x = np.clip(np.asarray(x0, dtype=np.float64), 0.0, 1.0)
-    start = matched_share(simulate(x[None, :]), trains, window)
-    evaluations, stop = 1, "nothing to polish"
-    for share in [s for s in PREFIXES if s >= start]:
+    evaluations, stop = 0, "nothing to polish"
+    for share in PREFIXES:
         stage = _Counter(simulate, trains, prefix_sizes(trains, share))
         done = least_squares(stage.residuals, x, jac=stage.jacobian, bounds=(0.0, 1.0),
                              method="trf", x_scale="jac", ftol=1e-15, xtol=1e-15,
