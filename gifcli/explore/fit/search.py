@@ -200,7 +200,7 @@ class _Problem:
         """Least squares from the best so far; the polished point joins the search's record
         (and wins if it scores better). Why the polish stopped."""
         trains = [polish.Train(t.times, self.preset.duration) for t in self.targets]
-        done = polish.polish(self.trains, trains, self.search.best_x)
+        done = polish.polish(self.trains, trains, self.search.best_x, self.targets[0].window)
         self.search.evaluations += done.evaluations - 1
         self.evaluate(done.x[None, :])
         return done.stop
