@@ -103,6 +103,9 @@ def _draw_search(ax: Axes, result: FitResult) -> None:
     if spikes:
         ax.plot(generation, np.minimum(scores, 2.0), ".", color=SCORE_COLOR, markersize=2.5,
                 label="search score, each generation")
+        # the fitted values after the least-squares polish, one step past the last generation
+        ax.plot([generation.max() + 1], [result.measures["loss"]], "*", color=V_COLOR,
+                markersize=9, label=f"after least squares: {result.measures['loss']:.3g}")
         ax.set_ylim(-0.03, max(1.0, float(np.nanmax(best[np.isfinite(best)], initial=0.0))))
         ax.set_ylabel("loss 1 − Γ")
     else:
@@ -114,7 +117,7 @@ def _draw_search(ax: Axes, result: FitResult) -> None:
     for k, x in enumerate(starts):
         ax.axvline(x - 0.5, color=TH_COLOR, linewidth=0.7, linestyle=":",
                    label="restart" if k == 0 else None)
-    ax.set_xlim(0.5, max(1.5, float(generation.max()) + 0.5))
+    ax.set_xlim(0.5, max(1.5, float(generation.max()) + 1.5 + spikes))
     ax.set_xlabel("generation")
     ax.set_title(f"the search: {result.evaluations:,} simulations", loc="left", fontsize=9,
                  color=NOTE_COLOR)
