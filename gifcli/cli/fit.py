@@ -126,7 +126,11 @@ def fit(
     et al. 2008 within ±--window ms; Γ = 1: every spike matched), or --pattern CHECK, a
     pattern's check to pass with the largest margin.
 
-    The search is CMA-ES; each generation is simulated in one batched call. Writes
+    --target is repeatable, each train with its own input (--input-scale, one per
+    --target); the losses add up. The search is CMA-ES, each generation simulated in one
+    batched call; a spike-train fit is then polished by least squares on the spike times,
+    and the table gives each value's standard error and warns of combinations the trains
+    do not determine. Writes
     DIR/NAME_fit.yaml (a preset with the fitted values, which gif run reproduces),
     NAME_fit.json (the values, the loss, Γ or the margin, the history) and NAME_fit.png (the
     trains over the input, and the loss per generation). Exits 1 if a --pattern fit does not
@@ -137,6 +141,7 @@ def fit(
       [bold]gif fit M -t outputs/tonic_bursting.json -F a=-0.05:0.05 -F A1=0:20 -F A2=-2:2[/bold]
       [bold]gif fit tonic_spiking --pattern tonic_bursting -F A1=0:20 -F A2=-2:0[/bold]
       [bold]gif fit my_neuron.yaml -t recorded.csv -F tau=5:50 -F b=0.001:0.1 --window 4[/bold]
+      [bold]gif fit A -t a.json -t b.json --input-scale 1 --input-scale 1.5 -F tau=5:50[/bold]
     """
     with reporting_errors(debug, quiet):
         if (not target) == (pattern is None):
