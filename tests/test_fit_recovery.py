@@ -198,3 +198,40 @@ def test_the_fitting_examples_of_the_api_page_print_what_it_shows(tmp_path, monk
         with contextlib.redirect_stdout(printed):
             exec(code, namespace)  # noqa: S102 (the documentation's own examples)
         assert printed.getvalue() == shown
+
+
+def linear_trains(slopes: np.ndarray, offset: np.ndarray):
+    """A stand-in for the simulations: spike i at base_i + slopes_i · x, exactly linear."""
+    base = 10.0 * np.arange(1, slopes.shape[0] + 1) + offset
+
+    def simulate(x: np.ndarray) -> list[SpikeTrains]:
+        rows = base + x @ slopes.T
+        return [SpikeTrains.from_rows(rows, np.full(x.shape[0], slopes.shape[0]), 100.0)]
+
+    return simulate, [polish.Train(10.0 * np.arange(1, slopes.shape[0] + 1), 100.0)]
+
+
+def test_standard_errors_of_a_linear_model_are_sigma_times_the_inverse_normal_matrix():
+    rng = np.random.default_rng(2)
+    slopes = rng.uniform(-3.0, 3.0, (8, 2))
+    noise = rng.normal(0.0, 0.01, 8)
+    simulate, trains = linear_trains(slopes, noise)
+    x = np.array([0.4, 0.6])
+    found = polish.uncertainty(simulate, trains, x, ["p", "q"], [2.0, 0.5])
+    residual = noise + slopes @ x
+    sigma = np.sqrt(residual @ residual / 6)
+    expected = sigma * np.sqrt(np.diag(np.linalg.inv(slopes.T @ slopes))) * [2.0, 0.5]
+    np.testing.assert_allclose([found.stderr["p"], found.stderr["q"]], expected, rtol=1e-6)
+    assert found.timing_ms == pytest.approx(sigma) and not found.undetermined
+
+
+def test_a_combination_that_moves_no_spike_is_named():
+    slopes = np.outer(np.linspace(1.0, 2.0, 6), [1.0, -2.0])  # only p − 2q matters
+    simulate, trains = linear_trains(np.column_stack([slopes, np.linspace(0, 1, 6)]),
+                                     np.zeros(6))
+    found = polish.uncertainty(simulate, trains, np.zeros(3), ["p", "q", "r"], [1.0] * 3)
+    assert found.stderr["p"] == found.stderr["q"] == math.inf
+    assert math.isfinite(found.stderr["r"])
+    (sentence,) = found.undetermined
+    assert sentence.startswith("the spike trains do not determine p and q apart: changing p "
+                               "by +1 with q by +0.5")

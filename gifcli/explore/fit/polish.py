@@ -190,7 +190,7 @@ def uncertainty(simulate: Simulate, trains: Sequence[Train], x: np.ndarray,
     whole = [t.times.size for t in trains]
     r = residuals(simulate(x[None, :]), trains, whole, 0)
     jacobian = _jacobian(simulate, x, trains, whole)
-    dof = max(r.size - x.size, 1)
+    dof = max(sum(whole) - x.size, 1)  # the spikes, not the extra-spike terms (zero here)
     sigma = max(float(np.sqrt(r @ r / dof)), TIMING_FLOOR_MS)
     _, singular, directions = np.linalg.svd(jacobian, full_matrices=False)
     lost = singular <= DEGENERATE_RATIO * singular[0] if singular[0] > 0 else singular >= 0
