@@ -148,6 +148,11 @@ def test_the_command_fits_two_targets_and_reports_errors_and_stops(tmp_path, cap
     tau = summary["uncertainty"]["free"]["tau"]
     assert tau["range"][0] <= 20.0 <= tau["range"][1] and tau["stderr"] < 1e-6
     assert summary["stops"][0].startswith("CMA-ES run 1")
+    # gif run of the fitted preset, with the second train's --set, gives its fitted train
+    assert gif("run", str(out / "tonic_spiking_fit.yaml"), "--set", "input_scale=1.5",
+               "--format", "json", "--out", str(tmp_path / "rerun"), "-q") == 0
+    rerun = json.loads((tmp_path / "rerun" / "tonic_spiking_fitted.json").read_text("utf-8"))
+    assert rerun["spike_times_ms"] == summary["targets"][1]["spike_times_ms"]
     assert gif("fit", "A", "-t", targets[0], "-F", "tau=5:50", "-F", "input_scale=0.5:2",
                "--out", str(out)) == 0
     printed = capsys.readouterr().out

@@ -100,6 +100,10 @@ def fitted_preset_yaml(result: FitResult) -> str:
     lines += [f"# {one_line(line)}" for line in how_it_was_made(result)]
     method = "" if result.method == "exact" else f" --method {result.method}"
     lines.append(f"# `gif run {fit_stem(result)}.yaml{method}` simulates the fitted values.")
+    for target in result.targets:
+        if getattr(target, "input_scale", 1.0) != 1.0:
+            lines.append(f"# Under the input of {one_line(target.source)}: add --set "
+                         f"input_scale={target.input_scale!r}.")
     check = fitted.check
     if check is not None and result.verdict is not None and not result.verdict.passed:
         lines.append(f"# The check {check} of {result.preset.name} is left out: the fitted "

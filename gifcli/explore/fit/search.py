@@ -363,11 +363,13 @@ def _improves(score: float, best: float) -> bool:
 
 
 def under_input(fitted: Preset, target: Target) -> Preset:
-    """The fitted preset under ``target``'s input (its input_scale on top of the fit's)."""
+    """The fitted preset under ``target``'s input: its amplitudes times the target's
+    input_scale, as ``gif run NAME_fit.yaml --set input_scale=X`` multiplies them (to the
+    bit, so that the fitted file reproduces every target's train)."""
     scale = getattr(target, "input_scale", 1.0)
     if scale == 1.0:
         return fitted
-    return fitted.replace(input_scale=fitted.overrides.get(INPUT_SCALE, 1.0) * scale)
+    return replace(fitted, segments=tuple((a * scale, d) for a, d in fitted.segments))
 
 
 def _final_runs(fitted: Preset, targets: tuple[Target, ...], method: str, dt: float,
