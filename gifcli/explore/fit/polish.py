@@ -30,7 +30,7 @@ TIMING_FLOOR_MS = 1e-9
 FD_STEP = 1e-6  # the finite-difference step, in scaled coordinates
 PREFIXES = (1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0)  # the share of each train that a stage fits
 EXACT_RMS_MS = 1e-6  # a polish this close reproduces the trains: no second try
-STAGE_EVALUATIONS = 60  # least-squares iterations (each a Jacobian) at most per stage
+STAGE_EVALUATIONS = 60  # evaluations of the residuals per stage, at most (scipy's max_nfev)
 #: A direction along which the trains change this much less than along the best-determined
 #: one is beyond what finite differences resolve: the trains do not determine it.
 DEGENERATE_RATIO = 1e-6
