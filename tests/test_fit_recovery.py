@@ -242,3 +242,11 @@ def test_a_combination_that_moves_no_spike_is_named():
     (sentence,) = found.undetermined
     assert sentence.startswith("the spike trains do not determine p and q apart: changing p "
                                "by +1 with q by +0.5")
+
+
+def test_fewer_spikes_than_free_quantities_leave_them_undetermined():
+    # one spike (and the extra-spike term): two rows of the Jacobian for three quantities
+    simulate, trains = linear_trains(np.array([[1.0, 3.0, -2.0]]), np.zeros(1))
+    found = polish.uncertainty(simulate, trains, np.full(3, 0.5), ["p", "q", "r"], [1.0] * 3)
+    assert found.stderr == {"p": math.inf, "q": math.inf, "r": math.inf}
+    assert len(found.undetermined) == 2

@@ -192,7 +192,9 @@ def uncertainty(simulate: Simulate, trains: Sequence[Train], x: np.ndarray,
     jacobian = _jacobian(simulate, x, trains, whole)
     dof = max(sum(whole) - x.size, 1)  # the spikes, not the extra-spike terms (zero here)
     sigma = max(float(np.sqrt(r @ r / dof)), TIMING_FLOOR_MS)
-    _, singular, directions = np.linalg.svd(jacobian, full_matrices=False)
+    _, singular, directions = np.linalg.svd(jacobian, full_matrices=True)
+    # fewer spikes than free quantities: the directions beyond them move no spike at all
+    singular = np.concatenate([singular, np.zeros(x.size - singular.size)])
     lost = singular <= DEGENERATE_RATIO * singular[0] if singular[0] > 0 else singular >= 0
     kept = directions[~lost]
     covariance = (kept.T / singular[~lost] ** 2) @ kept * sigma ** 2
