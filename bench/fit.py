@@ -13,7 +13,12 @@ then the medians, and the wall time of the whole command (``gif fit`` in a fresh
 start-up and file writing included) once.
 
     python bench/fit.py [--seeds 1,2,3] [--json results.json]
-        [--brian2 /path/to/venv/bin/python]
+        [--brian2 /path/to/venv/bin/python] [--targets]
+
+``--targets`` also fits the 20 random reachable targets of the tests (tests/fit_targets.py:
+four presets, two bursting, each fit from the preset's own values) and prints, per target,
+the true and fitted values with their standard errors, Γ and the time, then the median and
+the worst time (aim: median ≤ 5 s, worst ≤ 30 s).
 
 ``--brian2`` times the same fit once with brian2modelfitting (Brian2's ``SpikeFitter``
 with its GammaFactor metric and a Nevergrad CMA optimizer, one Brian2 run per generation)
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -148,12 +154,43 @@ def brian2_once(python: str, rounds: int, popsize: int) -> dict:
     return found
 
 
+def random_targets() -> dict:
+    """The tests' 20 random reachable targets, each fitted once, timed; the table."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from fit_targets import cases, fit_case
+
+    rows = []
+    print(f"{'target':<30} {'quantity':<8} {'true':>22} {'fitted':>22} {'s.e.':>8} "
+          f"{'Γ':>7} {'time s':>7}")
+    for case in cases():
+        started = time.perf_counter()
+        result = fit_case(case)
+        seconds = time.perf_counter() - started
+        stderr = result.uncertainty.stderr if result.uncertainty else {}
+        for k, (name, true) in enumerate(case.truth.items()):
+            tail = (f"{result.measures['gamma']:>7.4f} {seconds:>7.2f}" if k == 0 else "")
+            print(f"{case.label if k == 0 else '':<30} {name:<8} {true!r:>22} "
+                  f"{result.values[name]!r:>22} {stderr.get(name, math.nan):>8.1e} {tail}")
+        rows.append({"target": case.label, "truth": case.truth, "fitted": result.values,
+                     "stderr": stderr, "gamma": result.measures["gamma"],
+                     "seconds": seconds, "evaluations": result.evaluations})
+    times = [row["seconds"] for row in rows]
+    summary = {"median_seconds": statistics.median(times), "worst_seconds": max(times),
+               "worst_gamma": min(row["gamma"] for row in rows)}
+    print(f"{len(rows)} targets: median {summary['median_seconds']:.2f} s, worst "
+          f"{summary['worst_seconds']:.2f} s (aim 5 s and 30 s); lowest Γ "
+          f"{summary['worst_gamma']:.4f}")
+    return {"rows": rows, **summary}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", default="1,2,3", help="one fit per seed (default 1,2,3)")
     parser.add_argument("--json", type=Path, help="also save the results here")
     parser.add_argument("--brian2", metavar="PYTHON",
                         help="a Python with brian2modelfitting: time the same fit with it")
+    parser.add_argument("--targets", action="store_true",
+                        help="also fit the tests' 20 random reachable targets")
     parser.add_argument("--brian2-rounds", type=int, default=220,
                         help="its generations (default 220 of 32: gifcli's median budget)")
     options = parser.parse_args()
@@ -183,6 +220,8 @@ def main() -> None:
     print(f"gif fit end to end (fresh process, seed {seeds[0]}, files written): "
           f"{command:.2f} s")
     results = {"runs": runs, "median": median, "command_seconds": command, "met": met}
+    if options.targets:
+        results["targets"] = random_targets()
     if options.brian2:
         popsize = 32
         brian = brian2_once(options.brian2, options.brian2_rounds, popsize)

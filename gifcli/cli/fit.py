@@ -60,10 +60,14 @@ FreeOption = Annotated[list[str], typer.Option(
     "--free", "-F", metavar="P=LO:HI", show_default=False,
     help="A quantity to fit and its bounds: any model parameter (a=-0.05:0.05, A1=0:20), "
          "input_scale or an initial value (initial.V_th=-60:-40); repeatable.")]
-TargetOption = Annotated[Path | None, typer.Option(
+TargetOption = Annotated[list[Path] | None, typer.Option(
     "--target", "-t", metavar="FILE", show_default=False,
     help="The spike train to reproduce: a CSV with a t_ms column (one spike a row), or the "
-         "JSON of a run (gif run NAME writes NAME.json).")]
+         "JSON of a run (gif run NAME writes NAME.json); repeatable, the losses add up.")]
+InputScaleOption = Annotated[list[float] | None, typer.Option(
+    "--input-scale", metavar="X", parser=number, show_default=False,
+    help="The input of each --target, as a factor on the preset's amplitudes: none, or one "
+         "per --target, in order. [dim]Default: 1 each.[/dim]")]
 PatternOption = Annotated[str | None, typer.Option(
     "--pattern", "-p", metavar="CHECK", show_default=False,
     help="Instead of a train: the pattern check to pass with the largest margin "
@@ -96,6 +100,7 @@ def fit(
     preset: PresetArgument,
     free: FreeOption,
     target: TargetOption = None,
+    input_scale: InputScaleOption = None,
     pattern: PatternOption = None,
     window: WindowOption = WINDOW_MS,
     budget: BudgetOption = DEFAULT_BUDGET,
@@ -121,7 +126,11 @@ def fit(
     et al. 2008 within ±--window ms; Γ = 1: every spike matched), or --pattern CHECK, a
     pattern's check to pass with the largest margin.
 
-    The search is CMA-ES; each generation is simulated in one batched call. Writes
+    --target is repeatable, each train with its own input (--input-scale, one per
+    --target); the losses add up. The search is CMA-ES, each generation simulated in one
+    batched call; a spike-train fit is then polished by least squares on the spike times,
+    and the table gives each value's standard error and warns of combinations the trains
+    do not determine. Writes
     DIR/NAME_fit.yaml (a preset with the fitted values, which gif run reproduces),
     NAME_fit.json (the values, the loss, Γ or the margin, the history) and NAME_fit.png (the
     trains over the input, and the loss per generation). Exits 1 if a --pattern fit does not
@@ -132,11 +141,16 @@ def fit(
       [bold]gif fit M -t outputs/tonic_bursting.json -F a=-0.05:0.05 -F A1=0:20 -F A2=-2:2[/bold]
       [bold]gif fit tonic_spiking --pattern tonic_bursting -F A1=0:20 -F A2=-2:0[/bold]
       [bold]gif fit my_neuron.yaml -t recorded.csv -F tau=5:50 -F b=0.001:0.1 --window 4[/bold]
+      [bold]gif fit A -t a.json -t b.json --input-scale 1 --input-scale 1.5 -F tau=5:50[/bold]
     """
     with reporting_errors(debug, quiet):
-        if (target is None) == (pattern is None):
+        if (not target) == (pattern is None):
             raise typer.BadParameter("give either --target FILE or --pattern CHECK (one)",
                                      ctx=ctx, param_hint="--target / --pattern")
+        scales = list(input_scale or [])
+        if scales and len(scales) != len(target or []):
+            raise typer.BadParameter(f"give one per --target ({len(target or [])}), in order; "
+                                     f"got {len(scales)}", ctx=ctx, param_hint="--input-scale")
         from gifcli import files
         from gifcli.explore import fit as fitting
         from gifcli.files import fit as fit_files
@@ -146,28 +160,30 @@ def fit(
         if set_:
             chosen = with_overrides(chosen, list(set_))
         quantities = [fitting.parse_free(text) for text in free]
-        goal = (fitting.SpikeTarget(fitting.read_target(target), window, str(target))
-                if target is not None else fitting.PatternTarget(pattern))
+        goals = ([fitting.SpikeTarget(fitting.read_target(path), window, str(path), scale)
+                  for path, scale in zip(target, scales or [1.0] * len(target), strict=True)]
+                 if target else [fitting.PatternTarget(pattern)])
         fitting.check_free(chosen, quantities)
-        goal.validate(chosen)
+        for goal in goals:
+            goal.validate(chosen)
         files.check_out_dir(out)
         hidden = quiet or json_
         compiled_kernels(fitting.warm_up, hidden)
         started = time.perf_counter()
         with generation_line(budget, hidden) as progress:
-            result = fitting.fit(chosen, quantities, goal, method=method.value, dt=dt,
+            result = fitting.fit(chosen, quantities, goals, method=method.value, dt=dt,
                                  budget=budget, seed=seed, restarts=restarts, popsize=popsize,
                                  max_steps=max_steps, progress=progress)
         seconds = time.perf_counter() - started
         written = fit_files.write_fit(result, out, split_list(format_))
         if not quiet:
-            for note in result.notes + result.run.notes:
+            for note in result.notes + tuple(n for run in result.runs for n in run.notes):
                 warn(f"{chosen.name}: {note}")
         if json_:
             print_json(fit_files.fit_summary(result) | {"files": [str(p) for p in written]})
         elif not quiet:
             _final_table(result, seconds, written)
-        if isinstance(goal, fitting.PatternTarget) and not result.verdict.passed:
+        if pattern is not None and not result.verdict.passed:
             raise typer.Exit(EXIT_CHECK_FAILED)
 
 
@@ -203,28 +219,43 @@ def _final_table(result: FitResult, seconds: float, written: Sequence[Path]) -> 
     console = stdout()
     table = new_table(f"{markup_safe(result.preset.name)}: {result.method}, dt = "
                       f"{result.dt:g} ms")
-    for header in ("free", "from", "to", "start", "fitted"):
+    headers = ("free", "from", "to", "start", "fitted") + (
+        ("± s.e.",) if result.uncertainty is not None else ())
+    for header in headers:
         table.add_column(header, justify="left" if header == "free" else "right",
                          no_wrap=True, style="cyan" if header == "free" else None)
     for f in result.free:
-        table.add_row(markup_safe(f.name), number_text(f.lo), number_text(f.hi),
-                      number_text(result.start[f.name]),
-                      f"[bold]{number_text(result.values[f.name])}[/bold]")
+        row = [markup_safe(f.name), number_text(f.lo), number_text(f.hi),
+               number_text(result.start[f.name]),
+               f"[bold]{number_text(result.values[f.name])}[/bold]"]
+        if result.uncertainty is not None:
+            row.append(_stderr_text(result.uncertainty.stderr[f.name]))
+        table.add_row(*row)
     console.print(table)
     if isinstance(result.target, SpikeTarget):
-        target = result.target
-        gamma = result.measures["gamma"]
-        style = "green" if gamma >= 0.98 else "yellow"
-        console.print(f"[{style}]Γ = {gamma:.4f}[/{style}] (loss {result.measures['loss']:.3g})"
-                      f" against {markup_safe(target.source)}: {result.run.n_spikes} spikes "
-                      f"for its {target.times.size}, ±{target.window:g} ms")
+        for target, gamma, run in zip(result.targets, result.gammas, result.runs, strict=True):
+            style = "green" if gamma >= 0.98 else "yellow"
+            scale = f" (input × {target.input_scale:g})" if len(result.targets) > 1 else ""
+            console.print(f"[{style}]Γ = {gamma:.4f}[/{style}] (loss {1.0 - gamma:.3g}) against "
+                          f"{markup_safe(target.source)}{scale}: {run.n_spikes} spikes for its "
+                          f"{target.times.size}, ±{target.window:g} ms")
     else:
         verdict = result.verdict
         mark = "[green]✓ pass[/green]" if verdict.passed else "[bold red]✗ FAIL[/bold red]"
         console.print(f"{mark} {markup_safe(result.target.name)}, margin "
                       f"{result.measures['margin']:.3g}: {markup_safe(verdict.reason)}")
+    if result.uncertainty is not None:
+        for sentence in result.uncertainty.undetermined:
+            console.print(f"[yellow]warning: {markup_safe(sentence)}[/yellow]")
+    for sentence in result.stops:
+        console.print(f"[dim]{markup_safe(sentence)}[/dim]")
     console.print(f"[dim]{_search_line(result, seconds)}  ·  wrote "
                   f"{markup_safe(', '.join(str(p) for p in written) or 'no files')}[/dim]")
+
+
+def _stderr_text(stderr: float) -> str:
+    """A standard error, or 'undetermined' where the trains do not fix the quantity."""
+    return "undetermined" if stderr == float("inf") else f"{stderr:.2g}"
 
 
 def _search_line(result: Any, seconds: float) -> str:

@@ -10,6 +10,7 @@ The same fit gives the same bytes (no dates, no timings).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -51,9 +52,15 @@ def fit_aim(result: FitResult) -> str:
     """What the fit was fitted to, as a phrase."""
     target = result.target
     if isinstance(target, SpikeTarget):
-        return (f"the spike train of {target.source} ({target.times.size} spikes), "
+        trains = " and ".join(
+            f"{t.source} ({t.times.size} spikes{_scaled(t)})" for t in result.targets)
+        return (f"the spike train{'s' if len(result.targets) > 1 else ''} of {trains}, "
                 f"coincidences within ±{target.window:g} ms")
     return f"the pattern check {target.name} ({CHECKS[target.name]})"
+
+
+def _scaled(target: SpikeTarget) -> str:
+    return "" if target.input_scale == 1.0 else f", input × {target.input_scale:g}"
 
 
 def how_it_was_made(result: FitResult) -> list[str]:
@@ -76,7 +83,9 @@ def how_it_was_made(result: FitResult) -> list[str]:
             f"CMA-ES, seed {result.seed}, {result.evaluations:,} simulations in "
             f"{result.generations} generations ({restarts}), method {result.method}, "
             f"dt = {result.dt:g} ms",
-            score]
+            score] + list(result.stops) + [
+        f"warning: {sentence}" for sentence in
+        (result.uncertainty.undetermined if result.uncertainty is not None else ())]
 
 
 def fitted_preset_yaml(result: FitResult) -> str:
@@ -91,6 +100,10 @@ def fitted_preset_yaml(result: FitResult) -> str:
     lines += [f"# {one_line(line)}" for line in how_it_was_made(result)]
     method = "" if result.method == "exact" else f" --method {result.method}"
     lines.append(f"# `gif run {fit_stem(result)}.yaml{method}` simulates the fitted values.")
+    for target in result.targets:
+        if getattr(target, "input_scale", 1.0) != 1.0:
+            lines.append(f"# Under the input of {one_line(target.source)}: add --set "
+                         f"input_scale={target.input_scale!r}.")
     check = fitted.check
     if check is not None and result.verdict is not None and not result.verdict.passed:
         lines.append(f"# The check {check} of {result.preset.name} is left out: the fitted "
@@ -127,7 +140,8 @@ def fit_summary(result: FitResult) -> dict[str, Any]:
     measures = result.measures
     if isinstance(target, SpikeTarget):
         aim: dict[str, Any] = {"kind": "spikes", "file": target.source,
-                               "n_spikes": int(target.times.size), "window_ms": target.window}
+                               "n_spikes": int(target.times.size), "window_ms": target.window,
+                               "input_scale": target.input_scale}
     else:
         aim = {"kind": "pattern", "check": target.name, "rule": str(CHECKS[target.name])}
     verdict = result.verdict
@@ -156,14 +170,37 @@ def fit_summary(result: FitResult) -> dict[str, Any]:
         "budget": result.budget,
         "seed": result.seed,
         "stop": result.stop,
+        "stops": list(result.stops),
+        "uncertainty": _uncertainty_json(result),
+        "targets": [{"file": t.source, "input_scale": t.input_scale,
+                     "n_spikes": int(t.times.size), "gamma": gamma, "loss": 1.0 - gamma,
+                     "n_model": run.n_spikes, "spike_times_ms": run.spike_times.tolist()}
+                    for t, gamma, run in zip(result.targets, result.gammas, result.runs,
+                                             strict=True)] if result.gammas else [],
         "history": [{"restart": g.restart, "generation": g.generation,
                      "evaluations": g.evaluations, "popsize": g.popsize,
                      "best_score": g.best_score, "median_score": g.median_score,
                      "sigma": g.sigma, "best_so_far": g.best_so_far, "values": g.values,
                      **g.measures} for g in result.history],
-        "notes": list(result.notes) + list(result.run.notes),
+        "notes": list(result.notes) + [n for run in result.runs for n in run.notes],
         "version": __version__,
     }
+
+
+def _uncertainty_json(result: FitResult) -> dict[str, Any] | None:
+    """Per free quantity its standard error and the range of ±2 of them within the box
+    (null and the whole box where the trains do not determine it)."""
+    found = result.uncertainty
+    if found is None:
+        return None
+    per_quantity = {}
+    for f in result.free:
+        stderr = found.stderr[f.name]
+        lo, hi = found.range(f.name, result.values[f.name], f.lo, f.hi)
+        per_quantity[f.name] = {"stderr": stderr if math.isfinite(stderr) else None,
+                                "range": [lo, hi]}
+    return {"timing_ms": found.timing_ms, "free": per_quantity,
+            "undetermined": list(found.undetermined)}
 
 
 def render_fit(result: FitResult, formats: Sequence[str]) -> dict[str, bytes]:

@@ -1,36 +1,7 @@
-"""Fitting: the parameters that reproduce a spike train, or that make a preset show a pattern.
-
-Plain functions on numbers (the files and the figure are written by :mod:`gifcli.files.fit`
-and :mod:`gifcli.plots.fit`, the command by :mod:`gifcli.cli.fit`):
-
-- :func:`coincidence_factor` is Γ of Jolivet et al. (2008) for two spike trains, and
-  :func:`coincidence_factors` the same for many model trains against one target at once;
-- :func:`parse_free` reads ``P=LO:HI`` and :func:`check_free` validates the bounds;
-- :func:`read_target` reads a target train (a CSV with a ``t_ms`` column, or a run's JSON);
-- :func:`fit` runs CMA-ES (the ``cma`` package) over the free quantities and returns a
-  :class:`FitResult`.
-
-**The two targets.** A :class:`SpikeTarget` scores a candidate by ``1 − Γ`` against the
-target train (0 for a perfect match, about 1 for an unrelated train). Many candidates near
-the answer reproduce every spike within the window and tie at Γ = 1; among equal Γ the one
-whose coincident spikes lie closer in time ranks first (a term below a thousandth of what
-one more coincidence is worth), so the search goes on to the parameters themselves. A
-:class:`PatternTarget` maximises the relative margin of a pattern's check
-(:func:`gifcli.analysis.checks.judge`): a passing candidate scores ``−margin`` (≤ 0), a failing one
-``1 + the number of conditions it did not reach + how far it misses the first of them``
-(squashed into [0, 1)), so every failing candidate scores above every passing one and
-passing more conditions scores better.
-
-**The optimizer.** Each free quantity is searched on [LO, HI], scaled to [0, 1], so that
-one step size suits them all; CMA-ES keeps its samples inside the box (pycma's
-``BoundTransform``). The search starts at the preset's own values (clipped into the box),
-with a step of :data:`SIGMA0` of each range. Every generation's whole population is
-simulated in one batched kernel call (:func:`gifcli.simulation.batch.run_batch`). A run
-stops when CMA-ES has converged, or at the budget of simulations; a run that converged
-without reaching its goal (Γ = 1, or a passing check) restarts from the same start with
-twice the population, up to ``restarts`` times. The random numbers come from a generator
-seeded by ``seed``, so a seed gives the same result, to the bit.
-"""
+"""What a fit aims at: Γ, the coincidence factor of Jolivet et al. (2008), for one or many
+trains; the free quantities (``--free P=LO:HI``); the target trains read from files; and the
+two kinds of target, a :class:`SpikeTarget` and a :class:`PatternTarget`, each of which
+scores a batch of candidates."""
 
 from __future__ import annotations
 
@@ -38,8 +9,8 @@ import csv
 import io
 import json
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -50,28 +21,17 @@ from gifcli.analysis.features import SpikeTrains, as_spike_array
 from gifcli.core.errors import GifError, PresetError
 from gifcli.core.numbers import number_from_text
 from gifcli.explore.sweep import INITIAL_PARAMS, Axis, Points, check_axis, resolve_param
-from gifcli.model.parameters import METHODS, parameter_problem
+from gifcli.model.parameters import parameter_problem
 from gifcli.model.preset import (
-    DEFAULT_MAX_STEPS,
     INPUT_SCALE,
     Preset,
-    apply_overrides,
-    check_run_size,
-    effective_dt,
 )
-from gifcli.simulation.result import Result
 
 WINDOW_MS = 2.0  # Jolivet et al. (2008) use ±2 ms for cortical neurons
 DEFAULT_BUDGET = 100_000  # simulations; a fit usually stops well before
 DEFAULT_RESTARTS = 5
 DEFAULT_SEED = 1
 MAX_BUDGET = 10_000_000
-SIGMA0 = 0.3  # the first step, as a fraction of each free quantity's range
-MIN_POPSIZE = 32  # a batched call costs about the same for 8 neurons as for 64
-TOLX = 1e-9  # converged when the steps are this small in the scaled coordinates
-STALL_GENERATIONS = 30  # or when the run's best has not improved for this many generations
-STALL_TOLERANCE = 1e-12, 1e-4  # by more than this, or this fraction of it
-FLAT_GENERATIONS = 10  # a flat generation (all scores equal) widens the search; this many stop it
 #: Among equal Γ, closer coincidences rank first; this weight keeps that below a thousandth
 #: of one coincidence (Γ moves by about 1 / N_target per coincidence).
 TIE_WEIGHT = 1e-3
@@ -359,10 +319,14 @@ class SpikeTarget:
     times: np.ndarray
     window: float = WINDOW_MS
     source: str = ""
+    input_scale: float = 1.0  # this train's input: the preset's amplitudes times this
 
     def validate(self, preset: Preset) -> None:
         if not (math.isfinite(self.window) and self.window > 0):
             raise GifError(f"--window must be a finite number of ms > 0, got {self.window:g}")
+        if not (math.isfinite(self.input_scale) and self.input_scale > 0):
+            raise GifError(f"--input-scale of --target {self.source} must be a finite "
+                           f"number > 0, got {self.input_scale:g}")
         last = float(self.times[-1])
         if self.times[0] < 0 or last > preset.duration:
             bad = float(self.times[0]) if self.times[0] < 0 else last
@@ -463,272 +427,3 @@ def _judge(name: str, preset: Preset, points: Points, result, method: str, dt: f
 
 
 Target = SpikeTarget | PatternTarget
-
-
-# --- the search ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Generation:
-    """One generation of CMA-ES: its size, the population's best and median score, the
-    step size (scaled coordinates), and the best values found so far."""
-
-    restart: int
-    generation: int  # counted over all restarts, from 1
-    evaluations: int  # simulations so far, all restarts
-    popsize: int
-    best_score: float
-    median_score: float
-    sigma: float
-    best_so_far: float  # the lowest score so far, all restarts
-    values: dict[str, float]  # the best so far
-    measures: dict[str, float]  # its loss and Γ, or its margin and whether it passed
-
-
-@dataclass(frozen=True, eq=False)
-class FitResult:
-    """A finished fit: the fitted preset and how the search went (see :func:`fit`)."""
-
-    preset: Preset  # the starting preset
-    fitted: Preset  # the preset with the best values (its overrides record them)
-    target: Target
-    free: tuple[Free, ...]
-    start: dict[str, float]  # the preset's values of the free quantities
-    values: dict[str, float]  # the best values
-    score: float
-    measures: dict[str, float]  # loss and gamma, or margin and passed, of the best's run
-    run: Result  # the best values, simulated on their own (as `gif run` of the fitted preset)
-    verdict: checks.Verdict | None  # of the fitted preset's check on that run
-    start_run: Result | None  # the preset's own run (None if it fires without end)
-    method: str
-    dt: float
-    evaluations: int
-    history: tuple[Generation, ...]
-    seed: int
-    budget: int
-    restarts: int  # how many restarts ran
-    popsize: int  # of the first run
-    stop: str  # why the search stopped
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def generations(self) -> int:
-        return len(self.history)
-
-
-def population(preset: Preset, free: Sequence[Free], x: np.ndarray) -> Points:
-    """The candidates at the scaled coordinates ``x`` (one row each) as per-point inputs of
-    one batched call; ``input_scale`` is relative to the file's amplitudes, as in --set."""
-    params: dict = dict(preset.params)
-    initial: dict = dict(preset.initial_given)
-    scale: float | np.ndarray = 1.0
-    for k, f in enumerate(free):
-        values = np.ascontiguousarray(f.value(x[:, k]))
-        if f.name == INPUT_SCALE:
-            scale = values / preset.overrides.get(INPUT_SCALE, 1.0)
-        elif f.name in INITIAL_PARAMS:
-            initial[f.name.removeprefix("initial.")] = values
-        else:
-            params[f.name] = values
-    return Points(params, initial, scale, int(x.shape[0]))
-
-
-def reflect(x: np.ndarray) -> np.ndarray:
-    """``x`` folded into [0, 1] as a mirror would (1.2 -> 0.8, -0.3 -> 0.3, 2.5 -> 0.5):
-    CMA-ES samples freely and every sample lands in the box, the search distribution
-    keeping its shape near the bounds."""
-    folded = np.mod(x, 2.0)
-    return np.where(folded > 1.0, 2.0 - folded, folded)
-
-
-def warm_up() -> None:
-    """Compile (or load from Numba's cache) what a fit runs, on a tiny problem, so that the
-    command line can say so while it lasts (see gifcli.cli.terminal.compiled_kernels)."""
-    from gifcli.simulation.batch import run_batch
-
-    result = run_batch({"a": np.array([0.0, 0.01])}, [(1.5, 20.05), (0.0, 9.95)],
-                       record=4, max_spikes=4)
-    coincidence_factors(result.trains(), np.array([5.0]), result.duration_ms)
-
-
-def default_popsize(n_free: int) -> int:
-    """pycma's default population (4 + 3 ln n), and at least MIN_POPSIZE."""
-    return max(MIN_POPSIZE, 4 + int(3 * math.log(n_free)))
-
-
-def _restarted_search(search: _Search, evaluate: Callable[[np.ndarray], np.ndarray],
-                      x0: list[float], rng: np.random.Generator, free: tuple[Free, ...],
-                      target: Target, first_popsize: int, budget: int, restarts: int,
-                      progress: Callable[[Generation], None] | None) -> tuple[int, bool]:
-    """CMA-ES runs into ``search``, restarted with a doubled population while a run converges
-    short of the goal; the last run's index, and whether the budget cut it short."""
-    import cma
-
-    dimension = len(x0)
-    run = 0
-    while True:
-        size = first_popsize * 2 ** run
-        options = {"popsize": size, "seed": math.nan,
-                   "randn": lambda *shape: rng.standard_normal(shape), "tolx": TOLX,
-                   "tolflatfitness": FLAT_GENERATIONS, "tolfun": 0.0, "tolfunhist": 0.0,
-                   "maxfevals": budget - search.evaluations, "verbose": -9, "verb_log": 0,
-                   "verb_disp": 0}
-        # A restart starts afresh at a random point of the box, with a larger population.
-        es = cma.CMAEvolutionStrategy(x0 if run == 0 else rng.random(dimension).tolist(),
-                                      SIGMA0, options)
-        run_best, improved_at = math.inf, 0
-        while not es.stop() and search.evaluations + size <= budget:
-            solutions = es.ask()
-            scores = evaluate(reflect(np.array(solutions)[:, :len(free)]))
-            es.tell(solutions, scores.tolist())
-            es.mean = reflect(es.mean)  # keep the centre in the box, not in a mirror image
-            generation = search.generation(run, size, scores, es.sigma, free)
-            if progress is not None:
-                progress(generation)
-            if _improves(float(scores.min()), run_best):
-                run_best, improved_at = float(scores.min()), generation.generation
-            if generation.generation - improved_at >= STALL_GENERATIONS:
-                break
-        # Restart only a run that converged short of its goal, while the budget allows.
-        again = first_popsize * 2 ** (run + 1)
-        if (target.reached(search.best_measures) or run >= restarts
-                or search.evaluations + again > budget):
-            break
-        run += 1
-    return run, search.evaluations + size > budget and not es.stop()
-
-
-def _check_options(preset: Preset, free: tuple[Free, ...], target: Target, method: str,
-                   budget: int, restarts: int, seed: int) -> None:
-    """GifError for a fit that cannot be run as asked, before anything is simulated."""
-    if method not in METHODS:
-        raise GifError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    check_free(preset, free)
-    target.validate(preset)
-    for name, value, low in (("--budget", budget, 1), ("--restarts", restarts, 0),
-                             ("--seed", seed, 0)):
-        if isinstance(value, bool) or int(value) != value or value < low:
-            raise GifError(f"{name} must be a whole number ≥ {low}, got {value}")
-    if budget > MAX_BUDGET:
-        raise GifError(f"--budget must be ≤ {MAX_BUDGET:,}, got {budget:,}")
-
-
-def fit(preset: Preset, free: Sequence[Free], target: Target, *, method: str = "exact",
-        dt: float | None = None, budget: int = DEFAULT_BUDGET, seed: int = DEFAULT_SEED,
-        restarts: int = DEFAULT_RESTARTS, popsize: int | None = None,
-        max_steps: int = DEFAULT_MAX_STEPS,
-        progress: Callable[[Generation], None] | None = None) -> FitResult:
-    """Search the ``free`` quantities of ``preset`` for ``target`` with CMA-ES.
-
-    At most ``budget`` simulations, each generation in one batched call; ``seed`` fixes the
-    random numbers; ``restarts`` bounds the restarts with a doubled population; ``popsize``
-    defaults to :func:`default_popsize`. ``progress`` is told each :class:`Generation`.
-    Everything is validated before anything is simulated (GifError).
-    """
-    from gifcli.simulation.batch import run_batch
-    from gifcli.simulation.grid import build_grid
-
-    free = tuple(free)
-    _check_options(preset, free, target, method, budget, restarts, seed)
-    dt = effective_dt(preset, dt)
-    check_run_size(preset, dt, max_steps)
-    grid = build_grid(list(preset.segments), dt, exact=method == "exact")
-    v_after = (checks.CHECKS[target.name].v_after(preset.segments)
-               if isinstance(target, PatternTarget) else None)
-    cap = target.cap(preset.duration)
-    start = start_values(preset, free)
-    notes = [f"the start {f.name} = {start[f.name]:g} lies outside [{f.lo:g}, {f.hi:g}]; "
-             f"the search starts at the nearest bound" for f in free
-             if not f.lo <= start[f.name] <= f.hi]
-    # pycma needs two coordinates or more: one free quantity gets a second that nothing reads
-    x0 = [min(1.0, max(0.0, f.scaled(start[f.name]))) for f in free] + [0.5] * (len(free) < 2)
-    first_popsize = popsize or default_popsize(len(free))
-    if budget < first_popsize:
-        raise GifError(f"--budget {budget} is smaller than one generation of "
-                       f"{first_popsize} simulations")
-    rng = np.random.default_rng(seed)
-    search = _Search()
-
-    def evaluate(x: np.ndarray) -> np.ndarray:
-        points = population(preset, free, x)
-        result = run_batch(points.params, grid, method=method, dt=dt, initial=points.initial,
-                           input_scale=points.scale, record=cap, max_spikes=cap,
-                           track_after=v_after)
-        scores, measures = target.scores(result, points, preset, method, dt)
-        search.keep(x, scores, measures)
-        return scores
-
-    run, out_of_budget = _restarted_search(search, evaluate, x0, rng, free, target,
-                                           first_popsize, budget, restarts, progress)
-    values = {f.name: float(f.value(x)) for f, x in zip(free, search.best_x, strict=True)}
-    fitted = apply_overrides(preset, list(values.items()), "gif fit")
-    if isinstance(target, PatternTarget):
-        fitted = replace(fitted, check=target.name)
-    run_of_best, measures, verdict = _final_run(fitted, target, method, dt, max_steps)
-    return FitResult(preset=preset, fitted=fitted, target=target, free=free, start=start,
-                     values=values, score=search.best_score, measures=measures,
-                     run=run_of_best, verdict=verdict, start_run=_start_run(preset, method, dt),
-                     method=method, dt=dt, evaluations=search.evaluations,
-                     history=tuple(search.history), seed=int(seed), budget=int(budget),
-                     restarts=run, popsize=first_popsize,
-                     stop="budget" if out_of_budget else "converged", notes=tuple(notes))
-
-
-def _improves(score: float, best: float) -> bool:
-    """Whether ``score`` improves on ``best`` by more than STALL_TOLERANCE: a run that
-    only polishes the timing of a wrong train (its Γ fixed) has stalled."""
-    absolute, relative = STALL_TOLERANCE
-    return best == math.inf or score < best - max(absolute, relative * abs(best))
-
-
-def _final_run(fitted: Preset, target: Target, method: str, dt: float, max_steps: int):
-    """The best candidate run on its own, as ``gif run`` of the fitted preset runs it, and
-    what it scores: (Result, measures, the verdict of the fitted preset's check or None)."""
-    from gifcli.simulation.single import simulate
-
-    result = simulate(fitted, method, dt, max_steps)
-    verdict = checks.evaluate(result)
-    if isinstance(target, SpikeTarget):
-        gamma = coincidence_factor(result.spike_times, target.times, result.duration,
-                                   target.window)
-        return result, {"loss": 1.0 - gamma, "gamma": gamma}, verdict
-    margin = verdict.margin.relative if verdict.margin is not None else math.nan
-    return result, {"margin": margin, "passed": float(verdict.passed)}, verdict
-
-
-def _start_run(preset: Preset, method: str, dt: float):
-    """The preset's own run, for the figure; None if it fires without end."""
-    from gifcli.core.errors import SimulationError
-    from gifcli.simulation.single import simulate
-
-    try:
-        return simulate(preset, method, dt)
-    except SimulationError:
-        return None
-
-
-class _Search:
-    """What the search has seen: the best candidate so far, the count and the history."""
-
-    def __init__(self) -> None:
-        self.evaluations = 0
-        self.best_x: np.ndarray | None = None
-        self.best_score = math.inf
-        self.best_measures: dict[str, float] = {}
-        self.history: list[Generation] = []
-
-    def keep(self, x: np.ndarray, scores: np.ndarray, measures: dict[str, np.ndarray]) -> None:
-        self.evaluations += x.shape[0]
-        i = int(np.argmin(scores))
-        if scores[i] < self.best_score:
-            self.best_x, self.best_score = x[i].copy(), float(scores[i])
-            self.best_measures = {k: float(v[i]) for k, v in measures.items()}
-
-    def generation(self, run: int, size: int, scores: np.ndarray, sigma: float,
-                   free: Sequence[Free]) -> Generation:
-        values = {f.name: float(f.value(x)) for f, x in zip(free, self.best_x, strict=True)}
-        record = Generation(run, len(self.history) + 1, self.evaluations, size,
-                            float(scores.min()), float(np.median(scores)), float(sigma),
-                            self.best_score, values, dict(self.best_measures))
-        self.history.append(record)
-        return record
