@@ -62,6 +62,7 @@ CROWDED_SPACING_PT = 1.1
 #: input segments narrower than this (points) get a zoom when two or more are in a row
 NARROW_PT = 3.0
 ZOOM_SPIKES, ZOOM_SEGMENTS = 8, 6  # a zoom shows at most so many spikes or input segments
+MAX_PULSES = 40  # a longer run of narrow segments is a sampled waveform, drawn whole: no zoom
 INSET_SIZES = ((0.36, 0.42), (0.3, 0.34))  # of the trace panel, the larger where it fits
 GRID_CELLS = 50  # the panel is searched for room in cells of 1/50 of its width and height
 #: the project's style, over matplotlib's defaults (see isolated_style)
@@ -357,7 +358,7 @@ def _narrow_pulses(edges: np.ndarray, points_per_ms: float) -> Window | None:
             if index - start > best_length:  # the longest run, the first of equals
                 best_length, best_start = index - start, start
             start = index + 1
-    if best_length < 2:
+    if not 2 <= best_length <= MAX_PULSES:
         return None
     length = min(best_length, ZOOM_SEGMENTS)  # a zoom must magnify, even into a long run
     return _padded(float(edges[best_start]), float(edges[best_start + length]), 0.0)
