@@ -43,8 +43,8 @@ def slider_range(name: str, value: float) -> tuple[float, float]:
 class Explorer:
     """Sliders over ``params`` of ``preset`` and the pattern figure of the current values.
 
-    ``values()`` are the sliders' values, ``result`` and ``verdict`` the latest run's, and
-    ``widget`` the ipywidgets box that a notebook shows."""
+    ``values()`` are the sliders' values, ``result``, ``verdict`` and ``figure`` the latest
+    run's, and ``widget`` the ipywidgets box that a notebook shows."""
 
     def __init__(self, preset: str | Preset, params: Sequence[str] = DEFAULT_SLIDERS,
                  method: str = "exact", dt: float | None = None):
@@ -66,6 +66,7 @@ class Explorer:
                                     self.status, self.output])
         self.result: Result | None = None
         self.verdict = None
+        self.figure = None  # the latest figure, a matplotlib Figure
         self.redraw()
 
     def _slider(self, widgets, name: str):
@@ -89,6 +90,7 @@ class Explorer:
     def redraw(self) -> None:
         """Simulate the sliders' values, judge the run, and draw it (a bad combination of
         values shows its one-sentence error instead)."""
+        from IPython import get_ipython
         from IPython.display import display
 
         changed = {k: v for k, v in self.values().items() if not np.isclose(v, self._own(k))}
@@ -99,13 +101,15 @@ class Explorer:
                                    self.method, self.dt)
             self.verdict = evaluate(self.result)
         except GifError as error:
-            self.result = self.verdict = None
+            self.result = self.verdict = self.figure = None
             self.status.value = f"<b style='color:#b00'>{html.escape(str(error))}</b>"
             return
         self.status.value = self.summary()
-        with self.output:
-            self.output.clear_output(wait=True)
-            display(inline(pattern_figure(self.result)))
+        self.figure = pattern_figure(self.result)
+        if get_ipython() is not None:  # outside a notebook there is nowhere to draw
+            with self.output:
+                self.output.clear_output(wait=True)
+                display(inline(self.figure))
 
     def summary(self) -> str:
         """The latest run in one line of HTML: spikes, verdict, margin."""
