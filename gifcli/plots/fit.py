@@ -137,8 +137,9 @@ def fit_figure(result: FitResult) -> Figure:
         _draw_input(stimulus, result)
         _draw_search(search, result)
         preset = result.preset
-        aim = (f"spike train of {Path(result.target.source).name}"
-               if isinstance(result.target, SpikeTarget) else f"pattern {result.target.name}")
+        aim = (f"pattern {result.target.name}" if not isinstance(result.target, SpikeTarget)
+               else f"spike train of {Path(result.target.source).name}"
+               if result.target.source else "spike train given")  # from Python: no file
         fig.text(0.075, 0.95, f"{preset.name}: fitted to the {aim}", fontsize=12,
                  fontweight="bold", va="center")
         fig.text(0.075, 0.9, _subtitle(result), fontsize=8.5, color="0.3", va="center")
