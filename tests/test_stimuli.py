@@ -262,3 +262,10 @@ def test_a_bad_input_option_is_one_sentence_exit_2_and_writes_nothing(tmp_path, 
     assert "--input" in err and len(err.strip().splitlines()) == 1
     assert re.search(words, err)
     assert not (tmp_path / "o").exists()
+
+
+def test_the_figure_draws_a_held_waveform_whole_without_a_pulse_zoom(mixed):
+    fig = gifcli.simulate(mixed).plot()
+    assert fig.axes[0].child_axes == []
+    drawn = fig.axes[1].lines[0].get_ydata()  # the input's step plot, as applied
+    np.testing.assert_array_equal(drawn[:-1], [a for a, _ in mixed.segments])
