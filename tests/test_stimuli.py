@@ -269,3 +269,15 @@ def test_the_figure_draws_a_held_waveform_whole_without_a_pulse_zoom(mixed):
     assert fig.axes[0].child_axes == []
     drawn = fig.axes[1].lines[0].get_ydata()  # the input's step plot, as applied
     np.testing.assert_array_equal(drawn[:-1], [a for a, _ in mixed.segments])
+
+
+def test_gif_fit_with_input_fits_under_that_schedule(tmp_path):
+    schedule = ((0.0, 50.0), (1.5, 150.0))
+    train = gifcli.simulate(gifcli.resolve("A").with_input(*schedule), A2=-0.2).spike_times
+    target = tmp_path / "train.csv"
+    target.write_text("t_ms\n" + "\n".join(repr(float(t)) for t in train))
+    assert cli.run(["fit", "A", "--target", str(target), "--free", "A2=-1:1", "--input",
+                    "0x50,1.5x150", "--budget", "200", "--out", str(tmp_path), "-q"]) == 0
+    fitted = gifcli.resolve(next(tmp_path.glob("*_fit.yaml")))
+    assert fitted.segments == schedule
+    assert abs(fitted.params["A2"] + 0.2) < 0.2  # 5 spikes pin A2 down only roughly
