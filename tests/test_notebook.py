@@ -223,3 +223,22 @@ def test_gifcli_explore_stays_the_subpackage():
 
     assert isinstance(gifcli.explore, types.ModuleType)
     assert callable(gifcli.explorer)
+
+
+@pytest.mark.parametrize("kind", [list, tuple, np.array])
+def test_a_spike_target_takes_any_sequence(kind):
+    from gifcli.explore.fit import SpikeTarget
+
+    times = gifcli.simulate("A").spike_times
+    target = SpikeTarget(kind(times.tolist()))
+    assert target.times.dtype == np.float64
+    np.testing.assert_array_equal(target.times, times)
+
+
+@pytest.mark.parametrize(("times", "words"), [([], "no spike times"), ([3.0, 1.0], "sorted"),
+                                              ([1.0, math.nan], "finite"), ("abc", "convert")])
+def test_a_bad_spike_target_is_one_sentence(times, words):
+    from gifcli.explore.fit import SpikeTarget
+
+    with pytest.raises(GifError, match=words):
+        SpikeTarget(times)
