@@ -18,7 +18,7 @@ demo: $(BIN)/python
 	$(BIN)/python -m gifcli.cli.warmup  # the sweep and f-I kernels too: the first gif sweep starts at once
 
 test: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test,cluster]"
+	$(BIN)/python -m pip install --quiet -e ".[test,cluster,notebook]"  # notebook: the tutorial runs
 	$(BIN)/ruff check gifcli tests bench
 	$(BIN)/lint-imports  # the layering of pyproject.toml's [tool.importlinter]
 	$(BIN)/python -m pytest -q

@@ -22,7 +22,7 @@ from gifcli.core.numba_cache import choose_cache_dir  # noqa: E402  (before anyt
 choose_cache_dir()
 _keep_former_paths()
 
-__all__ = ["__version__", "resolve", "simulate"]
+__all__ = ["__version__", "explorer", "resolve", "simulate"]
 
 
 def __getattr__(name: str):
@@ -35,4 +35,8 @@ def __getattr__(name: str):
         from gifcli.model.preset import resolve
 
         return resolve
+    if name == "explorer":  # not `explore`: that is the subpackage of sweeps and fits
+        from gifcli.notebook.explorer import explorer
+
+        return explorer
     raise AttributeError(name)

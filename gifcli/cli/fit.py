@@ -15,6 +15,7 @@ from gifcli.cli.app import command
 from gifcli.cli.options import (
     DebugOption,
     DtOption,
+    InputOption,
     JsonOption,
     MaxStepsOption,
     Method,
@@ -110,6 +111,7 @@ def fit(
     method: MethodOption = Method.exact,
     dt: DtOption = None,
     set_: SetOption = None,
+    input_: InputOption = None,
     out: OutOption = Path("outputs"),
     format_: FitFormatOption = "yaml,json,png",
     quiet: QuietOption = False,
@@ -154,9 +156,11 @@ def fit(
         from gifcli import files
         from gifcli.explore import fit as fitting
         from gifcli.files import fit as fit_files
-        from gifcli.model.preset import resolve, with_overrides
+        from gifcli.model.preset import resolve, with_overrides, with_schedule
 
         chosen = resolve(preset)
+        if input_:
+            chosen = with_schedule(chosen, input_)
         if set_:
             chosen = with_overrides(chosen, list(set_))
         quantities = [fitting.parse_free(text) for text in free]

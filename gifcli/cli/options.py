@@ -100,6 +100,10 @@ SetOption = Annotated[list[str] | None, typer.Option(
     "--set", "-s", metavar="KEY=VALUE",
     help="Override a model parameter (a=0.01) or an initial value (initial.V_th=-30); "
          "repeatable.")]
+InputOption = Annotated[str | None, typer.Option(
+    "--input", "-i", metavar="AMPxMS,...",
+    help="Replace the preset's input by steps: amplitude x duration in ms, comma-separated "
+         "(0x100,2x400).")]
 OutOption = Annotated[Path, typer.Option(
     "--out", "-o", metavar="DIR", help="Folder for the output files; created if needed.")]
 FormatOption = Annotated[str, typer.Option(

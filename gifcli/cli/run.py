@@ -19,6 +19,7 @@ from gifcli.cli.options import (
     DpiOption,
     DtOption,
     FormatOption,
+    InputOption,
     JsonOption,
     MaxStepsOption,
     Method,
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
 def simulate_and_report(
     refs: Sequence[str], every: bool, *, method: str, dt: float | None,
     overrides: Sequence[str], out: Path, formats: Sequence[str], quiet: bool, as_json: bool,
-    max_steps: int, gallery: bool = False, dpi: float | None = None,
+    max_steps: int, gallery: bool = False, dpi: float | None = None, schedule: str | None = None,
 ) -> None:
     """Validate everything, simulate, write the files, report; exit 1 if a check failed.
 
@@ -65,7 +66,7 @@ def simulate_and_report(
     from gifcli import files
     from gifcli.cli import runner, warmup
 
-    presets = runner.select_presets(refs, every, overrides)
+    presets = runner.select_presets(refs, every, overrides, schedule)
     runner.check_sizes(presets, [dt], max_steps)
     files.check_out_dir(out)
     if not gallery:
@@ -134,6 +135,7 @@ def run(
     method: MethodOption = Method.exact,
     dt: DtOption = None,
     set_: SetOption = None,
+    input_: InputOption = None,
     out: OutOption = Path("outputs"),
     format_: FormatOption = DEFAULT_FORMATS,
     quiet: QuietOption = False,
@@ -151,6 +153,7 @@ def run(
       [bold]gif run A C M --method euler --dt 0.05[/bold]
       [bold]gif run --all --out figs --format png,svg[/bold]
       [bold]gif run my_neuron.yaml --set a=0.01 --set initial.V_th=-45[/bold]
+      [bold]gif run M --input 0x100,2x400[/bold]
     """
     with reporting_errors(debug, quiet):
         if bool(presets) == all_:
@@ -158,6 +161,7 @@ def run(
                                      ctx=ctx, param_hint="NAME|LETTER|FILE... / --all")
         simulate_and_report(presets or [], all_, method=method.value, dt=dt,
                             overrides=set_ or [], out=out, formats=split_list(format_),
-                            quiet=quiet, as_json=json_, max_steps=max_steps, dpi=dpi)
+                            quiet=quiet, as_json=json_, max_steps=max_steps, dpi=dpi,
+                            schedule=input_)
 
 

@@ -25,6 +25,7 @@ from gifcli.model.preset import (
     resolve,
     shipped_presets,
     with_overrides,
+    with_schedule,
 )
 from gifcli.simulation.result import Result
 from gifcli.simulation.single import check_memory, simulate
@@ -60,7 +61,7 @@ class Outcome:
 
 
 def select_presets(refs: Sequence[str], every: bool = False,
-                   overrides: Sequence[str] = ()) -> list[Preset]:
+                   overrides: Sequence[str] = (), schedule: str | None = None) -> list[Preset]:
     """The presets named by ``refs`` (names, letters or files), or all shipped ones.
 
     ``--set`` overrides apply to each. A preset named twice runs once; two different files
@@ -77,7 +78,8 @@ def select_presets(refs: Sequence[str], every: bool = False,
                 "their output files would overwrite each other; rename one"
             )
         chosen.setdefault(preset.name, preset)
-    return [with_overrides(p, list(overrides)) if overrides else p for p in chosen.values()]
+    presets = [with_schedule(p, schedule) if schedule else p for p in chosen.values()]
+    return [with_overrides(p, list(overrides)) if overrides else p for p in presets]
 
 
 def check_sizes(presets: Sequence[Preset], dts: Sequence[float | None],

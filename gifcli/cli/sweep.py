@@ -14,6 +14,7 @@ from gifcli.cli.app import command
 from gifcli.cli.options import (
     DebugOption,
     DtOption,
+    InputOption,
     JsonOption,
     MaxStepsOption,
     Method,
@@ -129,6 +130,7 @@ def sweep(
     method: MethodOption = Method.exact,
     dt: DtOption = None,
     set_: SetOption = None,
+    input_: InputOption = None,
     out: OutOption = Path("outputs"),
     format_: GridFormatOption = "csv,png",
     workers: WorkersOption = None,
@@ -166,9 +168,11 @@ def sweep(
         from gifcli import files
         from gifcli.cli import warmup
         from gifcli.explore import sweep as sw
-        from gifcli.model.preset import resolve, with_overrides
+        from gifcli.model.preset import resolve, with_overrides, with_schedule
 
         chosen = resolve(preset)
+        if input_:
+            chosen = with_schedule(chosen, input_)
         if set_:
             chosen = with_overrides(chosen, list(set_))
         axes = sweep_axes(param, start, stop, num, values)

@@ -17,13 +17,13 @@ whole or absent. A store is only reused for the same sweep (preset, method, dt, 
 and version); anything else is refused, never overwritten.
 
 Needs the ``cluster`` extra (xarray, zarr, dask; h5netcdf for NetCDF): :func:`require`
-says so in one sentence when it is missing.
+says so in one sentence when it is missing. The Dataset itself, in memory, is built by
+:mod:`gifcli.explore.sweep.dataset` (``SweepResult.to_xarray()`` returns the same one).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import time
@@ -33,12 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from gifcli import __version__
 from gifcli.core.errors import GifError
 from gifcli.explore.sweep import (
-    COUNTS,
-    INITIAL_PARAMS,
-    INPUT_SCALE,
     METRICS,
     STATS,
     ChunkProgress,
@@ -52,21 +48,23 @@ from gifcli.explore.sweep import (
     no_chunk_progress,
     sampled_points,
 )
-from gifcli.model.parameters import PARAMETERS
+from gifcli.explore.sweep.dataset import (
+    attributes,
+    coords,
+    dataset,
+    decoded,
+    encoded,
+    fill_value,
+    identity,
+    variable_attrs,
+    variable_dtype,
+    variable_encoding,
+    variables,
+)
 
 EXTRA = "cluster"
 INSTALL_HINT = f"pip install 'gifcli[{EXTRA}]'"
 PROGRESS_GROUP = "gifcli_chunks"  # the chunks' marks and summaries, beside the Dataset
-COUNT_FILL = -1
-UNITS = {p.name: p.unit for p in PARAMETERS} | {
-    INPUT_SCALE: "1", "initial.V": "mV", "initial.V_th": "mV", "initial.I1": "input",
-    "initial.I2": "input"}
-VARIABLE_UNITS = {"rate_hz": "Hz", "first_spike_ms": "ms", "n_spikes": "1", "n_bursts": "1",
-                  "isi_cv": "1", "check_margin": "1"}
-LONG_NAMES = {"n_spikes": "spikes in the run", "rate_hz": "mean rate",
-              "first_spike_ms": "time of the first spike", "isi_cv": "ISI coefficient of "
-              "variation", "n_bursts": "bursts", "check_passed": "the check passes",
-              "check_margin": "the check's relative margin"}
 
 
 def require(what: str, netcdf: bool = False) -> None:
@@ -79,130 +77,6 @@ def require(what: str, netcdf: bool = False) -> None:
     if missing:
         raise GifError(f"{what} needs the {EXTRA} extra ({', '.join(missing)} not installed): "
                        f"{INSTALL_HINT}")
-
-
-# --- what is stored ---------------------------------------------------------------------------
-
-
-def variables(checked: bool) -> tuple[str, ...]:
-    """The Dataset's variables, in order."""
-    return (*("n_spikes", "rate_hz", "first_spike_ms", "isi_cv", "n_bursts"),
-            *(("check_passed", "check_margin") if checked else ()))
-
-
-def _dtype(name: str) -> np.dtype:
-    if name in COUNTS:
-        return np.dtype(np.int32)
-    return np.dtype(bool) if name == "check_passed" else np.dtype(np.float64)
-
-
-def _fill(name: str) -> Any:
-    return COUNT_FILL if name in COUNTS else (False if name == "check_passed" else np.nan)
-
-
-def encoded(chunk: ChunkResult, name: str) -> np.ndarray:
-    """One variable of a chunk as stored: the counts as int32 with -1 where undefined."""
-    if name == "check_passed":
-        return chunk.passed
-    if name == "check_margin":
-        return chunk.margin
-    values = chunk.columns[name]
-    if name in COUNTS:
-        return np.where(np.isfinite(values), values, COUNT_FILL).astype(np.int32)
-    return values
-
-
-def decoded(name: str, values: np.ndarray) -> np.ndarray:
-    """Stored values as the sweep's columns hold them: counts as float, NaN where -1."""
-    if name in COUNTS:
-        return np.where(values == COUNT_FILL, np.nan, values.astype(np.float64))
-    return values
-
-
-def _encoding(name: str) -> dict[str, Any]:
-    return {"_FillValue": COUNT_FILL} if name in COUNTS else {}
-
-
-def _variable_attrs(name: str) -> dict[str, str]:
-    attrs = {"long_name": LONG_NAMES[name]}
-    if name in VARIABLE_UNITS:
-        attrs["units"] = VARIABLE_UNITS[name]
-    return attrs
-
-
-def _coords(plan: SweepPlan) -> dict[str, Any]:
-    return {axis.param: (axis.param, axis.values,
-                         {"units": UNITS[axis.param], "long_name": _long_name(axis.param),
-                          "preset_value": _own(plan, axis.param)})
-            for axis in plan.axes}
-
-
-def _long_name(param: str) -> str:
-    if param == INPUT_SCALE:
-        return "factor on every input amplitude"
-    if param in INITIAL_PARAMS:
-        return f"initial value of {param.removeprefix('initial.')}"
-    return next(p.meaning for p in PARAMETERS if p.name == param)
-
-
-def _own(plan: SweepPlan, param: str) -> float:
-    from gifcli.explore.sweep import own_value
-
-    return own_value(plan.preset, param)
-
-
-def identity(plan: SweepPlan) -> dict[str, Any]:
-    """What makes two stores the same sweep: the preset's numbers, the method and dt, the
-    grid (names, sizes and a hash of the values), the chunks and the version."""
-    preset = plan.preset
-    return {
-        "preset": preset.name,
-        "params": dict(preset.params),
-        "initial": dict(preset.initial_given),
-        "input": [list(segment) for segment in preset.segments],
-        "check": preset.check,
-        "method": plan.method,
-        "dt": plan.dt,
-        "axes": [axis.param for axis in plan.axes],
-        "shape": list(plan.shape),
-        "values_sha256": [hashlib.sha256(np.ascontiguousarray(axis.values, "<f8").tobytes())
-                          .hexdigest() for axis in plan.axes],
-        "chunk_shape": list(plan.chunks.chunk_shape),
-        "version": __version__,
-    }
-
-
-def attributes(plan: SweepPlan, command: str) -> dict[str, Any]:
-    """The Dataset's attributes (strings and numbers only, as NetCDF allows)."""
-    preset = plan.preset
-    return {
-        "title": f"gifcli sweep of {preset.name}: " + " × ".join(a.param for a in plan.axes),
-        "preset": preset.name,
-        "preset_title": preset.title,
-        "source": preset.source,
-        "check": preset.check or "",
-        "method": plan.method,
-        "dt_ms": plan.dt,
-        "duration_ms": preset.duration,
-        "overrides": json.dumps(preset.overrides),
-        "command": command,
-        "version": __version__,
-        "gifcli_sweep": json.dumps(identity(plan)),
-    }
-
-
-def dataset(result: SweepResult, plan: SweepPlan, command: str):
-    """The whole sweep as an in-memory xarray Dataset (grids of up to MAX_POINTS points)."""
-    import xarray as xr
-
-    chunk = ChunkResult(result.columns, result.status, result.passed, result.margin, {})
-    dims = [axis.param for axis in plan.axes]
-    data = {name: (dims, encoded(chunk, name).reshape(plan.shape), _variable_attrs(name))
-            for name in variables(plan.checked)}
-    ds = xr.Dataset(data, coords=_coords(plan), attrs=attributes(plan, command))
-    for name in variables(plan.checked):
-        ds[name].encoding.update(_encoding(name))
-    return ds
 
 
 def netcdf_bytes(result: SweepResult, plan: SweepPlan, command: str) -> bytes:
@@ -248,12 +122,12 @@ class Store:
 
         dims = [axis.param for axis in plan.axes]
         shape, chunk_shape = plan.shape, plan.chunks.chunk_shape
-        data = {name: (dims, da.full(shape, _fill(name), chunks=chunk_shape,
-                                     dtype=_dtype(name)), _variable_attrs(name))
+        data = {name: (dims, da.full(shape, fill_value(name), chunks=chunk_shape,
+                                     dtype=variable_dtype(name)), variable_attrs(name))
                 for name in variables(plan.checked)}
-        ds = xr.Dataset(data, coords=_coords(plan),
+        ds = xr.Dataset(data, coords=coords(plan),
                         attrs=attributes(plan, command) | {"complete": False})
-        encoding = {name: _encoding(name) for name in variables(plan.checked)}
+        encoding = {name: variable_encoding(name) for name in variables(plan.checked)}
         try:
             # compute=False: the metadata and coordinates now, no variable data at all.
             ds.to_zarr(self.path, mode="w-", compute=False, encoding=encoding, zarr_format=2,

@@ -26,6 +26,7 @@ import numpy as np
 
 from gifcli.core.errors import PresetError
 from gifcli.core.numbers import not_finite, number_from_text, number_problem
+from gifcli.model import stimuli
 from gifcli.model.parameters import (
     DEFAULT_DT,
     DEFAULT_MAX_STEPS,
@@ -98,6 +99,24 @@ class Preset:
         return apply_overrides(self, [(str(k), _api_number(k, v)) for k, v in changes.items()],
                                "replace()")
 
+    def with_input(self, *parts: Any, step: float | None = None) -> Preset:
+        """This preset with another input: ``(amplitude, duration)`` pairs and stimuli
+        (:class:`~gifcli.model.stimuli.Ramp`, ``Sine``, ``Noise``, ``Samples``), in order.
+        A stimulus is held for its own ``step``, else ``step``, else the preset's dt (else
+        0.1 ms) at a time; an ``input_scale`` override scales the new input too."""
+        if not parts:
+            raise PresetError("with_input()", None, "give one or more segments or stimuli")
+        held = _positive(step, "with_input()", "step") if step is not None else None
+        segments = stimuli.expand(parts, held or effective_dt(self, None))
+        for number, segment in enumerate(segments, start=1):
+            if isinstance(segment, str | bytes) or not _is_pair(segment):
+                raise PresetError("with_input()", f"input[{number}]", "must be an (amplitude, "
+                                  f"duration ms) pair or a stimulus, got {_kind(segment)}")
+        scale = self.overrides.get(INPUT_SCALE, 1.0)
+        pairs = [{"amplitude": a, "duration": d} for a, d in segments]
+        scaled = tuple((a * scale, d) for a, d in _segments(pairs, "with_input()"))
+        return validate_preset(replace(self, segments=scaled))
+
     @property
     def initial(self) -> dict[str, float]:
         """All four state variables; unset ones follow the (possibly overridden) params."""
@@ -106,7 +125,7 @@ class Preset:
     @property
     def duration(self) -> float:
         """The input's total duration, ms."""
-        return sum(duration for _, duration in self.segments)
+        return math.fsum(duration for _, duration in self.segments)  # 3000 × 0.1 is 300
 
     @property
     def changed_params(self) -> dict[str, float]:
@@ -287,6 +306,7 @@ def _validate(data: Any, source: str) -> Preset:
                                             f"{short_repr(letter)}")
     params = DEFAULTS | _numbers(data.get("params"), PARAMETER_NAMES, source, "params")
     _check_params(params, source)
+    dt = _positive(data["dt"], source, "dt") if data.get("dt") is not None else None
     return Preset(
         name=name,
         title=_string(data, "title", source) if "title" in data else name.replace("_", " "),
@@ -294,8 +314,8 @@ def _validate(data: Any, source: str) -> Preset:
         description=_string(data, "description", source).strip() if "description" in data else "",
         params=params,
         initial_given=_numbers(data.get("initial"), INITIAL_KEYS, source, "initial"),
-        segments=_segments(data["input"], source),
-        dt=_positive(data["dt"], source, "dt") if data.get("dt") is not None else None,
+        segments=_segments(data["input"], source, dt or DEFAULT_DT),
+        dt=dt,
         check=_check_name(data.get("check"), source),
         source=source,
     )
@@ -386,7 +406,10 @@ def _check_name(value: Any, source: str) -> str | None:
     return value
 
 
-def _segments(value: Any, source: str) -> tuple[tuple[float, float], ...]:
+def _segments(value: Any, source: str, step: float = DEFAULT_DT
+              ) -> tuple[tuple[float, float], ...]:
+    """The ``input:`` list as segments: plain ones, and stimuli held for ``step`` ms (or
+    their own ``step``) at a time (:mod:`gifcli.model.stimuli`)."""
     example = "{amplitude: 1.5, duration: 200}"
     if isinstance(value, dict):
         raise PresetError(source, "input", f"must be a list of segments, one per line like "
@@ -401,13 +424,63 @@ def _segments(value: Any, source: str) -> tuple[tuple[float, float], ...]:
         if not isinstance(segment, dict):
             raise PresetError(source, key, f"must be a mapping like {example}, got "
                                            f"{_kind(segment)}")
-        _reject_unknown(segment, SEGMENT_KEYS, source, key + ".")
+        if len(segment) == 1 and next(iter(segment)) in stimuli.STIMULI:
+            segments += _stimulus(segment, source, key, step)
+            continue
+        _reject_unknown(segment, SEGMENT_KEYS + tuple(stimuli.STIMULI), source, key + ".")
         for part in SEGMENT_KEYS:
             if part not in segment:
                 raise PresetError(source, f"{key}.{part}", f"is missing; a segment is {example}")
         amplitude = _number(segment["amplitude"], source, f"{key}.amplitude")
         segments.append((amplitude, _positive(segment["duration"], source, f"{key}.duration")))
     return tuple(segments)
+
+
+def _stimulus(entry: dict, source: str, key: str, step: float) -> list[tuple[float, float]]:
+    """The segments of a ``- KIND: {...}`` entry of ``input:``; a samples file is found
+    beside the preset's file."""
+    kind, spec = next(iter(entry.items()))
+    folder = Path(source).parent if Path(source).is_file() else Path(".")
+    try:
+        return stimuli.from_mapping(kind, spec, folder).segments(step)
+    except PresetError as error:
+        if error.source not in stimuli.STIMULI:  # a samples file's own error
+            raise
+        where = f"{key}.{kind}" + (f".{error.key}" if error.key else "")
+        raise PresetError(source, where, error.reason) from None
+
+
+def _is_pair(value: Any) -> bool:
+    try:
+        return len(value) == 2
+    except TypeError:
+        return False
+
+
+def parse_schedule(text: str, option: str = "--input") -> tuple[tuple[float, float], ...]:
+    """``"0x100,2x400"`` (AMPLITUDExDURATION_MS, comma-separated) -> ((0.0, 100.0), (2.0, 400.0)),
+    each value checked as a file's ``input:`` is."""
+    pieces = [piece.strip() for piece in text.split(",")]
+    segments = []
+    for number, piece in enumerate(pieces, start=1):
+        amplitude, times, duration = piece.lower().rpartition("x")
+        if not times or not amplitude.strip() or not duration.strip():
+            raise PresetError(option, short_repr(piece), "must be AMPLITUDExDURATION (ms), "
+                                                         "e.g. --input 0x100,2x400")
+        values = []
+        for part, what in ((amplitude, "amplitude"), (duration, "duration")):
+            try:
+                values.append(number_from_text(part.strip()))
+            except ValueError as problem:
+                raise PresetError(option, f"input[{number}].{what}",
+                                  f"{part.strip()!r} is not a number; {problem}") from None
+        segments.append({"amplitude": values[0], "duration": values[1]})
+    return _segments(segments, option)
+
+
+def with_schedule(preset: Preset, text: str) -> Preset:
+    """The preset with the input of ``--input AMPxDUR,...`` instead of its own."""
+    return preset.with_input(*parse_schedule(text))
 
 
 def _numbers(value: Any, allowed: tuple[str, ...], source: str, section: str) -> dict[str, float]:

@@ -161,8 +161,9 @@ def fit_figure(result: FitResult) -> Figure:
         _draw_input(stimulus, result)
         _draw_search(search, result)
         preset = result.preset
-        aim = (f"spike train of {Path(result.target.source).name}"
-               if isinstance(result.target, SpikeTarget) else f"pattern {result.target.name}")
+        aim = (f"pattern {result.target.name}" if not isinstance(result.target, SpikeTarget)
+               else f"spike train of {Path(result.target.source).name}"
+               if result.target.source else "spike train given")  # from Python: no file
         if len(result.targets) > 1:
             aim = f"{len(result.targets)} spike trains, one per input"
         fig.text(0.075, 0.95, f"{preset.name}: fitted to the {aim}", fontsize=12,

@@ -62,6 +62,7 @@ CROWDED_SPACING_PT = 1.1
 #: input segments narrower than this (points) get a zoom when two or more are in a row
 NARROW_PT = 3.0
 ZOOM_SPIKES, ZOOM_SEGMENTS = 8, 6  # a zoom shows at most so many spikes or input segments
+MAX_PULSE_LEVELS = 3  # narrow segments at more levels are a sampled waveform: no zoom
 INSET_SIZES = ((0.36, 0.42), (0.3, 0.34))  # of the trace panel, the larger where it fits
 GRID_CELLS = 50  # the panel is searched for room in cells of 1/50 of its width and height
 #: the project's style, over matplotlib's defaults (see isolated_style)
@@ -347,9 +348,11 @@ def _crowded_burst(spikes: np.ndarray, points_per_ms: float) -> Window | None:
     return _padded(float(spikes[start]), float(spikes[end]), float(spacing[first]))
 
 
-def _narrow_pulses(edges: np.ndarray, points_per_ms: float) -> Window | None:
+def _narrow_pulses(edges: np.ndarray, amplitudes: np.ndarray,
+                   points_per_ms: float) -> Window | None:
     """The time window of the longest run of input segments narrower than NARROW_PT (S's
-    first pair of 5 ms pulses, 5 ms apart, in 800 ms), if a run holds two or more."""
+    first pair of 5 ms pulses, 5 ms apart, in 800 ms), if a run holds two or more pulses
+    (at most MAX_PULSE_LEVELS amplitudes: a ramp or noise held on the grid is drawn whole)."""
     narrow = [*(np.diff(edges) * points_per_ms < NARROW_PT).tolist(), False]
     best_length, best_start, start = 0, 0, 0
     for index, is_narrow in enumerate(narrow):
@@ -357,7 +360,8 @@ def _narrow_pulses(edges: np.ndarray, points_per_ms: float) -> Window | None:
             if index - start > best_length:  # the longest run, the first of equals
                 best_length, best_start = index - start, start
             start = index + 1
-    if best_length < 2:
+    levels = np.unique(amplitudes[best_start:best_start + best_length])
+    if best_length < 2 or levels.size > MAX_PULSE_LEVELS:
         return None
     length = min(best_length, ZOOM_SEGMENTS)  # a zoom must magnify, even into a long run
     return _padded(float(edges[best_start]), float(edges[best_start + length]), 0.0)
@@ -373,7 +377,7 @@ def _zoom_window(ax: Axes, traces: _Traces) -> Window | None:
     x0, x1 = ax.get_xlim()
     points_per_ms = width_pt / (x1 - x0)
     return (_crowded_burst(traces.spikes, points_per_ms)
-            or _narrow_pulses(traces.edges, points_per_ms))
+            or _narrow_pulses(traces.edges, traces.amplitudes, points_per_ms))
 
 
 def _occupied(ax: Axes, traces: _Traces) -> np.ndarray:

@@ -113,6 +113,14 @@ class FitResult:
     def generations(self) -> int:
         return len(self.history)
 
+    def plot(self):
+        """The figure ``gif fit`` draws: each train over its input, and the loss per
+        generation (a matplotlib Figure)."""
+        from gifcli.plots.fit import fit_figure  # climbs: see pyproject's importlinter
+        from gifcli.plots.inline import inline
+
+        return inline(fit_figure(self))
+
 
 def population(preset: Preset, free: Sequence[Free], x: np.ndarray) -> Points:
     """The candidates at the scaled coordinates ``x`` (one row each) as per-point inputs of

@@ -316,10 +316,20 @@ class SpikeTarget:
     spike count where Γ becomes undefined (:meth:`cap`), so that it costs little.
     """
 
-    times: np.ndarray
+    times: np.ndarray  # any sequence of spike times is taken, held as a float64 array
     window: float = WINDOW_MS
     source: str = ""
     input_scale: float = 1.0  # this train's input: the preset's amplitudes times this
+
+    def __post_init__(self) -> None:
+        where = f"--target {self.source}" if self.source else "SpikeTarget"
+        try:
+            times = as_spike_array(self.times)
+        except (TypeError, ValueError) as error:
+            raise GifError(f"{where}: {error}") from None
+        if times.size == 0:
+            raise GifError(f"{where}: holds no spike times; the target needs at least one")
+        object.__setattr__(self, "times", times)
 
     def validate(self, preset: Preset) -> None:
         if not (math.isfinite(self.window) and self.window > 0):

@@ -159,11 +159,31 @@ class Axis:
     """One swept quantity (a model parameter, ``input_scale`` or ``initial.X``) and its values."""
 
     param: str
-    values: np.ndarray
+    values: np.ndarray  # any sequence of numbers is taken, and held as a float64 array
+
+    def __post_init__(self) -> None:
+        values = self.values
+        if not (isinstance(values, np.ndarray) and values.dtype == np.float64
+                and values.ndim == 1):
+            object.__setattr__(self, "values", _axis_values(self.param, values))
 
     @property
     def size(self) -> int:
         return int(self.values.size)
+
+
+def _axis_values(param: str, values: object) -> np.ndarray:
+    """The values of ``Axis(param, values)`` as a 1-D float64 array, validated."""
+    where = f"Axis({param!r})"
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise PresetError(where, None, f"values must be a sequence of numbers, got "
+                                       f"{type(values).__name__}") from None
+    if array.ndim != 1:
+        raise PresetError(where, None, f"values must be a flat sequence of numbers, got "
+                                       f"{array.ndim} dimensions")
+    return sweep_values(values=array, names=where)
 
 
 def check_axis(preset: Preset, axis: Axis, option: str = "--param") -> None:

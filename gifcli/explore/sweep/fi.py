@@ -38,6 +38,14 @@ class FiCurve:
     label: str = ""  # what the figure calls it: its letter and title, or its file
     name: str = ""  # what the table calls it: its name, or its file when names repeat
 
+    def plot(self):
+        """The figure ``gif fi`` draws, for this curve alone (a matplotlib Figure;
+        ``gifcli.plots.sweep.fi_figure(curves)`` draws several together)."""
+        from gifcli.plots.inline import inline  # climbs: see pyproject's importlinter
+        from gifcli.plots.sweep import fi_figure
+
+        return inline(fi_figure([self]))
+
 
 def fi_curves(presets: Sequence[Preset], start: float = FI_START, stop: float = FI_STOP,
               num: int = FI_NUM, method: str = "exact", dt: float | None = None,

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gifcli.core.errors import GifError
+from gifcli.core.extras import require_extra
+from gifcli.core.html import html_table
 from gifcli.explore.sweep.axes import Axis
 from gifcli.explore.sweep.columns import ChunkResult, merge_stats, resolve_metric
 from gifcli.explore.sweep.plan import SweepPlan
@@ -85,6 +88,60 @@ class SweepResult:
         """The sweep's summary (as :func:`merge_stats` gives it for chunks)."""
         whole = ChunkResult(self.columns, self.status, self.passed, self.margin, {})
         return merge_stats(whole.stats())
+
+    def grid(self, name: str) -> np.ndarray:
+        """``name`` (a metric, ``check_passed`` or ``check_margin``) shaped as the grid:
+        ``grid("rate_hz")[i, j]`` is the point at ``axes[0].values[i]``,
+        ``axes[1].values[j]``."""
+        if name in ("check_passed", "check_margin"):
+            values = self.passed if name == "check_passed" else self.margin
+            if values is None:
+                raise GifError(f"{name}: {self.preset.name} names no check")
+            return values.reshape(self.shape)
+        return self.metric(name).reshape(self.shape)
+
+    def to_xarray(self, command: str = ""):
+        """The sweep as an xarray Dataset in memory: the very Dataset that ``gif sweep
+        --format zarr`` stores (``command`` fills its ``command`` attribute). Needs the
+        ``cluster`` extra (xarray)."""
+        if self.plan is None:
+            raise GifError("to_xarray() needs a sweep made by run_sweep() (this one was "
+                           "built by hand, without its plan)")
+        require_extra("SweepResult.to_xarray()", "cluster", ["xarray"])
+        from gifcli.explore.sweep.dataset import dataset
+
+        return dataset(self, self.plan, command)
+
+    def plot(self, metric: str = "rate_hz"):
+        """The figure ``gif sweep`` draws for ``metric`` (one of METRICS): a raster and the
+        metric for one axis, the metric's and the check's maps for two, small multiples of
+        them for three (a matplotlib Figure; a notebook shows it inline)."""
+        from gifcli.plots.inline import inline  # climbs: see pyproject's importlinter
+        from gifcli.plots.sweep import sweep_figure
+
+        return inline(sweep_figure(self, metric))
+
+    def __repr__(self) -> str:
+        grid = " × ".join(f"{axis.param}[{axis.size}]" for axis in self.axes)
+        checked = "" if self.passed is None else f", {int(self.passed.sum())} pass"
+        return (f"SweepResult({self.preset.name}, {grid} = {self.size:,} points, "
+                f"method={self.method}, dt={self.dt:g} ms{checked})")
+
+    def _repr_html_(self) -> str:
+        rows = [("preset", self.preset.name)]
+        rows += [(f"axis {axis.param}", f"{axis.size:,} values, {axis.values.min():g} … "
+                  f"{axis.values.max():g}") for axis in self.axes]
+        rows += [("points", f"{self.size:,}"), ("method", self.method),
+                 ("dt", f"{self.dt:g} ms")]
+        if self.passed is not None:
+            finite = self.margin[np.isfinite(self.margin)]
+            rows += [("check", f"{self.preset.check}: {int(self.passed.sum()):,} of "
+                                f"{self.size:,} pass"),
+                     ("margin", f"{finite.min():.3g} … {finite.max():.3g}" if finite.size
+                      else "—")]
+        if self.failed.any():
+            rows.append(("fired without end", f"{int(self.failed.sum()):,} points"))
+        return html_table(f"gifcli SweepResult: {self.preset.title}", rows)
 
 
 def sampled_points(axes: Sequence[Axis]) -> np.ndarray:
