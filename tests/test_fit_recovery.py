@@ -4,12 +4,8 @@ fitted together determine what one alone cannot."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import math
-import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -179,32 +175,6 @@ def test_several_targets_must_all_be_spike_trains():
     with pytest.raises(GifError, match="a pattern is fitted alone"):
         fit.fit(resolve("A"), [fit.Free("a", 0.0, 0.01)],
                 [fit.PatternTarget("tonic_spiking")] + trains_at(1.0))
-
-
-# --- docs/api.md --------------------------------------------------------------------------
-
-
-def api_examples(section: str) -> list[tuple[str, str]]:
-    """(code, printed output) of each example in ``section`` of docs/api.md."""
-    text = (Path(__file__).parent.parent / "docs" / "api.md").read_text(encoding="utf-8")
-    body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
-    fence = r"```(\w*)\n((?:(?!```).)*?)```"
-    blocks = [(m.group(1), m.group(2), m.end()) for m in re.finditer(fence, body, re.S)]
-    return [(code, output) for (kind, code, end), (plain, output, _) in
-            zip(blocks, blocks[1:], strict=False) if kind == "python" and plain == ""
-            and body[end:].startswith("\n```\n")]
-
-
-def test_the_fitting_examples_of_the_api_page_print_what_it_shows(tmp_path, monkeypatch):
-    examples = api_examples("Fitting")
-    assert len(examples) == 2
-    monkeypatch.chdir(tmp_path)
-    namespace: dict = {}
-    for code, shown in examples:
-        printed = io.StringIO()
-        with contextlib.redirect_stdout(printed):
-            exec(code, namespace)  # noqa: S102 (the documentation's own examples)
-        assert printed.getvalue() == shown
 
 
 def linear_trains(slopes: np.ndarray, offset: np.ndarray):
