@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gifcli.analysis.features import SpikeTrains
 from gifcli.simulation.batch import OK, run_batch
 from gifcli.simulation.grid import build_grid
 
@@ -28,6 +29,7 @@ PROBE_MS = 2000.0
 MAX_SCALE = 2.0
 ONSET_TOLERANCE = 1e-4
 MIN_PROBE_SPIKES = 3
+CONTROL_RECORD = 128  # spike times kept per point in a control's first call
 
 Values = Mapping[str, float | np.ndarray]
 
@@ -41,7 +43,8 @@ def probe_amplitude(segments: Sequence[tuple[float, float]]) -> float:
 @dataclass(frozen=True)
 class Probe:
     """The points to probe: parameters and initial values (scalars or one per point, as
-    :func:`gifcli.simulation.batch.run_batch` takes them) and each point's amplitude A."""
+    :func:`gifcli.simulation.batch.run_batch` takes them), each point's amplitude A and the
+    scale of its own schedule (``input_scale``, which a control run keeps)."""
 
     params: Values
     initial: Values
@@ -49,14 +52,38 @@ class Probe:
     size: int
     method: str = "exact"
     dt: float = 0.1
+    input_scale: float | np.ndarray = 1.0
 
     def subset(self, points: np.ndarray) -> Probe:
-        def pick(values: Values) -> dict:
-            return {k: (v[points] if np.ndim(v) else v) for k, v in values.items()}
+        def one(value):
+            return value[points] if np.ndim(value) else value
 
-        amplitude = self.amplitude[points] if np.ndim(self.amplitude) else self.amplitude
-        return Probe(pick(self.params), pick(self.initial), amplitude, int(points.size),
-                     self.method, self.dt)
+        def pick(values: Values) -> dict:
+            return {k: one(v) for k, v in values.items()}
+
+        return Probe(pick(self.params), pick(self.initial), one(self.amplitude),
+                     int(points.size), self.method, self.dt, one(self.input_scale))
+
+    def trains(self, segments: Sequence[tuple[float, float]]) -> SpikeTrains:
+        """Every point's spike train under ``segments`` (a control's schedule, at the point's
+        own input scale): one batched call, and one more for the points that fire more than
+        :data:`CONTROL_RECORD` times."""
+        grid = build_grid(list(segments), self.dt, exact=self.method == "exact")
+
+        def run(probe: Probe, record: int):
+            return run_batch(probe.params, grid, method=probe.method, dt=probe.dt,
+                             initial=probe.initial, input_scale=probe.input_scale,
+                             record=record)
+
+        result = run(self, CONTROL_RECORD)
+        trains = result.trains()
+        over = np.flatnonzero(result.n_spikes > CONTROL_RECORD)
+        if over.size == 0:
+            return trains
+        again = run(self.subset(over), int(result.n_spikes[over].max())).trains()
+        order = np.arange(self.size)
+        order[over] = self.size + np.arange(over.size)
+        return SpikeTrains.concatenate([trains, again]).take(order)
 
     def rates(self, scale: np.ndarray) -> np.ndarray:
         """The steady-state rate (Hz) of every point at its own s = ``scale``."""

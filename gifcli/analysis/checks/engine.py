@@ -25,6 +25,7 @@ import numpy as np
 
 from gifcli.analysis.checks.context import (
     Context,
+    Controls,
     Extrema,
     Margin,
     Measured,
@@ -130,15 +131,17 @@ def judge(name: str, ctx: Context) -> Judgement:
 
 def check_spikes(name: str, spike_times, segments: Sequence[tuple[float, float]], *,
                  end_ms: float | None = None, t=None, V=None, V_rest: float = -70.0,
-                 onsets: Callable[[np.ndarray], Onsets] | None = None) -> Verdict:
+                 onsets: Callable[[np.ndarray], Onsets] | None = None,
+                 controls: Controls | None = None) -> Verdict:
     """Run check ``name`` on one train of spike times (ms, sorted) under ``segments`` of
     ``(amplitude, duration ms)``; the simulated time ends at ``end_ms`` (default: the
     schedule's end).
 
     ``afterpotentials`` also reads the ``t`` and ``V`` traces (and ``V_rest``); the class 1
     and class 2 checks call ``onsets`` (see :func:`gifcli.analysis.probe.onsets`) once the other
-    conditions hold. Without what it needs, a check that reaches that condition raises
-    ValueError.
+    conditions hold; a check with a control calls ``controls(schedule, points)`` for the
+    spike trains under the control's schedule (see :meth:`gifcli.analysis.probe.Probe.trains`).
+    Without what it needs, a check that reaches that condition raises ValueError.
     """
     resolve_check(name)
     if not segments:
@@ -149,7 +152,7 @@ def check_spikes(name: str, spike_times, segments: Sequence[tuple[float, float]]
         t, V = np.asarray(t, dtype=np.float64), np.asarray(V, dtype=np.float64)
         extrema = lambda after: Extrema.of_trace(t, V, after)  # noqa: E731
     ctx = Context(SpikeTrains.single(spike_times, stop), segments, V_rest=V_rest,
-                  extrema=extrema, onsets=onsets)
+                  extrema=extrema, onsets=onsets, controls=controls)
     return judge(name, ctx).verdict(0)
 
 
@@ -165,4 +168,5 @@ def evaluate(result: Result) -> Verdict | None:
                   result.method, result.dt)
     return check_spikes(name, result.spike_times, preset.segments, end_ms=result.duration,
                         t=result.t, V=result.V, V_rest=preset.params["V_rest"],
-                        onsets=lambda points: onsets(probe.subset(points)))
+                        onsets=lambda points: onsets(probe.subset(points)),
+                        controls=lambda schedule, points: probe.subset(points).trains(schedule))
