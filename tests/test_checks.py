@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from gifcli.analysis.checks import CHECKS, Verdict, check_spikes, evaluate
-from gifcli.analysis.probe import Onsets
+from gifcli.analysis.checks.conditions import Control
+from gifcli.analysis.features import SpikeTrains
+from gifcli.analysis.probe import Onsets, Probe, probe_amplitude
 from gifcli.core.errors import PresetError
 from gifcli.model.parameters import METHODS
 from gifcli.model.preset import load_preset, parse_preset, shipped_presets
@@ -36,6 +38,13 @@ def segments_of(name: str):
 def fake_onsets(rate: float):
     """An f–I probe that finds its onset at s = 1 with this onset rate, at every point."""
     return lambda points: Onsets(np.ones(len(points)), np.full(len(points), rate))
+
+
+def fake_controls(train):
+    """Control runs that give every point this spike train, whatever the schedule."""
+    return lambda schedule, points: SpikeTrains.concatenate(
+        [SpikeTrains.single(np.asarray(train, float), sum(d for _, d in schedule))
+         for _ in points])
 
 
 def modified(name: str, **params) -> Verdict:
@@ -112,8 +121,10 @@ def test_spike_times_alone_give_the_same_verdicts():
             probe = next(m for m in full.margins if m.unit == "Hz" and "onset" in m.condition)
             rate = (10.0 - probe.value) if name == "class_1_excitability" else probe.value + 20
             onsets = fake_onsets(rate)
+        runs = Probe(preset.params, preset.initial, probe_amplitude(preset.segments), 1)
         bare = check_spikes(name, result.spike_times, preset.segments, end_ms=result.duration,
-                            onsets=onsets)
+                            onsets=onsets, controls=lambda schedule, _, runs=runs:
+                            runs.trains(schedule))
         assert (bare.passed, bare.margin) == (full.passed, full.margin)
 
 
@@ -235,9 +246,9 @@ FAILING_TRAINS = [  # (check, spike times, reason)
     ("basal_bistability", [5, 20, 40], "2 spikes between seg 1 and seg 3 [10, 100) ms, "
                                        "expected ≥ 3"),
     ("preferred_frequency", [],
-     "neither fires (the seg 3 pulse [10, 25) ms, the seg 7 pulse [450, 465) ms); expected one"),
+     "0 spikes on the wide pair's second pulse [450, 465) ms, expected ≥ 1"),
     ("preferred_frequency", [24.9, 464.9],
-     "both fire: the seg 3 pulse at 24.9 ms, the seg 7 pulse at 464.9 ms; expected one"),
+     "1 spike on the close pair's second pulse [10, 25) ms, first at 24.9 ms; expected none"),
     ("spike_latency", [5], "first spike at 5.0 ms, expected ≥ 7 ms (5 ms after the pulse ends)"),
     ("spike_latency", [10, 20], "2 spikes, expected exactly 1"),
     ("spike_latency", [], "0 spikes, expected exactly 1"),
@@ -256,17 +267,58 @@ def test_every_check_has_a_failing_case():
     assert tested == set(PATTERNS)
 
 
-@pytest.mark.parametrize(("name", "train"), [
-    ("threshold_variability", [284.99]),  # the window is [250, 285)
-    ("basal_bistability", [5, 20, 40, 60, 80, 114.99]),  # none from 115 on
-    ("hyperpolarization_induced_spiking", [150, 160.01, 300]),  # 10.01 ms: no burst
-    ("spike_frequency_adaptation", [0, 10, 19.9999995, 32, 46, 62]),  # within 1e-6 ms
-    ("phasic_spiking", [25, 249.99]),
-    ("class_1_excitability", [100, 200, 300, 400]),  # 8 Hz, first at exactly 100 ms
+@pytest.mark.parametrize(("name", "train", "control"), [
+    ("threshold_variability", [284.99], []),  # the window is [250, 285)
+    ("basal_bistability", [5, 20, 40, 60, 80, 114.99], [5, 20, 40, 60, 80, 100, 120, 160.01]),
+    ("hyperpolarization_induced_spiking", [150, 160.01, 300], None),  # 10.01 ms: no burst
+    ("spike_frequency_adaptation", [0, 10, 19.9999995, 32, 46, 62],  # within 1e-6 ms
+     [0, 10, 20, 32, 46, 62, 80, 400, 440, 480, 520, 560, 600, 640, 680, 720, 760, 800]),
+    ("phasic_spiking", [25, 249.99], [25, 499.99]),  # the held step's added half: [500, 1000)
+    ("class_1_excitability", [100, 200, 300, 400], None),  # 8 Hz, first at exactly 100 ms
 ])
-def test_check_passes_just_inside_its_edges(name, train):
-    verdict = check_spikes(name, train, segments_of(name), onsets=fake_onsets(5.0))
+def test_check_passes_just_inside_its_edges(name, train, control):
+    verdict = check_spikes(name, train, segments_of(name), onsets=fake_onsets(5.0),
+                           controls=None if control is None else fake_controls(control))
     assert verdict.passed, verdict.reason
+
+
+@pytest.mark.parametrize(("name", "train", "control", "reason"), [
+    ("threshold_variability", [262.0], [262.0],
+     "control, without the inhibitory pulse (seg 3 set to 0): 1 spike in seg 5 (+10 ms) "
+     "[250, 285) ms, first at 262.0 ms; expected none"),
+    ("input_bistability", [150, 200, 250, 300, 350], [150, 200, 250, 300, 350],
+     "control, the input of seg 2 held 2 × as long (seg 2): last spike at 350.0 ms, expected "
+     "after 800.0 ms (end − 2 × mean ISI)"),
+    ("basal_bistability", [5, 20, 40, 60, 80], [5, 20, 40, 60, 80],
+     "control, without the second pulse (seg 3 set to 0): last spike at 80.0 ms, expected "
+     "after 162.5 ms (end − 2 × mean ISI)"),
+    ("phasic_spiking", [25, 60], [25, 60, 700],
+     "control, the step held 2 × as long (seg 1): 1 spike in the added half of the step "
+     "[500, 1000) ms, first at 700.0 ms; expected none"),
+    ("rebound_spiking", [850], [850],
+     "control, without the inhibition (seg 2 set to 0): 1 spike in the first 100 ms of seg 3 "
+     "[806, 906) ms, first at 850.0 ms; expected none"),
+])
+def test_the_control_decides_and_the_reason_names_it(name, train, control, reason):
+    verdict = check_spikes(name, train, segments_of(name), controls=fake_controls(control))
+    assert not verdict.passed
+    assert verdict.reason == reason
+    assert verdict.margin is not None and verdict.margin.condition.startswith("control, ")
+
+
+def test_a_check_with_a_control_needs_the_control_runs():
+    with pytest.raises(ValueError, match="runs a control"):
+        check_spikes("threshold_variability", [262.0], segments_of("threshold_variability"))
+
+
+@pytest.mark.parametrize(("control", "schedule"), [
+    (Control("zero", 2, "x"), [(1.0, 10.0), (0.0, 20.0), (3.0, 30.0)]),
+    (Control("hold", 2, "x"), [(1.0, 10.0), (2.0, 40.0)]),
+    (Control("hold", 1, "x", factor=3.0), [(1.0, 30.0)]),
+    (Control("step", 1, "x", last=2), [(2.0, 30.0), (3.0, 30.0)]),
+])
+def test_a_control_changes_the_schedule_as_it_says(control, schedule):
+    assert control.schedule([(1.0, 10.0), (2.0, 20.0), (3.0, 30.0)]) == schedule
 
 
 def test_failed_threshold_has_a_negative_margin():
@@ -299,8 +351,8 @@ def test_notebook_preferred_frequency_fails(method):
     preset = load_preset(DATA / "notebook_preferred_frequency.yaml")
     verdict = evaluate(simulate(preset, method, 0.1))
     assert not verdict.passed
-    assert verdict.reason.startswith("both fire: the seg 3 pulse at 23.")
-    assert "the seg 7 pulse at 505.8 ms; expected one" in verdict.reason
+    assert verdict.reason.startswith(
+        "1 spike on the close pair's second pulse [20, 40) ms, first at 23.")
 
 
 @pytest.mark.parametrize("method", METHODS)
