@@ -245,9 +245,9 @@ FAILING_TRAINS = [  # (check, spike times, reason)
      "1 spike from 5 ms after seg 3 on [115, 200) ms, first at 115.0 ms; expected none"),
     ("basal_bistability", [5, 20, 40], "2 spikes between seg 1 and seg 3 [10, 100) ms, "
                                        "expected ≥ 3"),
-    ("preferred_frequency", [],
+    ("preferred_frequency", [4.5, 404.5],
      "0 spikes on the wide pair's second pulse [450, 465) ms, expected ≥ 1"),
-    ("preferred_frequency", [24.9, 464.9],
+    ("preferred_frequency", [4.5, 24.9, 404.5, 464.9],
      "1 spike on the close pair's second pulse [10, 25) ms, first at 24.9 ms; expected none"),
     ("spike_latency", [5], "first spike at 5.0 ms, expected ≥ 7 ms (5 ms after the pulse ends)"),
     ("spike_latency", [10, 20], "2 spikes, expected exactly 1"),
