@@ -238,6 +238,8 @@ FAILING_TRAINS = [  # (check, spike times, reason)
     ("mixed_mode", [20.0 * k for k in range(1, 10)], "9 spikes, expected ≥ 10"),
     ("mixed_mode", [20.0 * k for k in range(1, 21)], "first ISI 20.0 ms, expected ≤ 10 ms"),
     ("mixed_mode", [5.0 * k for k in range(1, 13)],
+     "no jump: at most, ISI 2 is 1.00 × the longest before it, expected ≥ 2.5 ×"),
+    ("mixed_mode", [0, 5, 10, 30, 35, 40, 45, 50, 55, 60, 65],
      "shortest of the last 5 ISIs 5.0 ms, expected ≥ 20 ms"),
     ("mixed_mode", [0, 5, 10, 15, 20, 25, 45, 105, 125, 185, 205],
      "CV of the last 5 ISIs 0.544, expected ≤ 0.3"),

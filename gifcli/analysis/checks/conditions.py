@@ -272,6 +272,30 @@ class LastOverFirstIsi:
 
 
 @dataclass(frozen=True)
+class IsiJump:
+    """Some ISI is ≥ ``ratio`` × the longest ISI before it: a fast discharge that ends in a
+    jump, not a smooth lengthening; margin in units of the ratio, scale ratio − 1."""
+
+    ratio: float
+
+    def measure(self, ctx: Context, active: np.ndarray) -> Measured:
+        trains = ctx.trains
+        jump, index = trains.isi_jump()
+        passed = jump >= self.ratio
+
+        def describe(i: int) -> str:
+            if np.isnan(jump[i]):
+                return f"ISI jump undefined: only {_n(int(trains.n_isis[i]), 'ISI')}"
+            text = f"ISI {index[i] + 1} is {jump[i]:.2f} × the longest before it"
+            if passed[i]:
+                return f"the fast discharge ends in a jump: {text}"
+            return f"no jump: at most, {text}, expected ≥ {self.ratio:g} ×"
+
+        return Measured(passed, [(f"an ISI ≥ {self.ratio:g} × the longest before it",
+                                  jump - self.ratio, "", self.ratio - 1.0)], describe)
+
+
+@dataclass(frozen=True)
 class IsiStatistic:
     """One ISI statistic against a limit in ms: the median, the first, or the least of the
     last ``last`` ISIs."""
