@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gifcli.analysis.checks import CHECKS, Verdict, check_spikes, evaluate
 from gifcli.analysis.checks.conditions import Control
@@ -477,3 +479,26 @@ def test_the_checks_are_the_papers_20_patterns_in_order():
 
     assert list(CHECKS) == list(PATTERNS)
     assert [p.name for p in shipped_presets()] == list(PATTERNS)
+
+
+def reference_isi_jump(train) -> tuple[float, int]:
+    """The largest ISI over the longest before it, and its index, one train at a time."""
+    isis = np.diff(np.asarray(train, dtype=float))
+    best, where = math.nan, -1
+    for k in range(1, isis.size):
+        ratio = isis[k] / isis[:k].max()
+        if not ratio <= best:
+            best, where = ratio, k
+    return best, where
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.floats(0.1, 100.0), max_size=12), min_size=1, max_size=6))
+def test_the_isi_jump_of_many_trains_is_each_trains_own(gaps):
+    trains = [np.cumsum(g) for g in gaps]
+    together = SpikeTrains.concatenate([SpikeTrains.single(t, 2000.0) for t in trains])
+    ratio, index = together.isi_jump()
+    for i, train in enumerate(trains):
+        expected, where = reference_isi_jump(train)
+        assert (ratio[i] == expected or (math.isnan(ratio[i]) and math.isnan(expected)))
+        assert index[i] == where
