@@ -299,6 +299,9 @@ def test_check_passes_just_inside_its_edges(name, train, control):
     ("phasic_spiking", [25, 60], [25, 60, 700],
      "control, the step held 2 × as long (seg 1): 1 spike in the added half of the step "
      "[500, 1000) ms, first at 700.0 ms; expected none"),
+    ("spike_latency", [16.2], [20.0],
+     "control, the pulse × 2 (seg 1): first spike at 20.0 ms, expected before 16.2 ms "
+     "(latency shrinks with strength)"),
     ("rebound_spiking", [850], [850],
      "control, without the inhibition (seg 2 set to 0): 1 spike in the first 100 ms of seg 3 "
      "[806, 906) ms, first at 850.0 ms; expected none"),
@@ -308,6 +311,13 @@ def test_the_control_decides_and_the_reason_names_it(name, train, control, reaso
     assert not verdict.passed
     assert verdict.reason == reason
     assert verdict.margin is not None and verdict.margin.condition.startswith("control, ")
+
+
+def test_a_silent_control_has_no_margin_to_measure():
+    verdict = check_spikes("spike_latency", [16.2], segments_of("spike_latency"),
+                           controls=fake_controls([]))
+    assert verdict.reason == "control, the pulse × 2 (seg 1): no spike, expected one before 16.2 ms"
+    assert verdict.margin is None
 
 
 def test_a_check_with_a_control_needs_the_control_runs():
@@ -320,6 +330,7 @@ def test_a_check_with_a_control_needs_the_control_runs():
     (Control("hold", 2, "x"), [(1.0, 10.0), (2.0, 40.0)]),
     (Control("hold", 1, "x", factor=3.0), [(1.0, 30.0)]),
     (Control("step", 1, "x", last=2), [(2.0, 30.0), (3.0, 30.0)]),
+    (Control("scale", 2, "x"), [(1.0, 10.0), (4.0, 20.0), (3.0, 30.0)]),
 ])
 def test_a_control_changes_the_schedule_as_it_says(control, schedule):
     assert control.schedule([(1.0, 10.0), (2.0, 20.0), (3.0, 30.0)]) == schedule

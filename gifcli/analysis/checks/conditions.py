@@ -507,8 +507,10 @@ class ProbeOnset:
 class Control:
     """A control experiment: the run's schedule with segment ``seg`` changed. ``how``:
     "zero" (its amplitude set to 0), "hold" (held ``factor`` × longer, the segments after it
-    dropped) or "step" (segments ``seg``..``last`` given as one sharp step at the last one's
-    amplitude, lasting as long as they did together). ``what`` names the segment in reasons."""
+    dropped), "scale" (its amplitude × ``factor``: a power of 2, which scales exactly, so that
+    a sweep point and its single run get the same bits) or "step" (segments ``seg``..``last``
+    given as one sharp step at the last one's amplitude, lasting as long as they did
+    together). ``what`` names the segment in reasons."""
 
     how: str
     seg: int
@@ -524,6 +526,8 @@ class Control:
             return segs[:i] + [(0.0, duration)] + segs[i + 1:]
         if self.how == "hold":
             return segs[:i] + [(amplitude, duration * self.factor)]
+        if self.how == "scale":
+            return segs[:i] + [(amplitude * self.factor, duration)] + segs[i + 1:]
         span = sum(d for _, d in segs[i:self.last])
         return segs[:i] + [(segs[self.last - 1][0], span)] + segs[self.last:]
 
@@ -532,6 +536,8 @@ class Control:
             return f"without {self.what} (seg {self.seg} set to 0)"
         if self.how == "hold":
             return f"{self.what} held {self.factor:g} × as long (seg {self.seg})"
+        if self.how == "scale":
+            return f"{self.what} × {self.factor:g} (seg {self.seg})"
         return f"{self.what} as one sharp step (segs {self.seg}–{self.last})"
 
     @property
@@ -573,3 +579,32 @@ class InControl:
                    for label, value, unit, scale in inner.margins]
         return Measured(passed, margins,
                         lambda i: f"control, {self.control}: {inner.describe(int(rank[i]))}")
+
+
+@dataclass(frozen=True)
+class FirstSpikeEarlierInControl:
+    """The control run's first spike comes earlier than the run's own; margin: how much
+    earlier, over the run's own latency."""
+
+    control: Control
+
+    def measure(self, ctx: Context, active: np.ndarray) -> Measured:
+        n, points = ctx.size, np.flatnonzero(active)
+        own, theirs = ctx.trains.first(), np.full(n, np.nan)
+        if points.size:
+            if ctx.controls is None:
+                raise ValueError(f"this check runs a control ({self.control}), which runs "
+                                 "the neuron: give controls (see gifcli.analysis.probe)")
+            theirs[points] = ctx.controls(self.control.schedule(ctx.segments), points).first()
+        passed = theirs < own
+
+        def describe(i: int) -> str:
+            if np.isnan(theirs[i]):
+                return f"control, {self.control}: no spike, expected one before {own[i]:.1f} ms"
+            text = f"control, {self.control}: first spike at {theirs[i]:.1f} ms"
+            if passed[i]:
+                return f"{text}, earlier"
+            return f"{text}, expected before {own[i]:.1f} ms (latency shrinks with strength)"
+
+        return Measured(passed, [(f"control, {self.control}: first spike earlier",
+                                  own - theirs, "ms", own)], describe)

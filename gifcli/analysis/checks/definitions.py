@@ -17,6 +17,7 @@ from gifcli.analysis.checks.conditions import (
     Condition,
     Control,
     Exactly,
+    FirstSpikeEarlierInControl,
     FirstSpikeNotBefore,
     InControl,
     IsiCv,
@@ -191,8 +192,10 @@ _CHECK_LIST = (
            AtLeast(1, Window(start(7), end(7, 10.0), "on the wide pair's second pulse")),
            NoSpike(Window(start(3), end(3, 10.0), "on the close pair's second pulse")))),
     Check("spike_latency",
-          "exactly 1 spike; it comes ≥ 5 ms after the pulse ends",
-          (Exactly(1), FirstSpikeNotBefore(end(1, 5.0), "5 ms after the pulse ends"))),
+          "exactly 1 spike; it comes ≥ 5 ms after the pulse ends; "
+          "control, the pulse × 2: the first spike comes earlier",
+          (Exactly(1), FirstSpikeNotBefore(end(1, 5.0), "5 ms after the pulse ends"),
+           FirstSpikeEarlierInControl(Control("scale", 1, "the pulse")))),
 )
 
 #: check name -> Check; ``str(CHECKS[name])`` is what it requires, as a person reads it
