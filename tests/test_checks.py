@@ -88,9 +88,12 @@ def test_a_check_on_too_few_segments_fails_with_a_reason():
 
 
 def test_verdict_json():
-    verdict = check_spikes("spike_latency", [12.0], segments_of("spike_latency"))
+    verdict = check_spikes("spike_latency", [12.0], segments_of("spike_latency"),
+                           controls=fake_controls([1.0]))
     assert verdict.as_json() == {
-        "passed": True, "reason": "1 spike; first at 12.0 ms", "margin": 38.0 / 50.0,
+        "passed": True, "margin": 38.0 / 50.0,
+        "reason": "1 spike; first at 12.0 ms; control, the pulse × 2 (seg 1): first spike at "
+                  "1.0 ms, earlier",
         "margin_condition": "1st spike before 50 ms: margin 38 ms"}
     failed = check_spikes("spike_latency", [], segments_of("spike_latency")).as_json()
     assert failed["margin"] is None and failed["margin_condition"] is None

@@ -1,7 +1,7 @@
 """The 20 pattern checks, one per shipped preset, each a tuple of conditions that must all hold.
 
 A check is data, not code: its name (the pattern's), what it requires as a person reads it
-(``str(check)``) and its conditions from :mod:`.vocabulary`. Kept apart from the engine, the
+(``str(check)``) and its conditions from :mod:`.conditions`. Kept apart from the engine, the
 20 can be read side by side, as a table, against docs/patterns.md.
 """
 

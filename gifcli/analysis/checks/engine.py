@@ -11,7 +11,8 @@ A margin over its scale is its relative margin; the check's margin is the smalle
 margin of its conditions, or on a failure the failing condition's. It is NaN (JSON null) where
 there is nothing to measure: a count missed with no spike to move, or a threshold on a
 statistic that does not exist. A point's conditions are measured in order until the first that
-fails; later ones (the f–I probe, the costliest) are measured only for the points still passing.
+fails; later ones (the f–I probe and the controls, the costliest) are measured only for the
+points still passing.
 """
 
 from __future__ import annotations
