@@ -125,6 +125,11 @@ IMPOSTORS: tuple[Impostor, ...] = (
       r"control, without the inhibitory pulse \(seg 3 set to 0\): 2 spikes in seg 5",
       segments=((1.5, 20), (0, 180), (-1.5, 25), (0, 25), (2.5, 25), (0, 125)),
       fooled_before=True),
+    I("stronger-input", "threshold_variability",
+      "input × 1.05: the last pulse fires once (272.4 ms), and just as well without the "
+      "inhibitory pulse (273.3 ms)",
+      r"control, without the inhibitory pulse \(seg 3 set to 0\): 1 spike in seg 5",
+      input_scale=1.05, fooled_before=True),
     I("fixed-threshold-raised-pulse", "threshold_variability",
       "no threshold adaptation (a = 0): the raised last pulse fires on its own, with or "
       "without the inhibitory pulse",

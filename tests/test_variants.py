@@ -31,6 +31,33 @@ class Variant:
 
 V = Variant
 VARIANTS = (
+    V("weaker-input", "phasic_spiking",
+      "input × 0.9: 2 single spikes (34, 86 ms), then silence, also when the step is held "
+      "twice as long", input_scale=0.9),
+    V("more-threshold-adaptation", "phasic_spiking",
+      "a = 0.006: single spikes at the onset, silent in the second half and when held longer",
+      {"a": 0.006}),
+    V("more-threshold-adaptation", "accommodation",
+      "a = 0.006: the sharp step fires twice, the staircase not at all, the staircase's last "
+      "level as a sharp step 3 times", {"a": 0.006}),
+    V("more-threshold-adaptation", "threshold_variability",
+      "a = 0.006: one spike to the last pulse (274 ms), none without the inhibitory pulse",
+      {"a": 0.006}),
+    V("stronger-input", "rebound_spiking",
+      "input × 1.1: one rebound spike at 844 ms, none without the inhibition", input_scale=1.1),
+    V("more-threshold-adaptation", "rebound_spiking",
+      "a = 0.006: one rebound spike at 834 ms, none without the inhibition", {"a": 0.006}),
+    V("stronger-input", "rebound_bursting",
+      "input × 1.1: a rebound burst at 639 ms, nothing without the inhibition",
+      input_scale=1.1),
+    V("stronger-current", "rebound_bursting",
+      "A1 = 8: a rebound burst at 652 ms, nothing without the inhibition", {"A1": 8.0}),
+    V("stronger-pulses", "basal_bistability",
+      "input × 1.1: the first pulse switches firing on, the second off; without the second "
+      "the firing goes on to 196 ms", input_scale=1.1),
+    V("stronger-pulse", "spike_latency",
+      "input × 1.05: one spike at 10.0 ms, 8 ms after the pulse; twice the pulse fires at "
+      "1.2 ms", input_scale=1.05),
     V("stronger-adaptation", "spike_frequency_adaptation",
       "A2 = −0.3: 7 spikes, ISIs 19 → 36 ms, still firing when the step is held twice as long",
       {"A2": -0.3}),
