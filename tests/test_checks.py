@@ -521,7 +521,7 @@ def test_the_isi_jump_of_many_trains_is_each_trains_own(gaps):
 def test_the_docs_table_of_checks_is_what_the_checks_require():
     """docs/patterns.md, "The checks": each row says exactly what str(check) says."""
     text = (Path(__file__).parent.parent / "docs" / "patterns.md").read_text(encoding="utf-8")
-    table = text.split("## The checks\n")[1].split("\n\n")[1].splitlines()[2:]
+    table = text.split("## The checks\n")[1].strip().split("\n\n")[0].splitlines()[2:]
     rows = {cells[1]: cells[2] for cells in
             ([c.strip() for c in line.strip("|").split("|")] for line in table)}
     assert rows == {name: str(check) for name, check in CHECKS.items()}
