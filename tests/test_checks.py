@@ -9,9 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gifcli.analysis.checks import CHECKS, Verdict, check_spikes, evaluate
-from gifcli.analysis.probe import Onsets
+from gifcli.analysis.checks.conditions import Control
+from gifcli.analysis.features import SpikeTrains
+from gifcli.analysis.probe import Onsets, Probe, probe_amplitude
 from gifcli.core.errors import PresetError
 from gifcli.model.parameters import METHODS
 from gifcli.model.preset import load_preset, parse_preset, shipped_presets
@@ -36,6 +40,13 @@ def segments_of(name: str):
 def fake_onsets(rate: float):
     """An f–I probe that finds its onset at s = 1 with this onset rate, at every point."""
     return lambda points: Onsets(np.ones(len(points)), np.full(len(points), rate))
+
+
+def fake_controls(train):
+    """Control runs that give every point this spike train, whatever the schedule."""
+    return lambda schedule, points: SpikeTrains.concatenate(
+        [SpikeTrains.single(np.asarray(train, float), sum(d for _, d in schedule))
+         for _ in points])
 
 
 def modified(name: str, **params) -> Verdict:
@@ -77,9 +88,12 @@ def test_a_check_on_too_few_segments_fails_with_a_reason():
 
 
 def test_verdict_json():
-    verdict = check_spikes("spike_latency", [12.0], segments_of("spike_latency"))
+    verdict = check_spikes("spike_latency", [12.0], segments_of("spike_latency"),
+                           controls=fake_controls([1.0]))
     assert verdict.as_json() == {
-        "passed": True, "reason": "1 spike; first at 12.0 ms", "margin": 38.0 / 50.0,
+        "passed": True, "margin": 38.0 / 50.0,
+        "reason": "1 spike; first at 12.0 ms; control, the pulse × 2 (seg 1): first spike at "
+                  "1.0 ms, earlier",
         "margin_condition": "1st spike before 50 ms: margin 38 ms"}
     failed = check_spikes("spike_latency", [], segments_of("spike_latency")).as_json()
     assert failed["margin"] is None and failed["margin_condition"] is None
@@ -112,8 +126,10 @@ def test_spike_times_alone_give_the_same_verdicts():
             probe = next(m for m in full.margins if m.unit == "Hz" and "onset" in m.condition)
             rate = (10.0 - probe.value) if name == "class_1_excitability" else probe.value + 20
             onsets = fake_onsets(rate)
+        runs = Probe(preset.params, preset.initial, probe_amplitude(preset.segments), 1)
         bare = check_spikes(name, result.spike_times, preset.segments, end_ms=result.duration,
-                            onsets=onsets)
+                            onsets=onsets, controls=lambda schedule, _, runs=runs:
+                            runs.trains(schedule))
         assert (bare.passed, bare.margin) == (full.passed, full.margin)
 
 
@@ -227,6 +243,8 @@ FAILING_TRAINS = [  # (check, spike times, reason)
     ("mixed_mode", [20.0 * k for k in range(1, 10)], "9 spikes, expected ≥ 10"),
     ("mixed_mode", [20.0 * k for k in range(1, 21)], "first ISI 20.0 ms, expected ≤ 10 ms"),
     ("mixed_mode", [5.0 * k for k in range(1, 13)],
+     "no jump: at most, ISI 2 is 1.00 × the longest before it, expected ≥ 2.5 ×"),
+    ("mixed_mode", [0, 5, 10, 30, 35, 40, 45, 50, 55, 60, 65],
      "shortest of the last 5 ISIs 5.0 ms, expected ≥ 20 ms"),
     ("mixed_mode", [0, 5, 10, 15, 20, 25, 45, 105, 125, 185, 205],
      "CV of the last 5 ISIs 0.544, expected ≤ 0.3"),
@@ -234,10 +252,10 @@ FAILING_TRAINS = [  # (check, spike times, reason)
      "1 spike from 5 ms after seg 3 on [115, 200) ms, first at 115.0 ms; expected none"),
     ("basal_bistability", [5, 20, 40], "2 spikes between seg 1 and seg 3 [10, 100) ms, "
                                        "expected ≥ 3"),
-    ("preferred_frequency", [],
-     "neither fires (the seg 3 pulse [10, 25) ms, the seg 7 pulse [450, 465) ms); expected one"),
-    ("preferred_frequency", [24.9, 464.9],
-     "both fire: the seg 3 pulse at 24.9 ms, the seg 7 pulse at 464.9 ms; expected one"),
+    ("preferred_frequency", [4.5, 404.5],
+     "0 spikes on the wide pair's second pulse [450, 465) ms, expected ≥ 1"),
+    ("preferred_frequency", [4.5, 24.9, 404.5, 464.9],
+     "1 spike on the close pair's second pulse [10, 25) ms, first at 24.9 ms; expected none"),
     ("spike_latency", [5], "first spike at 5.0 ms, expected ≥ 7 ms (5 ms after the pulse ends)"),
     ("spike_latency", [10, 20], "2 spikes, expected exactly 1"),
     ("spike_latency", [], "0 spikes, expected exactly 1"),
@@ -256,17 +274,69 @@ def test_every_check_has_a_failing_case():
     assert tested == set(PATTERNS)
 
 
-@pytest.mark.parametrize(("name", "train"), [
-    ("threshold_variability", [284.99]),  # the window is [250, 285)
-    ("basal_bistability", [5, 20, 40, 60, 80, 114.99]),  # none from 115 on
-    ("hyperpolarization_induced_spiking", [150, 160.01, 300]),  # 10.01 ms: no burst
-    ("spike_frequency_adaptation", [0, 10, 19.9999995, 32, 46, 62]),  # within 1e-6 ms
-    ("phasic_spiking", [25, 249.99]),
-    ("class_1_excitability", [100, 200, 300, 400]),  # 8 Hz, first at exactly 100 ms
+@pytest.mark.parametrize(("name", "train", "control"), [
+    ("threshold_variability", [284.99], []),  # the window is [250, 285)
+    ("basal_bistability", [5, 20, 40, 60, 80, 114.99], [5, 20, 40, 60, 80, 100, 120, 160.01]),
+    ("hyperpolarization_induced_spiking", [150, 160.01, 300], None),  # 10.01 ms: no burst
+    ("spike_frequency_adaptation", [0, 10, 19.9999995, 32, 46, 62],  # within 1e-6 ms
+     [0, 10, 20, 32, 46, 62, 80, 400, 440, 480, 520, 560, 600, 640, 680, 720, 760, 800]),
+    ("phasic_spiking", [25, 249.99], [25, 499.99]),  # the held step's added half: [500, 1000)
+    ("class_1_excitability", [100, 200, 300, 400], None),  # 8 Hz, first at exactly 100 ms
 ])
-def test_check_passes_just_inside_its_edges(name, train):
-    verdict = check_spikes(name, train, segments_of(name), onsets=fake_onsets(5.0))
+def test_check_passes_just_inside_its_edges(name, train, control):
+    verdict = check_spikes(name, train, segments_of(name), onsets=fake_onsets(5.0),
+                           controls=None if control is None else fake_controls(control))
     assert verdict.passed, verdict.reason
+
+
+@pytest.mark.parametrize(("name", "train", "control", "reason"), [
+    ("threshold_variability", [262.0], [262.0],
+     "control, without the inhibitory pulse (seg 3 set to 0): 1 spike in seg 5 (+10 ms) "
+     "[250, 285) ms, first at 262.0 ms; expected none"),
+    ("input_bistability", [150, 200, 250, 300, 350], [150, 200, 250, 300, 350],
+     "control, the input of seg 2 held 2 × as long (seg 2): last spike at 350.0 ms, expected "
+     "after 800.0 ms (end − 2 × mean ISI)"),
+    ("basal_bistability", [5, 20, 40, 60, 80], [5, 20, 40, 60, 80],
+     "control, without the second pulse (seg 3 set to 0): last spike at 80.0 ms, expected "
+     "after 162.5 ms (end − 2 × mean ISI)"),
+    ("phasic_spiking", [25, 60], [25, 60, 700],
+     "control, the step held 2 × as long (seg 1): 1 spike in the added half of the step "
+     "[500, 1000) ms, first at 700.0 ms; expected none"),
+    ("spike_latency", [16.2], [20.0],
+     "control, the pulse × 2 (seg 1): first spike at 20.0 ms, expected before 16.2 ms "
+     "(latency shrinks with strength)"),
+    ("rebound_spiking", [850], [850],
+     "control, without the inhibition (seg 2 set to 0): 1 spike in the first 100 ms of seg 3 "
+     "[806, 906) ms, first at 850.0 ms; expected none"),
+])
+def test_the_control_decides_and_the_reason_names_it(name, train, control, reason):
+    verdict = check_spikes(name, train, segments_of(name), controls=fake_controls(control))
+    assert not verdict.passed
+    assert verdict.reason == reason
+    assert verdict.margin is not None and verdict.margin.condition.startswith("control, ")
+
+
+def test_a_silent_control_has_no_margin_to_measure():
+    verdict = check_spikes("spike_latency", [16.2], segments_of("spike_latency"),
+                           controls=fake_controls([]))
+    assert verdict.reason == "control, the pulse × 2 (seg 1): no spike, expected one before 16.2 ms"
+    assert verdict.margin is None
+
+
+def test_a_check_with_a_control_needs_the_control_runs():
+    with pytest.raises(ValueError, match="runs a control"):
+        check_spikes("threshold_variability", [262.0], segments_of("threshold_variability"))
+
+
+@pytest.mark.parametrize(("control", "schedule"), [
+    (Control("zero", 2, "x"), [(1.0, 10.0), (0.0, 20.0), (3.0, 30.0)]),
+    (Control("hold", 2, "x"), [(1.0, 10.0), (2.0, 40.0)]),
+    (Control("hold", 1, "x", factor=3.0), [(1.0, 30.0)]),
+    (Control("step", 1, "x", last=2), [(2.0, 30.0), (3.0, 30.0)]),
+    (Control("scale", 2, "x"), [(1.0, 10.0), (4.0, 20.0), (3.0, 30.0)]),
+])
+def test_a_control_changes_the_schedule_as_it_says(control, schedule):
+    assert control.schedule([(1.0, 10.0), (2.0, 20.0), (3.0, 30.0)]) == schedule
 
 
 def test_failed_threshold_has_a_negative_margin():
@@ -299,8 +369,8 @@ def test_notebook_preferred_frequency_fails(method):
     preset = load_preset(DATA / "notebook_preferred_frequency.yaml")
     verdict = evaluate(simulate(preset, method, 0.1))
     assert not verdict.passed
-    assert verdict.reason.startswith("both fire: the seg 3 pulse at 23.")
-    assert "the seg 7 pulse at 505.8 ms; expected one" in verdict.reason
+    assert verdict.reason.startswith(
+        "1 spike on the close pair's second pulse [20, 40) ms, first at 23.")
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -423,3 +493,35 @@ def test_the_checks_are_the_papers_20_patterns_in_order():
 
     assert list(CHECKS) == list(PATTERNS)
     assert [p.name for p in shipped_presets()] == list(PATTERNS)
+
+
+def reference_isi_jump(train) -> tuple[float, int]:
+    """The largest ISI over the longest before it, and its index, one train at a time."""
+    isis = np.diff(np.asarray(train, dtype=float))
+    best, where = math.nan, -1
+    for k in range(1, isis.size):
+        ratio = isis[k] / isis[:k].max()
+        if not ratio <= best:
+            best, where = ratio, k
+    return best, where
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.floats(0.1, 100.0), max_size=12), min_size=1, max_size=6))
+def test_the_isi_jump_of_many_trains_is_each_trains_own(gaps):
+    trains = [np.cumsum(g) for g in gaps]
+    together = SpikeTrains.concatenate([SpikeTrains.single(t, 2000.0) for t in trains])
+    ratio, index = together.isi_jump()
+    for i, train in enumerate(trains):
+        expected, where = reference_isi_jump(train)
+        assert (ratio[i] == expected or (math.isnan(ratio[i]) and math.isnan(expected)))
+        assert index[i] == where
+
+
+def test_the_docs_table_of_checks_is_what_the_checks_require():
+    """docs/patterns.md, "The checks": each row says exactly what str(check) says."""
+    text = (Path(__file__).parent.parent / "docs" / "patterns.md").read_text(encoding="utf-8")
+    table = text.split("## The checks\n")[1].strip().split("\n\n")[0].splitlines()[2:]
+    rows = {cells[1]: cells[2] for cells in
+            ([c.strip() for c in line.strip("|").split("|")] for line in table)}
+    assert rows == {name: str(check) for name, check in CHECKS.items()}

@@ -45,6 +45,7 @@ class Impostor:
     segments: tuple[tuple[float, float], ...] | None = None  # a replacement schedule
     initial: dict[str, float] = field(default_factory=dict)  # initial-state overrides
     revised: bool = False  # passes the first version of the checks (see the docstring)
+    fooled_before: bool = False  # passed the checks before they were judged as experiments
 
     def preset(self) -> Preset:
         preset = PRESETS[self.check]
@@ -118,6 +119,24 @@ IMPOSTORS: tuple[Impostor, ...] = (
       "no spike anywhere: even the fast step stays below threshold",
       r"0 spikes in seg 1 .*expected ≥ 1", input_scale=0.5),
     # --- F threshold_variability ----------------------------------------------------------------
+    I("fires-alone", "threshold_variability",
+      "the last pulse, raised to 2.5, fires twice (261.6, 271.2 ms) and does so just as well "
+      "without the inhibitory pulse: the inhibition is not why it fires",
+      r"control, without the inhibitory pulse \(seg 3 set to 0\): 2 spikes in seg 5",
+      segments=((1.5, 20), (0, 180), (-1.5, 25), (0, 25), (2.5, 25), (0, 125)),
+      fooled_before=True),
+    I("stronger-input", "threshold_variability",
+      "input × 1.05: the last pulse fires once (272.4 ms), and just as well without the "
+      "inhibitory pulse (273.3 ms)",
+      r"control, without the inhibitory pulse \(seg 3 set to 0\): 1 spike in seg 5",
+      input_scale=1.05, fooled_before=True),
+    I("fixed-threshold-raised-pulse", "threshold_variability",
+      "no threshold adaptation (a = 0): the raised last pulse fires on its own, with or "
+      "without the inhibitory pulse",
+      r"control, without the inhibitory pulse \(seg 3 set to 0\): 2 spikes in seg 5",
+      params={"a": 0.0},
+      segments=((1.5, 20), (0, 180), (-1.5, 25), (0, 25), (2.5, 25), (0, 125)),
+      fooled_before=True),
     I("fixed-threshold", "threshold_variability",
       "no spike at all: without threshold adaptation the inhibition does not lower the "
       "threshold, and the second pulse stays below it",
@@ -164,6 +183,16 @@ IMPOSTORS: tuple[Impostor, ...] = (
       "no spike: even the close pair stays below threshold",
       r"0 spikes in seg 3", input_scale=0.8),
     # --- J input_bistability --------------------------------------------------------------------
+    I("dies-out", "input_bistability",
+      "A2 = −0.3: the discharge in seg 2 slows (ISIs 46 → 86 ms) and stops at 388 ms under "
+      "the same constant input: not a stable firing state",
+      r"control, the input of seg 2 held 2 × as long \(seg 2\): last spike at 387\.8 ms",
+      params={"A2": -0.3}, fooled_before=True),
+    I("dies-out-slowly", "input_bistability",
+      "A2 = −0.2: the discharge in seg 2 slows and stops at 460 ms; held longer, it stays "
+      "silent",
+      r"control, the input of seg 2 held 2 × as long \(seg 2\): last spike at 460\.0 ms",
+      params={"A2": -0.2}, fooled_before=True),
     I("monostable", "input_bistability",
       "tonic firing in all four segments: seg 4 (1.7) fires like seg 2",
       r"spikes in seg 4 .*expected none", params={"a": 0.0}),
@@ -241,6 +270,15 @@ IMPOSTORS: tuple[Impostor, ...] = (
     I("phasic-burst", "mixed_mode",
       "one 3-spike burst at 25–40 ms, then silence",
       r"3 spikes, expected ≥ 10", input_scale=0.75),
+    I("smooth-adaptation", "mixed_mode",
+      "A1 = 4: ISIs lengthen smoothly from 6.3 to 35 ms; no fast discharge that ends in a "
+      "jump, no burst",
+      r"no jump: at most, ISI 5 is 1\.56 × the longest before it", params={"A1": 4.0},
+      fooled_before=True),
+    I("smooth-adaptation-A2", "mixed_mode",
+      "A1 = 3, A2 = −0.2: ISIs lengthen smoothly from 7.9 ms; no jump",
+      r"no jump: at most, ISI 4 is 1\.19 × the longest before it",
+      params={"A1": 3.0, "A2": -0.2}, fooled_before=True),
     # --- Q afterpotentials ----------------------------------------------------------------------
     I("no-afterpotentials", "afterpotentials",
       "one spike, then V stays near rest after the reset (peak rest + 0.6 mV), no "
@@ -253,6 +291,15 @@ IMPOSTORS: tuple[Impostor, ...] = (
       "two spikes (8.3, 12.0 ms) during the pulse",
       r"2 spikes, expected exactly 1", input_scale=1.5),
     # --- R basal_bistability --------------------------------------------------------------------
+    I("dies-out", "basal_bistability",
+      "A1 = 7.5, a second pulse too weak to do anything (1.0): the discharge stops by itself "
+      "at 43 ms, long before the second pulse",
+      r"control, without the second pulse \(seg 3 set to 0\): last spike at 43\.4 ms",
+      params={"A1": 7.5}, segments=((5, 10), (0, 90), (1, 10), (0, 90)), fooled_before=True),
+    I("dies-out-A2", "basal_bistability",
+      "A2 = −0.15, the same weak second pulse: the discharge stops by itself at 34 ms",
+      r"control, without the second pulse \(seg 3 set to 0\): last spike at 34\.1 ms",
+      params={"A2": -0.15}, segments=((5, 10), (0, 90), (1, 10), (0, 90)), fooled_before=True),
     I("not-switched-off", "basal_bistability",
       "tonic firing at 240 Hz from the first pulse to the end: the second pulse does not "
       "stop it",
@@ -264,15 +311,21 @@ IMPOSTORS: tuple[Impostor, ...] = (
       "two spikes on each pulse, silence in between",
       r"0 spikes between seg 1 and seg 3 .*expected ≥ 3", params={"A1": 0.0}),
     # --- S preferred_frequency ------------------------------------------------------------------
+    I("integrator-pair", "preferred_frequency",
+      "no spike-triggered currents, input × 1.1: each first pulse fires, the 5 ms pair's "
+      "second pulse fires (14.4 ms), the 45 ms pair's does not: it prefers the short "
+      "interval, as an integrator does",
+      r"0 spikes on the wide pair's second pulse", params={"A1": 0.0, "A2": 0.0},
+      input_scale=1.1, fooled_before=True),
     I("both-intervals", "preferred_frequency",
       "the second pulse fires at both intervals (5 ms and 45 ms): no preference",
-      r"both fire", params={"A1": 0.0}),
+      r"spike at 4\.5 ms is in a burst of 2 spikes", params={"A1": 0.0}),
     I("no-resonance", "preferred_frequency",
       "only the first pulse of each pair fires; neither second pulse does",
-      r"neither fires", params={"A1": 0.0, "A2": 0.0}),
+      r"0 spikes on the wide pair's second pulse", params={"A1": 0.0, "A2": 0.0}),
     I("every-pulse", "preferred_frequency",
       "every one of the four pulses fires",
-      r"both fire", input_scale=1.5),
+      r"1 spike on the close pair's second pulse \[10, 25\) ms", input_scale=1.5),
     I("integrator", "preferred_frequency",
       "no first pulse fires; the 5 ms pair sums and fires at 13.7 ms, the 45 ms pair does "
       "not: it prefers the shortest interval, as an integrator does",

@@ -65,9 +65,12 @@ def test_a_batch_judges_each_point_as_it_judges_it_alone():
     together = SpikeTrains.concatenate([SpikeTrains.single(t, 500.0) for t in trains])
     for name in ("tonic_bursting", "phasic_bursting", "mixed_mode", "tonic_spiking",
                  "spike_frequency_adaptation", "hyperpolarization_induced_spiking"):
-        many = checks.judge(name, checks.Context(together, segments))
+        # each point's control run: its own train again
+        many = checks.judge(name, checks.Context(
+            together, segments, controls=lambda _schedule, points: together.take(points)))
         for i, train in enumerate(trains):
-            alone = checks.check_spikes(name, train, segments, end_ms=500.0)
+            alone = checks.check_spikes(name, train, segments, end_ms=500.0,
+                                        controls=lambda _s, _p, i=i: together.take([i]))
             assert many.verdict(i) == alone
             assert many.passed[i] == alone.passed
     assert checks.judge("tonic_bursting", checks.Context(together, segments)).passed[-1]

@@ -218,6 +218,11 @@ class SpikeTrains:
         """Per point, the least change from one ISI to the next; NaN with fewer than 2 ISIs."""
         return _loop("least_isi_step", self.times, self.offsets)
 
+    def isi_jump(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per point, the largest ratio of an ISI to the longest ISI before it, and that ISI's
+        index (from 0): where a fast discharge ends; NaN and -1 with fewer than 2 ISIs."""
+        return _loop("isi_jump", self.times, self.offsets)
+
     # --- runs and bursts -----------------------------------------------------------------------
 
     @cached_property

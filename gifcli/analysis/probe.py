@@ -2,12 +2,13 @@
 
 The probe of a preset replaces its schedule by one constant step of amplitude s · A (A: the
 amplitude of largest magnitude in the schedule), :data:`PROBE_MS` long, from the preset's
-initial state. The *steady-state rate* at s is 1000 / (the last interval) when the step holds
-≥ 3 spikes, else 0: the rate the neuron settles to, not a count, so that a class 1 neuron's
-curve rises from zero smoothly. The *onset* s* is the smallest s in (0, 2] with a non-zero
-rate, found by bisection to a relative :data:`ONSET_TOLERANCE` (assuming one onset); the
-*onset rate* is the rate at s* · (1 + ONSET_TOLERANCE). Class 1 neurons (Hodgkin 1948) start
-at an arbitrarily low rate, class 2 neurons jump to a high one.
+initial state. The *steady-state rate* at s is the number of spikes in the last
+:data:`STEADY_MS` of the step over that time: bursts and transients average correctly (a
+neuron that fires bursts counts all their spikes, one that stops firing has rate 0), which
+1000 / (the last interval) does not. The *onset* s* is the smallest s in (0, 2] with a
+non-zero rate, found by bisection to a relative :data:`ONSET_TOLERANCE` (assuming one
+onset); the *onset rate* is the rate at s* · (1 + ONSET_TOLERANCE). Class 1 neurons (Hodgkin
+1948) start at an arbitrarily low rate, class 2 neurons jump to a high one.
 
 Every function probes N points at once, each with its own parameters, initial state and
 amplitude, in batched kernel calls (one per bisection step), so that one run and a sweep
@@ -21,13 +22,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gifcli.analysis.features import SpikeTrains
 from gifcli.simulation.batch import OK, run_batch
 from gifcli.simulation.grid import build_grid
 
 PROBE_MS = 2000.0
+STEADY_MS = 1000.0  # the steady-state rate counts the spikes of the step's last second
 MAX_SCALE = 2.0
 ONSET_TOLERANCE = 1e-4
-MIN_PROBE_SPIKES = 3
+RECORD = 128  # spike times kept per point in a control's first call
 
 Values = Mapping[str, float | np.ndarray]
 
@@ -41,7 +44,8 @@ def probe_amplitude(segments: Sequence[tuple[float, float]]) -> float:
 @dataclass(frozen=True)
 class Probe:
     """The points to probe: parameters and initial values (scalars or one per point, as
-    :func:`gifcli.simulation.batch.run_batch` takes them) and each point's amplitude A."""
+    :func:`gifcli.simulation.batch.run_batch` takes them), each point's amplitude A and the
+    scale of its own schedule (``input_scale``, which a control run keeps)."""
 
     params: Values
     initial: Values
@@ -49,24 +53,50 @@ class Probe:
     size: int
     method: str = "exact"
     dt: float = 0.1
+    input_scale: float | np.ndarray = 1.0
 
     def subset(self, points: np.ndarray) -> Probe:
-        def pick(values: Values) -> dict:
-            return {k: (v[points] if np.ndim(v) else v) for k, v in values.items()}
+        def one(value):
+            return value[points] if np.ndim(value) else value
 
-        amplitude = self.amplitude[points] if np.ndim(self.amplitude) else self.amplitude
-        return Probe(pick(self.params), pick(self.initial), amplitude, int(points.size),
-                     self.method, self.dt)
+        def pick(values: Values) -> dict:
+            return {k: one(v) for k, v in values.items()}
+
+        return Probe(pick(self.params), pick(self.initial), one(self.amplitude),
+                     int(points.size), self.method, self.dt, one(self.input_scale))
+
+    def trains(self, segments: Sequence[tuple[float, float]]) -> SpikeTrains:
+        """Every point's spike train under ``segments`` (a control's schedule), at the
+        point's own input scale: one batched call, and one more for the points that fire
+        more than :data:`RECORD` times."""
+        grid = build_grid(list(segments), self.dt, exact=self.method == "exact")
+
+        def batch(probe: Probe, record: int):
+            return run_batch(probe.params, grid, method=probe.method, dt=probe.dt,
+                             initial=probe.initial, input_scale=probe.input_scale,
+                             record=record)
+
+        result = batch(self, RECORD)
+        trains = result.trains()
+        over = np.flatnonzero((result.n_spikes > RECORD) & (result.status == OK))
+        if over.size:
+            again = batch(self.subset(over), int(result.n_spikes[over].max())).trains()
+            order = np.arange(self.size)
+            order[over] = self.size + np.arange(over.size)
+            trains = SpikeTrains.concatenate([trains, again]).take(order)
+        return trains
 
     def rates(self, scale: np.ndarray) -> np.ndarray:
         """The steady-state rate (Hz) of every point at its own s = ``scale``."""
-        grid = build_grid([(1.0, PROBE_MS)], self.dt, exact=self.method == "exact")
-        result = run_batch(self.params, grid, method=self.method, dt=self.dt,
-                           initial=self.initial, input_scale=scale * self.amplitude)
-        with np.errstate(divide="ignore"):
-            rate = np.where(result.n_spikes >= MIN_PROBE_SPIKES, 1000.0 / result.last_isi_ms,
-                            0.0)
-        return np.where(result.status == OK, rate, np.inf)  # fired without end: not silent
+        # The spikes of the last STEADY_MS: those of the whole step less those of a step
+        # that stops there (the same grid up to that time), with no spike buffer.
+        whole, early = (run_batch(self.params, build_grid([(1.0, ms)], self.dt,
+                                                          exact=self.method == "exact"),
+                                  method=self.method, dt=self.dt, initial=self.initial,
+                                  input_scale=scale * self.amplitude)
+                        for ms in (PROBE_MS, PROBE_MS - STEADY_MS))
+        rate = (whole.n_spikes - early.n_spikes) * (1000.0 / STEADY_MS)
+        return np.where(whole.status == OK, rate, np.inf)  # fired without end: not silent
 
 
 @dataclass(frozen=True)

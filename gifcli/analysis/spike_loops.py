@@ -112,3 +112,19 @@ def bursting_in(times, offsets, in_burst, lo_t, hi_t):
             if k + 1 < hi:
                 shortest[i] = min(shortest[i], times[k + 1] - times[k])
     return bursting, shortest
+
+
+@njit(cache=True)
+def isi_jump(times, offsets):
+    """Per point, the largest ratio of an ISI to the longest ISI before it, and the ISI's
+    index (from 0); NaN and -1 with fewer than 2 ISIs."""
+    n = offsets.size - 1
+    ratio, index = np.full(n, np.nan), np.full(n, -1, dtype=np.int64)
+    for i in range(n):
+        longest = 0.0
+        for k in range(offsets[i] + 1, offsets[i + 1]):
+            isi = times[k] - times[k - 1]
+            if k > offsets[i] + 1 and longest > 0.0 and not isi / longest <= ratio[i]:
+                ratio[i], index[i] = isi / longest, k - offsets[i] - 1
+            longest = max(longest, isi)
+    return ratio, index

@@ -65,9 +65,10 @@ def fi(
     """f–I curves: each preset's steady-state rate against its input scaled by input_scale.
 
     The input is one constant 2 s step of input_scale × the preset's largest amplitude; the
-    rate is 1000 / its last interval (0 with fewer than 3 spikes). The onset of firing is
-    found by bisection, and a finer curve is drawn around it: the rate rises from zero
-    continuously (class 1) or jumps (class 2).
+    rate is the number of spikes in its last second (bursts and transients average out). The
+    onset of firing is found by bisection, and a finer curve is drawn around it: the rate
+    rises from zero continuously (class 1) or jumps (class 2). The figure's input is
+    I_e/C in V/s.
 
     Writes DIR/fi_NAME1_NAME2.png and .csv, and prints where each preset starts to fire. Two
     files with the same preset name (one/n.yaml, two/n.yaml) are both kept, each called by

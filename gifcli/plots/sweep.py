@@ -30,10 +30,10 @@ from gifcli.explore.sweep import (
     FiCurve,
     GridView,
     SweepResult,
-    fi_input,
     own_value,
     resolve_metric,
 )
+from gifcli.explore.sweep.fi import fi_drive
 from gifcli.model.parameters import PARAMETERS
 from gifcli.plots.pattern import PNG_DPI, isolated_style, new_figure, save_figure
 
@@ -524,13 +524,13 @@ def fi_figure(curves: Sequence[FiCurve]) -> Figure:
                                  bottom=0.5 / height, hspace=0.55, wspace=0.28)
         ax = fig.add_subplot(outer[0, :])
         for k, curve in enumerate(curves):
-            ax.plot(fi_input(curve.preset, curve.scale), curve.rate, color=colours[k],
+            ax.plot(fi_drive(curve.preset, curve.scale), curve.rate, color=colours[k],
                     linewidth=1.3, marker="o", markersize=2.0, label=curve.label)
             if np.isfinite(curve.onset_scale):
-                ax.plot(fi_input(curve.preset, np.array([curve.onset_scale])),
-                        [curve.onset_rate], "o", markersize=5, markerfacecolor="none",
-                        markeredgecolor=colours[k], markeredgewidth=0.9)
-        ax.set_xlabel("input amplitude I (the probe's constant step)")
+                ax.plot([_onset_drive(curve)], [curve.onset_rate], "o", markersize=5,
+                        markerfacecolor="none", markeredgecolor=colours[k],
+                        markeredgewidth=0.9)
+        ax.set_xlabel("$I_e/C$ (V/s), the probe's constant step", parse_math=True)
         ax.set_ylabel("steady-state rate (Hz)")
         ax.set_ylim(bottom=0)
         ax.grid(color="0.92", linewidth=0.6)
@@ -546,17 +546,17 @@ def fi_figure(curves: Sequence[FiCurve]) -> Figure:
             else "below: around each onset"
         fig.text(0.07, 1 - 0.3 / height, "f–I curves: steady-state rate against input",
                  fontsize=12, fontweight="bold", va="center")
-        fig.text(0.07, 1 - 0.55 / height, f"method {how}  ·  rate = 1000 / the last interval "
-                 f"of a 2 s step  ·  circles: the onset found by bisection; {found}",
+        fig.text(0.07, 1 - 0.55 / height, f"method {how}  ·  rate = spikes in the last 1 s of "
+                 f"a 2 s step  ·  circles: the onset found by bisection; {found}",
                  fontsize=8.5, color="0.3", va="center")
     return fig
 
 
 def _draw_onset(ax, curve: FiCurve, color, last: bool) -> None:
     """The finer curve centred on the onset, with the onset and its rate marked."""
-    x = fi_input(curve.preset, curve.zoom_scale)
+    x = fi_drive(curve.preset, curve.zoom_scale)
     ax.plot(x, curve.zoom_rate, color=color, linewidth=1.1, marker="o", markersize=2.0)
-    onset = float(fi_input(curve.preset, np.array([curve.onset_scale]))[0])
+    onset = _onset_drive(curve)
     ax.axvline(onset, color="0.6", linewidth=0.7, linestyle=(0, (3, 3)), zorder=0)
     ax.plot([onset], [curve.onset_rate], "o", markersize=5, markerfacecolor="none",
             markeredgecolor="black", markeredgewidth=0.8)
@@ -570,4 +570,11 @@ def _draw_onset(ax, curve: FiCurve, color, last: bool) -> None:
     ax.ticklabel_format(axis="x", useOffset=False)
     ax.xaxis.set_major_locator(MaxNLocator(3))
     if last:
-        ax.set_xlabel("input amplitude I")
+        ax.set_xlabel("$I_e/C$ (V/s)", parse_math=True)
+
+
+def _onset_drive(curve: FiCurve) -> float:
+    """The input of the onset's marker: where its rate was measured, a point of the curve."""
+    from gifcli.analysis.probe import ONSET_TOLERANCE
+
+    return float(fi_drive(curve.preset, np.array([curve.onset_scale * (1 + ONSET_TOLERANCE)]))[0])

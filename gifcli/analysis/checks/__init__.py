@@ -1,9 +1,10 @@
 """The 20 pattern checks, with their margins: one engine for one run and for a whole batch.
 
 A check is data: a list of conditions (spikes in a window, no spike in a window, bursts, ISI
-statistics, a voltage excursion, the f–I probe), all of which must hold, each measured for N
-points at once, so ``gif run`` and a sweep point of the same parameters get the same verdict
-and the same margin to the bit.
+statistics, a voltage excursion, the f–I probe, a condition on a control run of the same
+neurons under a changed schedule), all of which must hold, each measured for N points at
+once, so ``gif run`` and a sweep point of the same parameters get the same verdict and the
+same margin to the bit.
 
 - :mod:`.context`: what the conditions read (:class:`Context`), margins, times and windows;
 - :mod:`.conditions`: the conditions, each measured for N points at once;

@@ -20,15 +20,11 @@ that ranks the margins of different conditions:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
-
-from gifcli.analysis.features import BURST_MAX_ISI_MS
-
-if TYPE_CHECKING:
-    pass
 
 from gifcli.analysis.checks.context import (
     WHOLE_RUN,
@@ -40,7 +36,9 @@ from gifcli.analysis.checks.context import (
     _n,
     _ordinal,
     end,
+    start,
 )
+from gifcli.analysis.features import BURST_MAX_ISI_MS
 
 # --- the conditions -----------------------------------------------------------------------------
 
@@ -274,6 +272,30 @@ class LastOverFirstIsi:
 
 
 @dataclass(frozen=True)
+class IsiJump:
+    """Some ISI is ≥ ``ratio`` × the longest ISI before it: a fast discharge that ends in a
+    jump, not a smooth lengthening; margin in units of the ratio, scale ratio − 1."""
+
+    ratio: float
+
+    def measure(self, ctx: Context, active: np.ndarray) -> Measured:
+        trains = ctx.trains
+        jump, index = trains.isi_jump()
+        passed = jump >= self.ratio
+
+        def describe(i: int) -> str:
+            if np.isnan(jump[i]):
+                return f"ISI jump undefined: only {_n(int(trains.n_isis[i]), 'ISI')}"
+            text = f"ISI {index[i] + 1} is {jump[i]:.2f} × the longest before it"
+            if passed[i]:
+                return f"the fast discharge ends in a jump: {text}"
+            return f"no jump: at most, {text}, expected ≥ {self.ratio:g} ×"
+
+        return Measured(passed, [(f"an ISI ≥ {self.ratio:g} × the longest before it",
+                                  jump - self.ratio, "", self.ratio - 1.0)], describe)
+
+
+@dataclass(frozen=True)
 class IsiStatistic:
     """One ISI statistic against a limit in ms: the median, the first, or the least of the
     last ``last`` ISIs."""
@@ -447,55 +469,6 @@ def _vs_rest(offset: float) -> str:
 
 
 @dataclass(frozen=True)
-class OneOfTwoFires:
-    """Exactly one of two windows holds a spike. Margins: in the window that fires, how much
-    later its spike could come; in the other, how far the nearest spikes lie from it; when
-    neither fires, how much earlier the closer one's next spike must come."""
-
-    first: Window
-    second: Window
-
-    def measure(self, ctx: Context, active: np.ndarray) -> Measured:
-        windows = (self.first, self.second)
-        spans = [w.at(ctx) for w in windows]
-        lengths = [hi - lo for lo, hi in spans]
-        fires = [AtLeast(1, w).measure(ctx, active) for w in windows]
-        quiet = [np.fmin(*(m[1] for m in NoSpike(w).measure(ctx, active).margins))
-                 for w in windows]
-        lead = [f.margins[0][1] for f in fires]  # hi − the first spike at or after lo
-        yes = [f.passed for f in fires]
-        passed = yes[0] != yes[1]
-        neither = ~yes[0] & ~yes[1]
-        hit = [ctx.trains.nth_from(lo, 1) for lo, _ in spans]
-        names = [w.where for w in windows]
-
-        def describe(i: int) -> str:
-            if yes[0][i] and yes[1][i]:
-                return (f"both fire: {names[0]} at {hit[0][i]:.1f} ms, {names[1]} at "
-                        f"{hit[1][i]:.1f} ms; expected one")
-            if neither[i]:
-                where = ", ".join(w.describe(lo, hi).strip()
-                                  for w, (lo, hi) in zip(windows, spans, strict=True))
-                return f"neither fires ({where}); expected one"
-            k = 0 if yes[0][i] else 1
-            return f"{names[k]} fires, at {hit[k][i]:.1f} ms; {names[1 - k]} does not"
-
-        def where_one_fires(values: np.ndarray) -> np.ndarray:
-            return np.where(passed, values, np.nan)
-
-        return Measured(passed, [
-            ("the firing pulse's spike before its window ends",
-             where_one_fires(np.where(yes[0], lead[0], lead[1])), "ms",
-             np.where(yes[0], lengths[0], lengths[1])),
-            ("the silent pulse's nearest spike outside it",
-             where_one_fires(np.where(yes[0], quiet[1], quiet[0])), "ms",
-             np.where(yes[0], lengths[1], lengths[0])),
-            ("the closer pulse's next spike before its window ends",
-             np.where(neither, np.fmax(lead[0] / lengths[0], lead[1] / lengths[1]), np.nan), "",
-             1.0)], describe)
-
-
-@dataclass(frozen=True)
 class ProbeOnset:
     """The f–I probe finds an onset, and its onset rate is below (class 1) or at least
     (class 2) ``hz``."""
@@ -525,3 +498,113 @@ class ProbeOnset:
         distance = self.hz - rate if self.below else rate - self.hz
         return Measured(passed, [(f"f–I onset rate {op} {self.hz:g} Hz", distance, "Hz",
                                   self.hz)], describe)
+
+
+# --- controls -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Control:
+    """A control experiment: the run's schedule with segment ``seg`` changed. ``how``:
+    "zero" (its amplitude set to 0), "hold" (held ``factor`` × longer, the segments after it
+    dropped), "scale" (its amplitude × ``factor``: a power of 2, which scales exactly, so that
+    a sweep point and its single run get the same bits) or "step" (segments ``seg``..``last``
+    given as one sharp step at the last one's amplitude, lasting as long as they did
+    together). ``what`` names the segment in reasons."""
+
+    how: str
+    seg: int
+    what: str
+    last: int = 0
+    factor: float = 2.0
+
+    def schedule(self, segments: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+        segs = [(float(a), float(d)) for a, d in segments]
+        i = self.seg - 1
+        amplitude, duration = segs[i]
+        if self.how == "zero":
+            return segs[:i] + [(0.0, duration)] + segs[i + 1:]
+        if self.how == "hold":
+            return segs[:i] + [(amplitude, duration * self.factor)]
+        if self.how == "scale":
+            return segs[:i] + [(amplitude * self.factor, duration)] + segs[i + 1:]
+        span = sum(d for _, d in segs[i:self.last])
+        return segs[:i] + [(segs[self.last - 1][0], span)] + segs[self.last:]
+
+    def __str__(self) -> str:
+        if self.how == "zero":
+            return f"without {self.what} (seg {self.seg} set to 0)"
+        if self.how == "hold":
+            return f"{self.what} held {self.factor:g} × as long (seg {self.seg})"
+        if self.how == "scale":
+            return f"{self.what} × {self.factor:g} (seg {self.seg})"
+        return f"{self.what} as one sharp step (segs {self.seg}–{self.last})"
+
+    @property
+    def edges(self) -> tuple[Edge, ...]:
+        """The segments the control changes, for Check.segments_needed."""
+        return (start(self.seg), start(max(self.seg, self.last)))
+
+
+@dataclass(frozen=True)
+class InControl:
+    """``condition`` holds in the control run of the same points (its windows read the
+    control's schedule); run once, batched, for the points still passing."""
+
+    control: Control
+    condition: Condition
+
+    def measure(self, ctx: Context, active: np.ndarray) -> Measured:
+        n, points = ctx.size, np.flatnonzero(active)
+        passed = np.zeros(n, dtype=bool)
+        if points.size == 0:
+            return Measured(passed, [], lambda i: "")
+        if ctx.controls is None:
+            raise ValueError(f"this check runs a control ({self.control}), which runs the "
+                             "neuron: give controls (see gifcli.analysis.probe.Probe.trains)")
+        segments = self.control.schedule(ctx.segments)
+        rest = ctx.V_rest[points] if np.ndim(ctx.V_rest) else ctx.V_rest
+        sub = Context(ctx.controls(segments, points), segments, V_rest=rest)
+        inner = self.condition.measure(sub, np.ones(points.size, dtype=bool))
+        passed[points] = inner.passed
+        rank = np.full(n, -1)
+        rank[points] = np.arange(points.size)
+
+        def spread(values) -> np.ndarray:
+            full = np.full(n, np.nan)
+            full[points] = np.broadcast_to(values, (points.size,))
+            return full
+
+        margins = [(f"control, {self.control}: {label}", spread(value), unit, spread(scale))
+                   for label, value, unit, scale in inner.margins]
+        return Measured(passed, margins,
+                        lambda i: f"control, {self.control}: {inner.describe(int(rank[i]))}")
+
+
+@dataclass(frozen=True)
+class FirstSpikeEarlierInControl:
+    """The control run's first spike comes earlier than the run's own; margin: how much
+    earlier, over the run's own latency."""
+
+    control: Control
+
+    def measure(self, ctx: Context, active: np.ndarray) -> Measured:
+        n, points = ctx.size, np.flatnonzero(active)
+        own, theirs = ctx.trains.first(), np.full(n, np.nan)
+        if points.size:
+            if ctx.controls is None:
+                raise ValueError(f"this check runs a control ({self.control}), which runs "
+                                 "the neuron: give controls (see gifcli.analysis.probe)")
+            theirs[points] = ctx.controls(self.control.schedule(ctx.segments), points).first()
+        passed = theirs < own
+
+        def describe(i: int) -> str:
+            if np.isnan(theirs[i]):
+                return f"control, {self.control}: no spike, expected one before {own[i]:.1f} ms"
+            text = f"control, {self.control}: first spike at {theirs[i]:.1f} ms"
+            if passed[i]:
+                return f"{text}, earlier"
+            return f"{text}, expected before {own[i]:.1f} ms (latency shrinks with strength)"
+
+        return Measured(passed, [(f"control, {self.control}: first spike earlier",
+                                  own - theirs, "ms", own)], describe)

@@ -14,6 +14,9 @@ from gifcli.analysis.features import SpikeTrains, segment_bounds
 if TYPE_CHECKING:
     from gifcli.analysis.probe import Onsets
 
+#: (schedule, points) -> the spike trains of those points under that schedule
+Controls = Callable[[Sequence[tuple[float, float]], np.ndarray], SpikeTrains]
+
 # --- margins ------------------------------------------------------------------------------------
 
 
@@ -67,6 +70,7 @@ class Context:
     V_rest: float | np.ndarray = -70.0
     extrema: Callable[[float], Extrema] | None = None  # V after that time
     onsets: Callable[[np.ndarray], Onsets] | None = None  # the probe of those points
+    controls: Controls | None = None  # runs those points under a control's schedule
     bounds: list[tuple[float, float]] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -11,7 +11,8 @@ A margin over its scale is its relative margin; the check's margin is the smalle
 margin of its conditions, or on a failure the failing condition's. It is NaN (JSON null) where
 there is nothing to measure: a count missed with no spike to move, or a threshold on a
 statistic that does not exist. A point's conditions are measured in order until the first that
-fails; later ones (the f–I probe, the costliest) are measured only for the points still passing.
+fails; later ones (the f–I probe and the controls, the costliest) are measured only for the
+points still passing.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 
 from gifcli.analysis.checks.context import (
     Context,
+    Controls,
     Extrema,
     Margin,
     Measured,
@@ -130,15 +132,17 @@ def judge(name: str, ctx: Context) -> Judgement:
 
 def check_spikes(name: str, spike_times, segments: Sequence[tuple[float, float]], *,
                  end_ms: float | None = None, t=None, V=None, V_rest: float = -70.0,
-                 onsets: Callable[[np.ndarray], Onsets] | None = None) -> Verdict:
+                 onsets: Callable[[np.ndarray], Onsets] | None = None,
+                 controls: Controls | None = None) -> Verdict:
     """Run check ``name`` on one train of spike times (ms, sorted) under ``segments`` of
     ``(amplitude, duration ms)``; the simulated time ends at ``end_ms`` (default: the
     schedule's end).
 
     ``afterpotentials`` also reads the ``t`` and ``V`` traces (and ``V_rest``); the class 1
     and class 2 checks call ``onsets`` (see :func:`gifcli.analysis.probe.onsets`) once the other
-    conditions hold. Without what it needs, a check that reaches that condition raises
-    ValueError.
+    conditions hold; a check with a control calls ``controls(schedule, points)`` for the
+    spike trains under the control's schedule (see :meth:`gifcli.analysis.probe.Probe.trains`).
+    Without what it needs, a check that reaches that condition raises ValueError.
     """
     resolve_check(name)
     if not segments:
@@ -149,7 +153,7 @@ def check_spikes(name: str, spike_times, segments: Sequence[tuple[float, float]]
         t, V = np.asarray(t, dtype=np.float64), np.asarray(V, dtype=np.float64)
         extrema = lambda after: Extrema.of_trace(t, V, after)  # noqa: E731
     ctx = Context(SpikeTrains.single(spike_times, stop), segments, V_rest=V_rest,
-                  extrema=extrema, onsets=onsets)
+                  extrema=extrema, onsets=onsets, controls=controls)
     return judge(name, ctx).verdict(0)
 
 
@@ -165,4 +169,5 @@ def evaluate(result: Result) -> Verdict | None:
                   result.method, result.dt)
     return check_spikes(name, result.spike_times, preset.segments, end_ms=result.duration,
                         t=result.t, V=result.V, V_rest=preset.params["V_rest"],
-                        onsets=lambda points: onsets(probe.subset(points)))
+                        onsets=lambda points: onsets(probe.subset(points)),
+                        controls=lambda schedule, points: probe.subset(points).trains(schedule))

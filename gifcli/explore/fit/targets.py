@@ -21,6 +21,7 @@ from gifcli.analysis.features import SpikeTrains, as_spike_array
 from gifcli.core.errors import GifError, PresetError
 from gifcli.core.numbers import number_from_text
 from gifcli.explore.sweep import INITIAL_PARAMS, Axis, Points, check_axis, resolve_param
+from gifcli.explore.sweep.points import judge as judge_points
 from gifcli.model.parameters import parameter_problem
 from gifcli.model.preset import (
     INPUT_SCALE,
@@ -423,17 +424,8 @@ class PatternTarget:
 
 
 def _judge(name: str, preset: Preset, points: Points, result, method: str, dt: float):
-    """Check ``name`` over the candidates of one batched call, as a sweep judges its points
-    (the f–I probe for the excitability classes, V's extrema from the call itself)."""
-    from gifcli.analysis import probe
-
-    amplitude = probe.probe_amplitude(preset.segments) * np.asarray(points.scale)
-    prober = probe.Probe(points.params, points.initial, amplitude, points.size, method, dt)
-    ctx = checks.Context(
-        result.trains(), preset.segments, V_rest=points.params["V_rest"],
-        extrema=lambda _after: checks.Extrema(result.peak_mV, result.trough_mV),
-        onsets=lambda chosen: probe.onsets(prober.subset(chosen)))
-    return checks.judge(name, ctx)
+    """Check ``name`` over the candidates of one batched call, as a sweep judges its points."""
+    return judge_points(preset, points, result, result.trains(), method, dt, name)
 
 
 Target = SpikeTarget | PatternTarget

@@ -1,7 +1,8 @@
 """f–I curves: the steady-state rate of each preset's f–I probe against the input scale.
 
 A finer curve centred on the onset that the probe finds shows whether the rate rises from 0
-continuously (class 1 excitability) or jumps (class 2).
+continuously (class 1 excitability) or jumps (class 2). Both curves hold the two points that
+bracket the onset (s* · (1 ∓ ONSET_TOLERANCE)), so the onset and its rate lie on them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ FI_ZOOM_SPAN = 0.02  # it covers s* × (1 ± this)
 @dataclass(frozen=True, eq=False)
 class FiCurve:
     """One preset's f–I curve: the probe's steady-state rate against the input scale, the
-    onset the probe found (s*, NaN if none) and its rate, and a finer curve around s*."""
+    onset the probe found (s*, NaN if none) and its rate (measured at
+    ``onset_scale × (1 + ONSET_TOLERANCE)``, a point of both curves), and a finer curve
+    around s*."""
 
     preset: Preset
     method: str
@@ -68,17 +71,30 @@ def fi_curves(presets: Sequence[Preset], start: float = FI_START, stop: float = 
         single = probe.Probe(preset.params, preset.initial,
                              probe.probe_amplitude(preset.segments), 1, method, step)
         many = replace(single, size=scales.size)
-        rate = many.rates(scales)
+        scale, rate = scales, many.rates(scales)
         onset = probe.onsets(single)
         s_star = float(onset.scale[0])
         zoom_scale = zoom_rate = None
+        if math.isfinite(s_star):
+            bracket = s_star * np.array([1.0 - probe.ONSET_TOLERANCE, 1.0 + probe.ONSET_TOLERANCE])
+            bracket_rate = replace(single, size=2).rates(bracket)
+            scale, rate = _merged(scale, rate, bracket, bracket_rate)
         if zoom and math.isfinite(s_star):
             zoom_scale = s_star * (1.0 + np.linspace(-FI_ZOOM_SPAN, FI_ZOOM_SPAN, FI_ZOOM_NUM))
             zoom_rate = replace(single, size=FI_ZOOM_NUM).rates(zoom_scale)
-        curves.append(FiCurve(preset, method, step, scales, rate, s_star,
+            zoom_scale, zoom_rate = _merged(zoom_scale, zoom_rate, bracket, bracket_rate)
+        curves.append(FiCurve(preset, method, step, scale, rate, s_star,
                               float(onset.rate[0]), zoom_scale, zoom_rate, *names[k]))
         progress("simulate", k + 1, len(presets))
     return curves
+
+
+def _merged(scale: np.ndarray, rate: np.ndarray, more_scale: np.ndarray,
+            more_rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One curve of both sets of points, in order of scale."""
+    scale, rate = np.concatenate([scale, more_scale]), np.concatenate([rate, more_rate])
+    order = np.argsort(scale, kind="stable")
+    return scale[order], rate[order]
 
 
 def fi_names(presets: Sequence[Preset]) -> list[tuple[str, str]]:
@@ -102,3 +118,8 @@ def fi_input(preset: Preset, scale: np.ndarray) -> np.ndarray:
     from gifcli.analysis.probe import probe_amplitude
 
     return scale * probe_amplitude(preset.segments)
+
+
+def fi_drive(preset: Preset, scale: np.ndarray) -> np.ndarray:
+    """The probe's input in absolute units, I_e/C in V/s: (R / tau) × s × A."""
+    return fi_input(preset, scale) * (preset.params["R"] / preset.params["tau"])

@@ -110,15 +110,19 @@ def simulate(points: Points, grid, method: str, dt: float, v_after: float | None
     return result, SpikeTrains.concatenate(parts).take(order)
 
 
-def judge(preset: Preset, points: Points, result, trains, method: str, dt: float):
-    """The preset's check over some points (gifcli.analysis.checks.judge); V's extrema come from the
-    points' own batched call (see Check.v_after)."""
+def judge(preset: Preset, points: Points, result, trains, method: str, dt: float,
+          name: str | None = None):
+    """Check ``name`` (default: the preset's) over some points
+    (gifcli.analysis.checks.judge); V's extrema come from the points' own batched call (see
+    Check.v_after); the f–I probe and the controls run the points in batched calls."""
     from gifcli.analysis import probe
 
     amplitude = probe.probe_amplitude(preset.segments) * np.asarray(points.scale)
-    prober = probe.Probe(points.params, points.initial, amplitude, points.size, method, dt)
+    prober = probe.Probe(points.params, points.initial, amplitude, points.size, method, dt,
+                         points.scale)
     ctx = checks.Context(
         trains, preset.segments, V_rest=points.params["V_rest"],
         extrema=lambda _after: checks.Extrema(result.peak_mV, result.trough_mV),
-        onsets=lambda chosen: probe.onsets(prober.subset(chosen)))
-    return checks.judge(preset.check, ctx)
+        onsets=lambda chosen: probe.onsets(prober.subset(chosen)),
+        controls=lambda schedule, chosen: prober.subset(chosen).trains(schedule))
+    return checks.judge(name or preset.check, ctx)
