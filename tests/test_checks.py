@@ -324,8 +324,11 @@ def test_a_silent_control_has_no_margin_to_measure():
 
 
 def test_a_check_with_a_control_needs_the_control_runs():
-    with pytest.raises(ValueError, match="runs a control"):
+    from gifcli.core.errors import GifError
+
+    with pytest.raises(GifError, match="runs a control") as raised:
         check_spikes("threshold_variability", [262.0], segments_of("threshold_variability"))
+    assert isinstance(raised.value, ValueError)  # as it was before it was a GifError
 
 
 @pytest.mark.parametrize(("control", "schedule"), [

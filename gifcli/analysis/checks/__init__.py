@@ -14,6 +14,7 @@ same margin to the bit.
 """
 
 from gifcli.analysis.checks.context import (
+    CheckError,
     Context,
     Extrema,
     Margin,
@@ -30,6 +31,7 @@ from gifcli.analysis.checks.engine import (
 
 __all__ = [
     "CHECKS",
+    "CheckError",
     "Check",
     "Context",
     "Extrema",

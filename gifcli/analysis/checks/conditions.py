@@ -28,6 +28,7 @@ import numpy as np
 
 from gifcli.analysis.checks.context import (
     WHOLE_RUN,
+    CheckError,
     Context,
     Edge,
     Measured,
@@ -435,7 +436,7 @@ class Afterpotential:
 
     def measure(self, ctx: Context, active: np.ndarray) -> Measured:
         if ctx.extrema is None:
-            raise ValueError("the afterpotentials check needs V after the segment ends")
+            raise CheckError("the afterpotentials check needs V after the segment ends")
         x = ctx.extrema(end(self.seg).at(ctx))
         rest = np.broadcast_to(ctx.V_rest, x.peak.shape)
         rise = x.peak - (rest + self.above)
@@ -480,7 +481,7 @@ class ProbeOnset:
         scale, rate = np.full(ctx.size, np.nan), np.full(ctx.size, np.nan)
         points = np.flatnonzero(active)
         if points.size and ctx.onsets is None:
-            raise ValueError("this check reads the f–I probe, which runs the neuron: give "
+            raise CheckError("this check reads the f–I probe, which runs the neuron: give "
                              "onsets (gifcli.analysis.probe.onsets of its parameters)")
         if points.size:
             onsets = ctx.onsets(points)
@@ -560,7 +561,7 @@ class InControl:
         if points.size == 0:
             return Measured(passed, [], lambda i: "")
         if ctx.controls is None:
-            raise ValueError(f"this check runs a control ({self.control}), which runs the "
+            raise CheckError(f"this check runs a control ({self.control}), which runs the "
                              "neuron: give controls (see gifcli.analysis.probe.Probe.trains)")
         segments = self.control.schedule(ctx.segments)
         rest = ctx.V_rest[points] if np.ndim(ctx.V_rest) else ctx.V_rest
@@ -593,7 +594,7 @@ class FirstSpikeEarlierInControl:
         own, theirs = ctx.trains.first(), np.full(n, np.nan)
         if points.size:
             if ctx.controls is None:
-                raise ValueError(f"this check runs a control ({self.control}), which runs "
+                raise CheckError(f"this check runs a control ({self.control}), which runs "
                                  "the neuron: give controls (see gifcli.analysis.probe)")
             theirs[points] = ctx.controls(self.control.schedule(ctx.segments), points).first()
         passed = theirs < own

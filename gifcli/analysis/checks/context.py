@@ -10,12 +10,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gifcli.analysis.features import SpikeTrains, segment_bounds
+from gifcli.core.errors import GifError
 
 if TYPE_CHECKING:
     from gifcli.analysis.probe import Onsets
 
 #: (schedule, points) -> the spike trains of those points under that schedule
 Controls = Callable[[Sequence[tuple[float, float]], np.ndarray], SpikeTrains]
+
+class CheckError(GifError, ValueError):
+    """A check asked of what cannot answer it (an unknown name, no segments, a control or a
+    probe from spike times alone). A GifError, and a ValueError as it always was."""
+
 
 # --- margins ------------------------------------------------------------------------------------
 

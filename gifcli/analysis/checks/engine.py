@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gifcli.analysis.checks.context import (
+    CheckError,
     Context,
     Controls,
     Extrema,
@@ -96,7 +97,7 @@ def resolve_check(name: str) -> Check:
     if name not in CHECKS:
         close = difflib.get_close_matches(name, list(CHECKS), n=1, cutoff=0.5)
         hint = f"; did you mean {close[0]}?" if close else ""
-        raise ValueError(f"unknown check {name!r}{hint}")
+        raise CheckError(f"unknown check {name!r}{hint}")
     return CHECKS[name]
 
 
@@ -105,7 +106,7 @@ def judge(name: str, ctx: Context) -> Judgement:
     check = resolve_check(name)
     n = ctx.size
     if not ctx.segments:
-        raise ValueError("the input has no segments")
+        raise CheckError("the input has no segments")
     if check.segments_needed > len(ctx.segments):
         note = (f"the input has {_n(len(ctx.segments), 'segment')}; this check reads "
                 f"seg {check.segments_needed}")
@@ -146,7 +147,7 @@ def check_spikes(name: str, spike_times, segments: Sequence[tuple[float, float]]
     """
     resolve_check(name)
     if not segments:
-        raise ValueError("the input has no segments")
+        raise CheckError("the input has no segments")
     stop = end_ms if end_ms is not None else sum(d for _, d in segments)
     extrema = None
     if t is not None and V is not None:
