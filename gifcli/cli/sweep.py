@@ -240,7 +240,7 @@ def _run(plan: Any, out: Path, formats: Sequence[str], workers: int | None,
             stored = sweep_store.run_into_store(plan, store_path, _command_line(), resume,
                                                 progress, cluster)
         except KeyboardInterrupt as stop:
-            raise _interrupted(stop, store_path, plan) from None
+            raise _interrupted(stop, store_path, plan, cluster) from None
     stored = _with_cluster_time(stored, cluster)
     if plan.size <= sw.MAX_POINTS:
         return stored.store.load(plan, stored.seconds, stored.chunks)
@@ -270,17 +270,28 @@ def _with_cluster_time(run: Any, cluster: Any) -> Any:
     return run
 
 
-def _interrupted(stop: KeyboardInterrupt, store_path: Path, plan: Any) -> typer.Exit:
+def _interrupted(stop: KeyboardInterrupt, store_path: Path, plan: Any,
+                 cluster: Any) -> typer.Exit:
     """Ctrl-C (or SIGTERM, SIGHUP) during a zarr sweep: what is kept, and how to go on."""
     from gifcli.files import store as sweep_store
 
     message, code = interruption(stop)
     try:
         done = int(sweep_store.Store(store_path.absolute()).done().sum())
-    except Exception:  # noqa: BLE001 - a store not yet created has no chunks
-        done = 0
-    return fail(f"{message}: {done:,} of {plan.chunks.count:,} chunks are in {store_path}, "
-                "and the same command with --resume computes the rest", code)
+    except Exception:  # noqa: BLE001 - no store yet: nothing was kept
+        return fail(f"{message}: no chunk was stored; the same command starts the sweep", code)
+    count = plan.chunks.count
+    if done == count:
+        kept = (f"all {count:,} chunks are in {store_path}, and the same command with "
+                "--resume finishes it without computing any")
+    else:
+        kept = (f"{done:,} of {count:,} chunks are in {store_path}, and the same command "
+                "with --resume computes the rest")
+    running = getattr(cluster, "still_running", 0)
+    if running:
+        kept += (f"; {running:,} chunk{'s' * (running != 1)} still running on the workers "
+                 "may yet be written there, and only there")
+    return fail(f"{message}: {kept}", code)
 
 
 def _report(run: Any, plan: Any, metric: str, formats: Sequence[str], out: Path, quiet: bool,

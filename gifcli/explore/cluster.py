@@ -21,12 +21,14 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from gifcli.core.errors import GifError
 
-CONNECT_TIMEOUT_S = 20
+CONNECT_TIMEOUT_S = 20  # to reach a scheduler, handshake included, and to see a worker
+POLL_S = 2.0  # how often a waiting client looks at the cluster
+WORKERS_PER_CORE = 4  # local workers beyond this many per core only cost memory
 _KERNEL_TURN = threading.Lock()  # one kernel call at a time in a worker process
 
 
@@ -54,6 +56,73 @@ def _warm() -> None:
     run_batch({"a": np.zeros(2)}, [(1.0, 1.0)], dt=0.1, record=1)
 
 
+def _check_workers(workers: int) -> None:
+    import os
+
+    cores = os.cpu_count() or 1
+    if workers < 1:
+        raise GifError(f"--workers must be ≥ 1, got {workers}")
+    if workers > WORKERS_PER_CORE * cores:
+        raise GifError(f"--workers {workers:,} is more than {WORKERS_PER_CORE} per core of this "
+                       f"machine ({cores} cores): each worker is a process with its own "
+                       f"memory; use at most {WORKERS_PER_CORE * cores}")
+
+
+def _check_address(address: str) -> None:
+    """A scheduler address must be tcp://HOST:PORT (the protocol gif's workers speak)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address)
+    if parts.scheme != "tcp":
+        raise GifError(f"--scheduler must be tcp://HOST:PORT, got {address!r} "
+                       "(the tls:// and ucx:// protocols are not supported)")
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if not parts.hostname or port is None or not 0 < port < 65536:
+        raise GifError(f"--scheduler must be tcp://HOST:PORT with a port from 1 to 65535, "
+                       f"got {address!r}")
+
+
+def _connect(address: str) -> Any:
+    """A Client of the scheduler at ``address``, or GifError within CONNECT_TIMEOUT_S (plus
+    a few seconds): distributed's own timeout covers the connection, not the handshake,
+    so a server that accepts and never answers would hold the client for ever."""
+    from distributed import Client
+
+    box: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            box["client"] = Client(address, timeout=CONNECT_TIMEOUT_S)
+        except Exception as error:  # noqa: BLE001 - reported below, in one sentence
+            box["error"] = error
+
+    thread = threading.Thread(target=connect, name="gifcli-connect", daemon=True)
+    thread.start()
+    thread.join(CONNECT_TIMEOUT_S + 5)
+    if "client" in box:
+        return box["client"]
+    reason = box.get("error") or (f"no answer within {CONNECT_TIMEOUT_S} s: is it a Dask "
+                                  "scheduler?")
+    raise GifError(f"cannot reach the Dask scheduler at {address} ({reason})")
+
+
+def _result(future: Any, k: int) -> Any:
+    """A chunk's result; a chunk that killed its workers is one sentence, not a traceback."""
+    from distributed.scheduler import KilledWorker
+
+    try:
+        return future.result()
+    except KilledWorker:
+        raise GifError(f"chunk {k} killed the Dask worker that ran it, again on retry; the "
+                       "workers may lack memory (--chunk-points smaller, or fewer workers "
+                       "per machine)") from None
+    except OSError as error:
+        raise GifError(f"lost the Dask scheduler while chunk {k} ran ({error})") from None
+
+
 class Cluster:
     """A Dask client over local worker processes or an existing cluster (a context manager).
 
@@ -64,29 +133,28 @@ class Cluster:
     def __init__(self, workers: int | None = None, scheduler: str | None = None):
         if (workers is None) == (scheduler is None):
             raise GifError("give either --workers N or --scheduler tcp://HOST:PORT")
-        if workers is not None and workers < 1:
-            raise GifError(f"--workers must be ≥ 1, got {workers}")
+        if workers is not None:
+            _check_workers(workers)
+        if scheduler is not None:
+            _check_address(scheduler)
         self.workers, self.scheduler = workers, scheduler
         self.client: Any = None
         self._local: Any = None
         self.seconds = 0.0  # to start or reach the cluster and warm its workers
+        self.still_running = 0  # chunks that a cancel could not stop (they may still land)
         self.description = ""  # where the chunks run, once entered
 
     def __enter__(self) -> Cluster:
         started = time.perf_counter()
         for name in ("distributed", "tornado", "asyncio"):
             logging.getLogger(name).setLevel(logging.ERROR)  # one line per error is ours
-        from distributed import Client
-
         if self.workers is not None:
+            from distributed import Client
+
             self._local = self._start_local(self.workers)
             self.client = Client(self._local)
         else:
-            try:
-                self.client = Client(self.scheduler, timeout=CONNECT_TIMEOUT_S)
-            except (OSError, TimeoutError, ValueError) as error:
-                raise GifError(f"cannot reach the Dask scheduler at {self.scheduler} "
-                               f"({error})") from None
+            self.client = _connect(self.scheduler)
         if not self.client.scheduler_info().get("workers"):
             try:
                 self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
@@ -126,7 +194,6 @@ class Cluster:
             args: Iterable[Any], on_done: Callable[[int, Any], None]) -> None:
         """``function(plan, k, *args)`` for every chunk ``k``, on the workers; ``on_done(k,
         result)`` in this process as each one finishes (in any order)."""
-        from distributed import as_completed
 
         run_id = uuid.uuid4().hex[:8]
         # The plan travels once, as a task of its own that the scheduler can run again if
@@ -137,11 +204,54 @@ class Cluster:
                                       key=f"gifcli-chunk-{k}-{run_id}", pure=False): k
                    for k in chunks}
         try:
-            for future in as_completed(list(futures)):
+            for future in self._as_completed(futures):
                 k = futures.pop(future)
-                on_done(k, future.result())
+                on_done(k, _result(future, k))
                 future.release()
         finally:
             if futures:  # interrupted or failed: nothing more may run for this sweep
-                self.client.cancel(list(futures), force=True)
-            shared.release()
+                self.still_running = self._running(futures)
+                with contextlib.suppress(Exception):  # a scheduler already gone
+                    self.client.cancel(list(futures), force=True)
+            with contextlib.suppress(Exception):
+                shared.release()
+
+    def _as_completed(self, futures: dict[Any, int]) -> Iterator[Any]:
+        """The futures as they finish; GifError once no worker has been seen for
+        CONNECT_TIMEOUT_S, or when the scheduler is lost, rather than waiting for ever."""
+        from distributed import wait
+
+        pending, alone_since = set(futures), None
+        while pending:
+            try:
+                done, pending = wait(pending, timeout=POLL_S, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                done = set()
+            except OSError as error:
+                raise GifError(f"lost the Dask scheduler at {self.where} ({error})") from None
+            yield from done
+            if done or self._has_workers():
+                alone_since = None
+            elif alone_since is None:
+                alone_since = time.monotonic()
+            elif time.monotonic() - alone_since > CONNECT_TIMEOUT_S:
+                raise GifError(f"the Dask cluster at {self.where} has had no worker for "
+                               f"{CONNECT_TIMEOUT_S} s")
+
+    def _has_workers(self) -> bool:
+        try:
+            return bool(self.client.scheduler_info().get("workers"))
+        except OSError as error:
+            raise GifError(f"lost the Dask scheduler at {self.where} ({error})") from None
+
+    def _running(self, futures: dict[Any, int]) -> int:
+        """How many of ``futures`` are running on a worker now: a cancel cannot stop them."""
+        try:
+            busy = {key for keys in self.client.processing().values() for key in keys}
+        except Exception:  # noqa: BLE001 - no scheduler: count every unfinished chunk
+            return len(futures)
+        return sum(future.key in busy for future in futures)
+
+    @property
+    def where(self) -> str:
+        return self.scheduler or "127.0.0.1"

@@ -26,7 +26,10 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
+import shutil
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +68,8 @@ from gifcli.explore.sweep.dataset import (
 EXTRA = "cluster"
 INSTALL_HINT = f"pip install 'gifcli[{EXTRA}]'"
 PROGRESS_GROUP = "gifcli_chunks"  # the chunks' marks and summaries, beside the Dataset
+STALE_PARTIAL_S = 60.0  # a zarr write's temporary file is renamed within milliseconds
+MAX_CHUNKS = 100_000  # chunks of a store: each is a mark, a summary row and a file per variable
 
 
 def require(what: str, netcdf: bool = False) -> None:
@@ -87,17 +92,28 @@ def netcdf_bytes(result: SweepResult, plan: SweepPlan, command: str) -> bytes:
 # --- the zarr store -------------------------------------------------------------------------
 
 
+class StoreChanged(GifError):
+    """The store a chunk was planned for is no longer at its path (another run took it)."""
+
+
 @dataclass(frozen=True)
 class Store:
-    """A sweep's zarr store at ``path`` (a folder that every worker reaches)."""
+    """A sweep's zarr store at ``path`` (a folder that every worker reaches).
+
+    ``token`` names the run that prepared it: each :meth:`prepare` writes a new one into
+    the store, and a worker writes a chunk only while the store still carries its run's
+    token. A chunk that outlives its run (Ctrl-C cannot stop one already running on a
+    worker) then finds another token, or another sweep, and writes nothing.
+    """
 
     path: Path
+    token: str = ""
 
     @classmethod
     def prepare(cls, path: Path, plan: SweepPlan, command: str, resume: bool) -> Store:
         """The store for ``plan``: created, or the existing one of the same sweep (its
         marks kept with ``resume``, cleared without). Another sweep's store is refused."""
-        store = cls(Path(path).absolute())
+        store = cls(Path(path).absolute(), uuid.uuid4().hex)
         if not store.path.exists():
             store._create(plan, command)
             return store
@@ -110,38 +126,26 @@ class Store:
             raise GifError(f"{path} holds {difference}; it is not overwritten: remove it, "
                            "choose another --out, or run the same sweep")
         store._remove_partial_files()
+        store._set_attrs(PROGRESS_GROUP, run=store.token)
         if not resume:
             store._set_attrs(command=command, complete=False)
             store._group()[f"{PROGRESS_GROUP}/done"][:] = 0
         return store
 
     def _create(self, plan: SweepPlan, command: str) -> None:
-        import dask.array as da
-        import xarray as xr
-        import zarr
-
-        dims = [axis.param for axis in plan.axes]
-        shape, chunk_shape = plan.shape, plan.chunks.chunk_shape
-        data = {name: (dims, da.full(shape, fill_value(name), chunks=chunk_shape,
-                                     dtype=variable_dtype(name)), variable_attrs(name))
-                for name in variables(plan.checked)}
-        ds = xr.Dataset(data, coords=coords(plan),
-                        attrs=attributes(plan, command) | {"complete": False})
-        encoding = {name: variable_encoding(name) for name in variables(plan.checked)}
+        """The empty store, built in a temporary folder beside ``path`` and renamed into
+        place: an interruption or a full disk leaves no half-made store behind."""
+        if plan.chunks.count > MAX_CHUNKS:
+            raise GifError(f"{plan.chunks.count:,} chunks are more than a store holds "
+                           f"({MAX_CHUNKS:,}: a few files each); raise --chunk-points")
+        building = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
-            # compute=False: the metadata and coordinates now, no variable data at all.
-            ds.to_zarr(self.path, mode="w-", compute=False, encoding=encoding, zarr_format=2,
-                       consolidated=True)
+            _write_empty(building, plan, command, self.token)
+            os.rename(building, self.path)
         except OSError as error:
             raise GifError(f"cannot create {self.path} ({error.strerror or error})") from None
-        progress = zarr.open_group(self.path, mode="r+").create_group(PROGRESS_GROUP)
-        n = plan.chunks.count
-        # One tiny file per chunk, uncompressed: a mark is written whole or not at all.
-        progress.create_array("done", shape=(n,), chunks=(1,), dtype="uint8", fill_value=0,
-                              compressors=None)
-        progress.create_array("stats", shape=(n, len(STATS)), chunks=(1, len(STATS)),
-                              dtype="float64", fill_value=np.nan, compressors=None)
-        zarr.consolidate_metadata(self.path)
+        finally:
+            shutil.rmtree(building, ignore_errors=True)  # gone already after the rename
 
     def _group(self, mode: str = "r+"):
         import zarr
@@ -157,31 +161,50 @@ class Store:
             return None  # a file, an empty folder, another kind of zarr store
         return json.loads(text) if isinstance(text, str) else None
 
-    def _set_attrs(self, **values: Any) -> None:
+    def _set_attrs(self, group: str | None = None, **values: Any) -> None:
+        """Attributes of the store (or of one of its groups), and the metadata reconsolidated."""
         import zarr
 
-        self._group().attrs.update(values)
+        root = self._group()
+        (root[group] if group else root).attrs.update(values)
         zarr.consolidate_metadata(self.path)
 
     def _remove_partial_files(self) -> None:
-        """Temporary files of writes that a killed process left behind."""
+        """Temporary files of writes that a killed process left behind. A live writer's
+        are a few milliseconds old: only those older than STALE_PARTIAL_S go."""
+        now = time.time()
         for partial in self.path.rglob("*.partial"):
             with contextlib.suppress(OSError):
-                partial.unlink()
+                if now - partial.stat().st_mtime > STALE_PARTIAL_S:
+                    partial.unlink()
 
     def done(self) -> np.ndarray:
         """Per chunk, whether it is complete (marked)."""
         return self._group("r")[f"{PROGRESS_GROUP}/done"][:].astype(bool)
 
     def write(self, plan: SweepPlan, k: int, chunk: ChunkResult) -> None:
-        """Chunk ``k``'s variables into its region, then its summary, then its mark."""
-        group = self._group()
+        """Chunk ``k``'s variables into its region, then its summary, then its mark, each
+        only while the store is still this run's (StoreChanged otherwise)."""
         region = plan.chunks.region(k)
         block = tuple(s.stop - s.start for s in region)
         for name in variables(plan.checked):
-            group[name][region] = encoded(chunk, name).reshape(block)
-        group[f"{PROGRESS_GROUP}/stats"][k, :] = chunk.stats()
-        group[f"{PROGRESS_GROUP}/done"][k] = 1
+            self._still_ours(plan, k)[name][region] = encoded(chunk, name).reshape(block)
+        self._still_ours(plan, k)[f"{PROGRESS_GROUP}/stats"][k, :] = chunk.stats()
+        self._still_ours(plan, k)[f"{PROGRESS_GROUP}/done"][k] = 1
+
+    def _still_ours(self, plan: SweepPlan, k: int):
+        """The store's group, if it still holds this sweep for this run."""
+        import zarr
+
+        try:
+            group = zarr.open_group(self.path, mode="r+", use_consolidated=False)
+            found = group[PROGRESS_GROUP].attrs.get("run"), group.attrs.get("gifcli_sweep")
+        except (zarr.errors.GroupNotFoundError, OSError, ValueError, KeyError) as error:
+            raise StoreChanged(f"chunk {k} not written: {self.path} is gone ({error})") from None
+        if found[0] != self.token or found[1] != json.dumps(identity(plan)):
+            raise StoreChanged(f"chunk {k} not written: {self.path} now belongs to another "
+                               "run of gif sweep")
+        return group
 
     def finish(self) -> None:
         """Say that every chunk is complete (after the last one's mark)."""
@@ -213,6 +236,35 @@ class Store:
                            passed, margin, samples=plan.trains(wanted) if wanted.size else {},
                            notes=grid_notes(plan, int(failed.sum())), seconds=seconds,
                            chunks=chunks, plan=plan)
+
+
+def _write_empty(path: Path, plan: SweepPlan, command: str, token: str) -> None:
+    """A complete store at ``path`` with every variable at its fill value (no data files)."""
+    import dask.array as da
+    import xarray as xr
+    import zarr
+
+    dims = [axis.param for axis in plan.axes]
+    # One dask chunk per variable, whatever the store's chunks: the graph stays tiny, and
+    # compute=False writes the metadata and coordinates only.
+    data = {name: (dims, da.full(plan.shape, fill_value(name), chunks=plan.shape,
+                                 dtype=variable_dtype(name)), variable_attrs(name))
+            for name in variables(plan.checked)}
+    ds = xr.Dataset(data, coords=coords(plan),
+                    attrs=attributes(plan, command) | {"complete": False})
+    encoding = {name: variable_encoding(name) | {"chunks": plan.chunks.chunk_shape}
+                for name in variables(plan.checked)}
+    ds.to_zarr(path, mode="w-", compute=False, encoding=encoding, zarr_format=2,
+               consolidated=True, safe_chunks=False)
+    progress = zarr.open_group(path, mode="r+").create_group(PROGRESS_GROUP)
+    progress.attrs["run"] = token  # bookkeeping, like the marks: not the data's metadata
+    n = plan.chunks.count
+    # One tiny file per chunk, uncompressed: a mark is written whole or not at all.
+    progress.create_array("done", shape=(n,), chunks=(1,), dtype="uint8", fill_value=0,
+                          compressors=None)
+    progress.create_array("stats", shape=(n, len(STATS)), chunks=(1, len(STATS)),
+                          dtype="float64", fill_value=np.nan, compressors=None)
+    zarr.consolidate_metadata(path)
 
 
 def _difference(found: dict[str, Any], wanted: dict[str, Any]) -> str | None:

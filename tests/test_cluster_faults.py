@@ -1,0 +1,176 @@
+"""Sweeps on Dask and in zarr stores under faults: a late chunk, a silent scheduler, bad
+addresses, too many workers or chunks, an interrupted creation, another writer's files.
+
+Everything runs in this process or on 127.0.0.1; nothing waits for a real timeout longer than
+the one the test sets.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from gifcli.core.errors import GifError
+from gifcli.explore import cluster as cluster_module
+from gifcli.explore.cluster import Cluster
+from gifcli.explore.sweep import Axis, plan_sweep
+from gifcli.files import store as sweep_store
+from gifcli.model.preset import resolve
+
+pytest.importorskip("zarr")
+
+
+def plan(values=(0.0, 0.01, 0.02, 0.03), chunk_points=2, **kwargs):
+    return plan_sweep(resolve("tonic_bursting"), [Axis("a", np.array(values))],
+                      chunk_points=chunk_points, stored=True, **kwargs)
+
+
+def marks(path) -> np.ndarray:
+    return sweep_store.Store(path).done()
+
+
+# --- a chunk that outlives its run -------------------------------------------------------------
+
+
+def test_a_chunk_of_an_earlier_run_writes_nothing_into_a_later_run_of_the_same_sweep(tmp_path):
+    path, sweep = tmp_path / "s.zarr", plan()
+    earlier = sweep_store.Store.prepare(path, sweep, "first", resume=False)
+    later = sweep_store.Store.prepare(path, sweep, "second", resume=False)
+    assert earlier.token != later.token
+    with pytest.raises(sweep_store.StoreChanged, match="belongs to another run"):
+        sweep_store.chunk_to_store(sweep, 0, earlier)
+    assert not marks(path).any()
+    sweep_store.chunk_to_store(sweep, 0, later)
+    assert marks(path).tolist() == [True, False]
+
+
+def test_a_chunk_of_a_removed_store_writes_nothing_into_another_sweep_made_there(tmp_path):
+    path = tmp_path / "s.zarr"
+    first, other = plan(), plan(values=(0.0, 0.005, 0.01, 0.015))
+    stale = sweep_store.Store.prepare(path, first, "first", resume=False)
+    shutil.rmtree(path)
+    with pytest.raises(sweep_store.StoreChanged, match="is gone"):
+        sweep_store.chunk_to_store(first, 1, stale)
+    assert not path.exists()  # nothing recreated by the stale writer
+    finished = sweep_store.run_into_store(other, path, "other")
+    before = {name: finished.store.read(name, (np.arange(4),)) for name in ("n_spikes",)}
+    with pytest.raises(sweep_store.StoreChanged):
+        sweep_store.chunk_to_store(first, 1, stale)
+    after = {name: finished.store.read(name, (np.arange(4),)) for name in before}
+    np.testing.assert_array_equal(before["n_spikes"], after["n_spikes"])
+    assert marks(path).all()
+
+
+# --- the store's creation --------------------------------------------------------------------
+
+
+def test_an_interrupted_creation_leaves_no_store_and_no_temporary(tmp_path, monkeypatch):
+    path, real = tmp_path / "s.zarr", sweep_store._write_empty
+
+    def interrupted(folder, *args):
+        real(folder, *args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep_store, "_write_empty", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sweep_store.Store.prepare(path, plan(), "cmd", resume=False)
+    assert os.listdir(tmp_path) == []
+    monkeypatch.setattr(sweep_store, "_write_empty", real)
+    sweep_store.run_into_store(plan(), path, "cmd")  # and the same command then works
+    assert marks(path).all()
+
+
+def test_too_many_chunks_are_refused_before_anything_is_written(tmp_path):
+    values = np.linspace(0.0, 0.02, sweep_store.MAX_CHUNKS + 1)
+    with pytest.raises(GifError, match=r"100,001 chunks are more than a store holds"):
+        sweep_store.Store.prepare(tmp_path / "s.zarr", plan(values, chunk_points=1), "cmd",
+                                  resume=False)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_fresh_partial_file_of_a_live_writer_is_kept_an_old_one_removed(tmp_path):
+    path, sweep = tmp_path / "s.zarr", plan()
+    sweep_store.Store.prepare(path, sweep, "cmd", resume=False)
+    fresh, old = path / "n_spikes" / "0.abc.partial", path / "n_spikes" / "1.def.partial"
+    for partial in (fresh, old):
+        partial.write_bytes(b"x")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    sweep_store.Store.prepare(path, sweep, "cmd", resume=True)
+    assert fresh.exists() and not old.exists()
+
+
+# --- reaching the cluster --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("address, reason", [
+    ("ucx://127.0.0.1:8786", "must be tcp://HOST:PORT"),
+    ("tls://127.0.0.1:8786", "must be tcp://HOST:PORT"),
+    ("127.0.0.1:8786", "must be tcp://HOST:PORT"),
+    ("tcp://127.0.0.1:70000", "port from 1 to 65535"),
+    ("tcp://127.0.0.1:0", "port from 1 to 65535"),
+    ("tcp://127.0.0.1", "port from 1 to 65535"),
+    ("tcp://:8786", "port from 1 to 65535"),
+])
+def test_a_scheduler_address_gif_cannot_use_is_refused_at_once(address, reason):
+    with pytest.raises(GifError, match=reason):
+        Cluster(scheduler=address)
+
+
+def test_more_workers_than_the_machine_can_use_are_refused_before_starting_any():
+    cores = os.cpu_count() or 1
+    with pytest.raises(GifError, match=f"more than 4 per core of this machine \\({cores} cores"):
+        Cluster(workers=1_000_000)
+    Cluster(workers=cores)  # within the limit: accepted (not started until entered)
+
+
+def test_a_server_that_accepts_and_never_answers_is_one_sentence(monkeypatch):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    accepted: list[socket.socket] = []
+    taker = threading.Thread(target=lambda: accepted.append(server.accept()[0]), daemon=True)
+    taker.start()
+    monkeypatch.setattr(cluster_module, "CONNECT_TIMEOUT_S", 1)
+    try:
+        with pytest.raises(GifError, match="cannot reach the Dask scheduler at tcp://"), \
+                Cluster(scheduler=f"tcp://127.0.0.1:{server.getsockname()[1]}"):
+            pass
+    finally:
+        for connection in accepted:
+            connection.close()
+        server.close()
+
+
+# --- what an interrupted sweep says ----------------------------------------------------------
+
+
+class _Running:
+    still_running = 3
+
+
+@pytest.mark.parametrize("state, said", [
+    ("none", "no chunk was stored; the same command starts the sweep"),
+    ("some", "1 of 2 chunks are in {path}, and the same command with --resume computes the "
+             "rest; 3 chunks still running on the workers may yet be written there"),
+    ("all", "all 2 chunks are in {path}, and the same command with --resume finishes it "
+            "without computing any"),
+])
+def test_an_interrupted_sweep_says_what_is_kept_and_what_may_still_land(tmp_path, capsys,
+                                                                         state, said):
+    from gifcli.cli.sweep import _interrupted
+
+    path, sweep = tmp_path / "s.zarr", plan()
+    if state != "none":
+        store = sweep_store.Store.prepare(path, sweep, "cmd", resume=False)
+        for k in range(1 if state == "some" else 2):
+            sweep_store.chunk_to_store(sweep, k, store)
+    exit_ = _interrupted(KeyboardInterrupt(), path, sweep,
+                         _Running() if state == "some" else None)
+    assert exit_.exit_code == 130
+    assert said.format(path=path) in capsys.readouterr().err
