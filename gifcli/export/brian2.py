@@ -35,8 +35,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from brian2 import (NeuronGroup, SpikeMonitor, TimedArray, defaultclock, ms, mV, prefs,
-                    run, second)
+from brian2 import Network, NeuronGroup, SpikeMonitor, TimedArray, ms, mV, prefs, second
 
 prefs.codegen.target = "numpy"  # no compiler needed; "cython" runs faster on long runs
 DT = {dt!r}  # ms
@@ -93,11 +92,10 @@ def build(n=1):
 
 
 def main():
-    defaultclock.dt = DT * ms
     group = build()
     spikes = SpikeMonitor(group)
     n_steps = sum(count for _, count in INPUT_RUNS)
-    run(n_steps * DT * ms)
+    Network(group, spikes).run(n_steps * DT * ms)
     steps = np.rint(np.asarray(spikes.t / second) * 1000 / DT).astype(int)
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent
     out.mkdir(parents=True, exist_ok=True)
