@@ -212,8 +212,22 @@ def test_spike_csv_is_what_gif_fit_reads(tmp_path):
 def test_the_commands_of_docs_export_md_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     text = (ROOT / "docs" / "export.md").read_text()
-    commands = re.findall(r"^\s*gif (export .+?)(?:\s+#.*)?$", text, flags=re.MULTILINE)
+    commands = [line for line in re.findall(r"^\s*gif (export [^|]+?)(?:\s+#.*)?$", text,
+                                             flags=re.MULTILINE)]
     assert len(commands) >= 3
     for line in commands:
         result = CliRunner().invoke(cli.app, line.split())
         assert result.exit_code == 0, (line, result.output)
+
+
+def test_the_brian2_network_example_of_docs_export_md_runs(tmp_path, monkeypatch):
+    python = simulator("brian2")
+    monkeypatch.chdir(tmp_path)
+    export(resolve("tonic_bursting"), "brian2", tmp_path / "outputs")
+    text = (ROOT / "docs" / "export.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+              if "gif.build" in b]
+    assert len(blocks) == 1
+    done = subprocess.run([str(python), "-c", blocks[0]], capture_output=True, text=True,
+                          timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]

@@ -94,8 +94,10 @@ def header(export: Export, target: str, differences: tuple[str, ...], comment: s
         *(f"- {line}" for line in differences),
         *(f"- the grid: {note}" for note in export.notes),
     ]
+    # the differences wrapped; the command line whole, so that it can be copied
     wrapped = [piece for line in lines
-               for piece in textwrap.wrap(line, 94, subsequent_indent="  ") or [""]]
+               for piece in (textwrap.wrap(line, 94, subsequent_indent="  ")
+                             if line.startswith("- ") else [line])]
     return "".join(f"{comment} {line}".rstrip() + "\n" for line in wrapped)
 
 
