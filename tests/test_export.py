@@ -12,6 +12,7 @@ step's end), built here on SciPy's matrix exponential.
 from __future__ import annotations
 
 import csv
+import os
 import re
 import subprocess
 import sys
@@ -273,3 +274,15 @@ def test_random_neurons_and_schedules_brian2_matches_both_ways(tmp_path):
         assert len(exact[preset.name]) == len(grid_reset_reference(preset, dt))
         assert np.array_equal(steps_of(exact[preset.name], dt),
                               grid_reset_reference(preset, dt)), preset
+
+
+def test_help_has_examples_and_imports_neither_numba_nor_the_exporters():
+    code = ("import sys\nfrom gifcli.cli import app\ntry:\n    app(['export', '--help'], "
+            "prog_name='gif')\nexcept SystemExit as e:\n    assert e.code in (0, None)\n"
+            "print('HEAVY', sorted(m for m in ('numba', 'matplotlib', 'gifcli.export') "
+            "if m in sys.modules), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, env=os.environ | {"COLUMNS": "120"})
+    assert done.returncode == 0, done.stderr
+    assert "HEAVY []" in done.stderr
+    assert "Examples" in done.stdout and "gif export tonic_bursting --to brian2" in done.stdout
