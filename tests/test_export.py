@@ -60,7 +60,7 @@ def spike_times(path: Path) -> np.ndarray:
 
 
 def exported_trains(target: str, method: str, presets, folder: Path) -> dict[str, np.ndarray]:
-    python = simulator("brian2" if target == "brian2" else target)
+    python = simulator(target)
     scripts = [export(p, target, folder, method=method)[0] for p in presets]
     run_scripts(python, scripts, folder)
     return {p.name: spike_times(folder / f"{p.name}_{target}_spikes.csv") for p in presets}
