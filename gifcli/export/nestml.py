@@ -15,9 +15,10 @@ DIFFERENCES = (
     "propagator, but NEST tests V >= V_th and resets only at the end of a step (t_k + dt, the "
     "time NEST stamps and the CSV gives), while gifcli solves the crossing inside the step "
     "and resets there; each reset here comes up to one step late, and the delay carries on",
-    "the input: NEST delivers a generator's current one step (the minimum delay) after it is "
-    "set, so the script sets each change one step early; the first step of the run (0 to dt) "
-    "therefore gets no input",
+    "the input: a generator's current reaches the neuron after the connection's delay (one "
+    "step, the least NEST allows), so the script sets each change one step early and the first "
+    "step of the run (0 to dt) gets no input. This timing, and the spike times of a NEST run, "
+    "were not measured when this export was written (docs/export.md says why)",
     "a segment boundary between grid points moves to the nearest one (gifcli's exact "
     "splits that step)",
 )
