@@ -21,7 +21,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 LETTERS = list("ABCDEFGHIJKLMNOPQRST")
 NOT_SOURCE = shutil.ignore_patterns(
-    ".git", "build", "dist", "*.egg-info", "__pycache__", ".venv", ".pytest_cache",
+    ".git", "build", "dist", "*.egg-info", "__pycache__", ".venv", ".venv-*", ".pytest_cache",
     ".ruff_cache", ".hypothesis", ".benchmarks", "outputs",
 )
 

@@ -32,7 +32,7 @@ from gifcli.core import interrupts
 from gifcli.core.errors import GifError
 
 # Each module registers its command on ``app``; ``gif --help`` lists them in this order.
-COMMANDS = ("list", "show", "run", "gallery", "check", "sweep", "fi", "fit")
+COMMANDS = ("list", "show", "run", "gallery", "check", "sweep", "fi", "fit", "export")
 for _command in COMMANDS:
     import_module(f"gifcli.cli.{_command}")
 
