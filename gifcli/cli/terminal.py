@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from gifcli.core import interrupts
 from gifcli.core.errors import GifError, one_line, printable
 
 if TYPE_CHECKING:
@@ -91,6 +92,10 @@ def reporting_errors(debug: bool = False, quiet: bool = False) -> Iterator[None]
 
 def _warning_line(message: Warning | str, category: type[Warning], *args: Any,
                   **kwargs: Any) -> None:
+    # A signal during an import can come back as an ImportError that a library catches and
+    # warns about (matplotlib: "Unable to import Axes3D"), sending the user after a broken
+    # install: stop for the signal instead.
+    interrupts.check()
     warn(str(message))
 
 
