@@ -55,7 +55,8 @@ from gifcli.explore.sweep import (
 from gifcli.model.parameters import PARAMETERS
 
 EXTRA = "cluster"
-INSTALL_HINT = f"pip install 'gifcli[{EXTRA}]'"
+# gifcli is not on the package index: the extra comes from the project's own folder.
+INSTALL_HINT = f"run `make demo`, or `pip install -e '.[{EXTRA}]'`, in gifcli's folder"
 PROGRESS_GROUP = "gifcli_chunks"  # the chunks' marks and summaries, beside the Dataset
 COUNT_FILL = -1
 UNITS = {p.name: p.unit for p in PARAMETERS} | {
