@@ -73,7 +73,7 @@ def check(
         chosen = runner.select_presets(presets or [], not presets, set_ or [])
         runner.check_sizes(chosen, dts, max_steps)
         total = len(chosen) * len(methods) * len(dts)
-        compiled_kernels(lambda: warmup.warm_single_runs(methods), quiet or json_)
+        compiled_kernels(warmup.warm_single_runs, quiet or json_)
         with progress_bar(total, quiet or json_) as phase:
             rows = runner.check_presets(chosen, methods, dts, max_steps, phase("check"))
         print_notes([row.outcome for row in rows], quiet)

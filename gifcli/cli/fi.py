@@ -92,7 +92,7 @@ def fi(
         formats = split_list(format_)
         sw.sweep_values(start, stop, num)  # validate the range before anything runs
         files.check_out_dir(out)
-        compiled_kernels(lambda: warmup.warm_fi(method.value), quiet or json_)
+        compiled_kernels(warmup.warm_batches, quiet or json_)
         with points_progress("fi", quiet or json_) as progress:
             curves = sw.fi_curves(chosen, start, stop, num, method.value, dt, max_steps,
                                   progress)

@@ -75,7 +75,7 @@ def simulate_and_report(
                                [p.source for p in presets])
         if not quiet:
             _warn_if_replacing_shipped(presets, bool(overrides), out, formats)
-    compiled_kernels(lambda: warmup.warm_single_runs((method,)), quiet or as_json)
+    compiled_kernels(warmup.warm_single_runs, quiet or as_json)
     with progress_bar(len(presets), quiet or as_json) as phase:
         outcomes = runner.simulate_presets(presets, method, dt, max_steps, phase("simulate"))
         print_notes(outcomes, quiet)

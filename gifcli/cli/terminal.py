@@ -197,8 +197,9 @@ def progress_bar(total: int, hidden: bool) -> Iterator[Callable[[str], Callable[
         yield phase
 
 
-COMPILING = ("compiling the kernels this command uses (once after an install; up to a "
-             "minute, longer on a busy machine)")
+# bench/startup.py --cold: 25 s of CPU for gif run or check, 70 s for gif fi or sweep
+COMPILING = ("compiling the simulation kernels (once after an install: 30 s to 2 min, "
+             "longer on a busy machine; make demo compiles them all)")
 NOTICE_AFTER_S = 1.0  # loading them from Numba's cache takes less: then nothing is said
 
 

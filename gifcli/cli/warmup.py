@@ -1,16 +1,13 @@
 """Compile the kernels, or load them from Numba's cache, before the real work starts.
 
-Running tiny workloads through the same code paths first lets the command line say
-"compiling..." while that happens, before its progress bar starts, and lets ``make demo``
-leave every kernel compiled (``python -m gifcli.cli.warmup``), sweeps and the f–I probe
-included. Each workload takes milliseconds once compiled. A command compiles only what it
-uses: ``gif run`` the trace kernel of its one method, ``gif fi`` the f–I probe alone
-(bench/startup.py --cold measures each).
+The first command after an install compiles for 20–35 s; later ones load the compiled code
+in well under a second. Running tiny workloads through the same code paths first lets the
+command line say "compiling..." while that happens, before its progress bar starts, and
+lets ``make demo`` leave every kernel compiled (``python -m gifcli.cli.warmup``), sweeps and the
+f–I probe included. Each workload takes milliseconds once compiled.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -24,15 +21,15 @@ TINY = Preset(name="warm_up", title="warm-up", segments=((1.5, 20.05), (0.0, 9.9
 SWEPT = ("tonic_spiking", "class_1_excitability", "afterpotentials", "tonic_bursting")
 
 
-def warm_single_runs(methods: Sequence[str] = METHODS) -> None:
-    """What ``gif run``, ``gallery`` and ``check`` compile for these methods: the trace
-    kernel, the checks' loops and the CSV writer."""
+def warm_single_runs() -> None:
+    """What ``gif run``, ``gallery`` and ``check`` compile: the trace kernel, the checks'
+    loops and the CSV writer."""
     from gifcli import files
     from gifcli.analysis.checks import evaluate
     from gifcli.analysis.features import spike_features
     from gifcli.simulation.single import simulate
 
-    for method in methods:
+    for method in METHODS:
         result = simulate(TINY, method, 0.1)
         evaluate(result)
         spike_features(result.spike_times, result.duration)
@@ -50,14 +47,7 @@ def warm_batches() -> None:
         sweep.run_sweep(resolve(name), [axis], "exact", 1.0)
     table_csv_bytes([("a", axis.values), ("n", np.array([1, 2])),
                      ("ok", np.array([True, False]))])
-    warm_fi()
-
-
-def warm_fi(method: str = "exact") -> None:
-    """What ``gif fi`` compiles: the f–I probe, for ``method``."""
-    from gifcli.explore import sweep
-
-    sweep.fi_curves([resolve("class_1_excitability")], 0.5, 1.5, 3, method, 1.0)
+    sweep.fi_curves([resolve("class_1_excitability")], 0.5, 1.5, 3, "exact", 1.0)
 
 
 def warm_everything() -> None:
