@@ -1,10 +1,12 @@
 # The two commands of the README: `make demo` and `make test`. Each makes its own venv.
+# `make figures` compares every figure with its baseline; `make figures-accept` renews them.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= outputs
+FIGURE_REPORT ?= build/figure-report
 
-.PHONY: demo test lint clean
+.PHONY: demo test figures figures-accept lint clean
 
 # gif export's targets, each in a venv of its own (Brian2 needs numpy < 2.4); tests/test_export.py
 # finds them by path and runs the exported files in them.
@@ -22,18 +24,33 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The cluster extra too: the quick start's `gif sweep ... -f zarr,png --workers 2` needs it.
 demo: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	@echo "make demo: installing gifcli and what the quick start uses into $(VENV) ..."
+	$(BIN)/python -m pip install --quiet -e ".[cluster]"
+	@echo "make demo: compiling every kernel once (a few minutes on a first install; later commands start at once) ..."
+	$(BIN)/python -m gifcli.cli.warmup
+	@echo "make demo: running the 20 presets into $(OUT)/ ..."
 	$(BIN)/gif run --all --out $(OUT)
 	$(BIN)/gif gallery --out $(OUT) --quiet
-	@echo "wrote $(OUT)/gallery.png"
-	$(BIN)/python -m gifcli.cli.warmup  # the sweep and f-I kernels too: the first gif sweep starts at once
+	@echo "make demo: done; the 20 figures and $(OUT)/gallery.png are in $(OUT)/; try: $(BIN)/gif list"
 
 test: $(BIN)/python .venv-brian2/bin/python .venv-brainpy/bin/python .venv-nestml/bin/python
 	$(BIN)/python -m pip install --quiet -e ".[test,cluster,notebook]"  # notebook: the tutorial runs
 	$(BIN)/ruff check gifcli tests bench
 	$(BIN)/lint-imports  # the layering of pyproject.toml's [tool.importlinter]
 	$(BIN)/python -m pytest -q
+
+# Every kind of figure drawn and compared with tests/figures/baseline/; the report (baseline,
+# new and difference side by side) in $(FIGURE_REPORT)/index.html.
+figures: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python tests/figures/regress.py --report $(FIGURE_REPORT)
+
+# A deliberate change to the figures: draw them and make them the new baselines.
+figures-accept: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python tests/figures/regress.py --accept
 
 clean:
 	rm -rf $(VENV) .venv-brian2 .venv-brainpy .venv-nestml build *.egg-info .pytest_cache

@@ -20,7 +20,21 @@ def main() -> None:
         what = getattr(stop, "what", "interrupted")  # as gifcli.cli.terminal.interruption
         sys.stderr.write(f"gif: error: {what}; every file already written is complete\n")
         sys.exit(getattr(stop, "exit_code", 130))
-    command_line()
+    try:
+        command_line()
+    finally:
+        _ignore_signals_from_now(interrupts.SIGNALS)
+
+
+def _ignore_signals_from_now(signals: tuple[int, ...]) -> None:
+    """The command is over and its exit code decided. Python's shutdown (a second or more
+    with numba loaded, on a busy machine) puts handled signals back to their default, which
+    kills the process silently with the signal's status instead of the command's: a finished
+    run would look interrupted. Ignored signals stay ignored through the shutdown."""
+    import signal
+
+    for signum in signals:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

@@ -256,9 +256,9 @@ def test_alias_bombs_are_refused_fast(levels, width):
     lines = [VALID.rstrip(), "x0: &x0 [lol]"]
     lines += [f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * width)}]" for i in range(1, levels + 1)]
     lines.append(f"check: *x{levels}")
-    started = time.perf_counter()
+    started = time.process_time()
     error = rejects("\n".join(lines) + "\n")
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert "its aliases expand to more than 1,000,000 values" in str(error)
 
 
@@ -282,13 +282,13 @@ import resource, sys, time
 from gifcli.core.errors import PresetError
 from gifcli.model.preset import load_preset
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-started = time.perf_counter()
+started = time.process_time()
 try:
     load_preset(sys.argv[1])
     print("loaded")
 except PresetError as error:
     print(error)
-elapsed = time.perf_counter() - started
+elapsed = time.process_time() - started
 grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
 print(f"{elapsed:.3f} {grown}")
 """
@@ -296,7 +296,8 @@ print(f"{elapsed:.3f} {grown}")
 
 @pytest.mark.parametrize("target", ["check", "title", "name", "description", "letter"])
 def test_alias_bomb_in_a_subprocess_is_bounded_in_time_and_memory(tmp_path, target):
-    """A billion laughs aimed at each key: < 1 s and < 50 MB, under a 1 GB address cap."""
+    """A billion laughs aimed at each key: < 1 s of CPU and < 50 MB, under a 1 GB address
+    cap. CPU time, not wall time, so that a busy machine does not fail it."""
     lines = [VALID.rstrip() if target != "name" else "input: []",
              "l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
     lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 10)]
@@ -358,11 +359,11 @@ def test_huge_file_is_refused_without_reading_it(tmp_path):
     big = tmp_path / "big.yaml"
     with open(big, "wb") as handle:
         handle.truncate(3_000_000_000)  # sparse: 3 GB of zeros on no disk
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(PresetError, match=r"big.yaml: is 3000\.0 MB; a preset file is at most "
                                           r"5 MB"):
         load_preset(big)
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
 
 
 def test_unreadable_file(tmp_path):
@@ -759,13 +760,13 @@ def test_the_biggest_allowed_file_loads_in_bounded_time(tmp_path):
     count = (MAX_FILE_BYTES - 100) // len(segment)
     path = tmp_path / "long.yaml"
     path.write_text("name: long_schedule\ninput:\n" + segment * count, encoding="utf-8")
-    started = time.perf_counter()
+    started = time.process_time()
     preset = load_preset(path, max_steps=None)
     assert len(preset.segments) == count
-    assert time.perf_counter() - started < 20
+    assert time.process_time() - started < 20
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(segment * 3)
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(PresetError, match="a preset file is at most 5 MB"):
         load_preset(path)
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5

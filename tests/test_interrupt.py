@@ -3,6 +3,11 @@
 Each test starts the real command in a subprocess, waits until it is computing or writing,
 sends SIGINT, and then opens every file in the output folder: PNGs decode, JSON parses, CSVs
 have every row. No temporary file may remain.
+
+How promptly it stops is measured in CPU time, not wall time: on a busy machine (two cores
+shared with other jobs) a process that stops at once may still wait a second for a core, but
+the CPU it spends after the signal stays small. A kernel that ignored the signal would spend
+seconds of it. Wall-clock latency is measured in bench/interrupt.py.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -49,6 +55,43 @@ def interrupt(process: subprocess.Popen, may_finish: bool = False) -> tuple[int,
             process.kill()
             process.communicate()
     return process.returncode, stdout, stderr
+
+
+# What a stopped process may still spend: unwinding, removing temporary files, and
+# Python's own shutdown with numba and matplotlib loaded (about 0.1 s on a quiet machine).
+CPU_AFTER_SIGNAL = 1.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time that process ``pid`` has used so far, from /proc."""
+    after_name = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1]
+    fields = after_name.split()  # fields 3... of proc(5): utime is the 14th, stime the 15th
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def signal_and_wait(process: subprocess.Popen, signum: int,
+                    hang: float = 60.0) -> tuple[int, str, str, float]:
+    """Send ``signum``; wait for the end. The exit code, stdout, stderr, and the CPU seconds
+    the process spent after the signal (0 if it had already ended)."""
+    try:
+        before = cpu_seconds(process.pid)
+    except (FileNotFoundError, ProcessLookupError):  # pragma: no cover - not Linux
+        pytest.skip("no /proc to read a process's CPU time from")
+    process.send_signal(signum)
+    with ThreadPoolExecutor(2) as readers:
+        stdout, stderr = readers.submit(process.stdout.read), readers.submit(process.stderr.read)
+        deadline = time.monotonic() + hang
+        while True:  # os.wait4, not communicate(): the child's own CPU time comes with it
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"still running {hang:g} s after the signal")
+            time.sleep(0.01)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        return (process.returncode, stdout.result(), stderr.result(),
+                max(0.0, usage.ru_utime + usage.ru_stime - before))
 
 
 def assert_interrupted(code: int, stdout: str, stderr: str) -> None:
@@ -206,7 +249,7 @@ ENDINGS = {signal.SIGINT: (130, "interrupted"), signal.SIGTERM: (143, "terminate
 @pytest.mark.parametrize("case", list(SIGNAL_CASES))
 def test_a_signal_at_a_random_moment(tmp_path, case, signum):
     """From the imports to the last file: the exit code of the signal, one line, no
-    traceback, within a second, and only complete files (or a run that finished first)."""
+    traceback, under a second of CPU, and only complete files (or a run that finished first)."""
     (tmp_path / "long_step.yaml").write_text(LONG_RUN, encoding="utf-8")
     code_wanted, what = ENDINGS[signum]
     moment = random.Random(f"{case} {signum}").uniform(0.05, 2.5)  # each case its own
@@ -214,22 +257,19 @@ def test_a_signal_at_a_random_moment(tmp_path, case, signum):
     args = SIGNAL_CASES[case] + ([] if case == "check" else ["--out", str(out)])
     process = start(args, tmp_path)
     time.sleep(moment)
-    sent = time.monotonic()
-    process.send_signal(signum)
-    stdout, stderr = process.communicate(timeout=30)
-    took = time.monotonic() - sent
-    if process.returncode in (0, 1):  # it finished before the signal
+    code, _, stderr, cpu_after = signal_and_wait(process, signum)
+    if code in (0, 1):  # it finished before the signal
         return
-    assert process.returncode == code_wanted, (process.returncode, stderr)
+    assert code == code_wanted, (code, stderr)
     assert stderr == f"gif: error: {what}; every file already written is complete\n"
-    assert took < 1.0, f"took {took:.2f} s to stop"
+    assert cpu_after < CPU_AFTER_SIGNAL, f"{cpu_after:.2f} s of CPU after the signal"
     if case != "one long run":
         assert_every_file_complete(out)
     else:
         assert visible(out) == []  # its one JSON and PNG are written after the run
 
 
-def test_a_compiled_run_stops_within_a_second_and_the_next_one_runs():
+def test_a_compiled_run_stops_at_once_and_the_next_one_runs():
     """In-process: Ctrl-C during the single-run kernel raises KeyboardInterrupt promptly
     (not a SystemError from inside the dispatcher), and the stop flag is cleared after."""
     import threading
@@ -239,10 +279,61 @@ def test_a_compiled_run_stops_within_a_second_and_the_next_one_runs():
 
     long_run = parse_preset(LONG_RUN, "<test>")
     simulate(long_run.replace(input_scale=1.0), dt=1.0)  # compiled, and quick
-    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
-    started = time.monotonic()
+    main_cpu = time.pthread_getcpuclockid(threading.main_thread().ident)
+    at_signal = []
+
+    def send() -> None:
+        at_signal.append(time.clock_gettime(main_cpu))
+        os.kill(os.getpid(), signal.SIGINT)
+
+    timer = threading.Timer(0.3, send)
     timer.start()
     with pytest.raises(KeyboardInterrupt):
         simulate(long_run, dt=0.01, max_steps=30_000_000)
-    assert time.monotonic() - started < 1.5
+    # CPU, not wall time: the kernel's own thread, from the signal to the raise
+    assert time.clock_gettime(main_cpu) - at_signal[0] < 0.2
     assert simulate(long_run, dt=1.0).n_spikes > 0
+
+
+# --- a signal that a library swallowed, and one during Python's shutdown --------------------
+
+
+def test_a_warning_that_a_swallowed_signal_caused_is_not_shown(monkeypatch, capsys):
+    """SIGHUP during matplotlib's import once came back as its "Unable to import Axes3D"
+    warning (the handler's exception turned into an ImportError and caught): a false alarm
+    about the install. The warning hook stops for the signal instead."""
+    import warnings
+
+    import typer
+
+    from gifcli.cli import terminal
+    from gifcli.core import interrupts
+
+    monkeypatch.setattr(interrupts._State, "unacknowledged", signal.SIGHUP)
+    with pytest.raises(typer.Exit) as ended, terminal.reporting_errors():
+        warnings.warn("Unable to import Axes3D. This may be due to ...", stacklevel=1)
+    assert ended.value.exit_code == 129
+    assert capsys.readouterr().err == ("gif: error: hung up; every file already written is "
+                                       "complete\n")
+
+
+SHUTDOWN_PROBE = """
+import signal, sys
+from gifcli.__main__ import main
+sys.argv = ["gif", "list"]
+try:
+    main()
+except SystemExit as end:
+    ignored = [signal.getsignal(s) == signal.SIG_IGN
+               for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)]
+    print(end.code, ignored, file=sys.stderr)
+"""
+
+
+def test_once_the_command_is_over_a_signal_no_longer_kills_it():
+    """Python's shutdown puts handled signals back to their default: a SIGHUP there killed a
+    finished `gif run` (status -1, nothing on stderr) in a busy test suite. Once the exit code
+    is decided, the three signals are ignored, so the command's own code stands."""
+    done = subprocess.run([sys.executable, "-c", SHUTDOWN_PROBE], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.stderr.strip().splitlines()[-1] == "0 [True, True, True]", done.stderr

@@ -3,7 +3,8 @@
 A neuron that fires without end (a huge A1 re-exciting it at each spike) must stop at the
 spike caps of ``simulation.simulate`` with a clear SimulationError, for every integrator;
 extreme values that do not fire without end must finish with a finite state. Each run happens
-in a subprocess with a timeout, so that a hang fails the test instead of stalling the suite.
+in a subprocess with a timeout, so that a hang fails the test instead of stalling the suite;
+"seconds" is the run's CPU time, which stays put on a busy machine where wall time does not.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ for method in ("exact", "euler", "exp-euler"):
 out = []
 for case in json.loads(sys.argv[1]):
     preset = parse_preset(case["yaml"], case["source"], max_steps=None)
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine stretches wall time, not this
     try:
         result = simulate(preset, case["method"], case.get("dt"), max_steps=case["max_steps"])
     except SimulationError as error:
@@ -39,7 +40,7 @@ for case in json.loads(sys.argv[1]):
         entry = {"status": "ok", "n_spikes": int(result.spike_times.size),
                  "finite": bool(all(np.isfinite(x).all() for x in state))
                            and bool(np.isfinite(result.spike_times).all())}
-    entry["seconds"] = time.perf_counter() - started
+    entry["seconds"] = time.process_time() - started
     entry["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out.append(entry)
 print(json.dumps(out))
@@ -163,7 +164,7 @@ def test_euler_with_a_stiff_current_says_it_is_unstable():
 def test_exact_with_a_tiny_time_constant_finishes(params):
     """Stiff rates (rate * dt up to 1e8) leave the Taylor series for bisection on the exact
     propagator, so a spiking step stays cheap: a finite answer or the spike cap, in time."""
-    (entry,) = run_cases([{"yaml": preset_yaml(params), "method": "exact"}], timeout=15)
+    (entry,) = run_cases([{"yaml": preset_yaml(params), "method": "exact"}], timeout=120)
     assert entry["seconds"] < 10
     if entry["status"] == "ok":
         assert entry["finite"], entry

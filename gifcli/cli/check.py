@@ -35,6 +35,7 @@ from gifcli.cli.terminal import (
     progress_bar,
     reporting_errors,
     stdout,
+    table_width,
     verdict_cell,
 )
 from gifcli.model.parameters import DEFAULT_MAX_STEPS
@@ -115,7 +116,13 @@ def _check_table(rows: Sequence[Any]) -> None:
     console.print(checks_summary(sum(o.failed for o in outcomes), checked))
 
 
+LEGEND = "✓ passes, ✗ fails, · no check"
+
+
 def _matrix(outcomes: Sequence[Any], runs: Sequence[tuple[str, float]], width: int) -> Any:
+    """Presets down and (method, dt) across if that fits in ``width``; else transposed, one
+    row per (method, dt) and a column per preset letter, which keeps every header whole (20
+    presets × 18 runs fit 80 columns). The narrower of the two if neither fits."""
     by_run = {(o.result.preset.name, o.result.method, o.result.dt): o for o in outcomes}
     presets = list({o.result.preset.name: o.result.preset for o in outcomes}.values())
     marks = {None: "[dim]·[/dim]", True: "[green]✓[/green]", False: "[bold red]✗[/bold red]"}
@@ -124,13 +131,22 @@ def _matrix(outcomes: Sequence[Any], runs: Sequence[tuple[str, float]], width: i
         verdict = by_run[(preset.name, method, dt)].verdict
         return marks[None if verdict is None else bool(verdict.passed)]
 
-    return fitted_table("✓ passes, ✗ fails, · no check", [
+    across = fitted_table(LEGEND, [
         Column("", [p.letter or "" for p in presets], style="bold"),
         Column("preset", [markup_safe(p.name) for p in presets], justify="left",
                style="cyan", drop=1 if all(p.letter for p in presets) else 0),
         *(Column(f"{method}\n{dt:g}", [mark(p, method, dt) for p in presets], justify="center")
           for method, dt in runs),
     ], width)
+    if table_width(across) <= width:
+        return across
+    down = fitted_table(LEGEND, [
+        Column("method", [method for method, _ in runs], justify="left"),
+        Column("dt\n(ms)", [f"{dt:g}" for _, dt in runs]),
+        *(Column(markup_safe(p.letter or p.name), [mark(p, m, dt) for m, dt in runs],
+                 justify="center", style="bold") for p in presets),
+    ], width)
+    return min((down, across), key=table_width)
 
 
 def _margin(outcome: Any) -> str:

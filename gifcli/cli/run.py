@@ -46,11 +46,13 @@ from gifcli.cli.terminal import (
     reporting_errors,
     stdout,
     verdict_cell,
+    warn,
 )
 from gifcli.model.parameters import DEFAULT_MAX_STEPS
 
 if TYPE_CHECKING:
     from gifcli.cli.runner import Outcome
+    from gifcli.model.preset import Preset
 
 
 def simulate_and_report(
@@ -72,6 +74,8 @@ def simulate_and_report(
     if not gallery:
         files.check_not_inputs(runner.output_paths(presets, out, formats),
                                [p.source for p in presets])
+        if not quiet:
+            _warn_if_replacing_shipped(presets, bool(overrides), out, formats)
     compiled_kernels(warmup.warm_single_runs, quiet or as_json)
     with progress_bar(len(presets), quiet or as_json) as phase:
         outcomes = runner.simulate_presets(presets, method, dt, max_steps, phase("simulate"))
@@ -94,6 +98,37 @@ def simulate_and_report(
         _summary_table(outcomes, out, formats, gallery, written)
     if any(outcome.failed for outcome in outcomes):
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def is_shipped(preset: Preset) -> bool:
+    """Whether ``preset`` is one of the 20 shipped ones, unchanged (not a file of the user's
+    that shares its name)."""
+    from gifcli.model.preset import shipped_presets
+
+    return any(preset.source == p.source and preset.yaml_text == p.yaml_text
+               for p in shipped_presets())
+
+
+def _warn_if_replacing_shipped(presets: Sequence[Preset], modified: bool, out: Path,
+                               formats: Sequence[str]) -> None:
+    """A changed preset (``--set``, or a file of the user's) that keeps a shipped preset's
+    name writes over the files of that preset's own run: say so before they are lost."""
+    from gifcli.cli import runner
+    from gifcli.model.preset import shipped_presets
+
+    names = {p.name for p in shipped_presets()}
+    for preset in presets:
+        if preset.name not in names or not (modified or not is_shipped(preset)):
+            continue
+        existing = [p for p in runner.output_paths([preset], out, formats) if p.exists()]
+        if existing:
+            suffixes = ",".join(p.suffix.lstrip(".") for p in existing)
+            suffixes = suffixes if len(existing) == 1 else f"{{{suffixes}}}"
+            changed = ("a run changed by --set" if modified else
+                       f"the run of {preset.source} (its name: is the shipped one's)")
+            warn(f"replacing {out / preset.name}.{suffixes} of the shipped preset "
+                 f"{preset.name} with {changed}; give --out DIR"
+                 + ("" if modified else " or another name:") + " to keep both")
 
 
 def _summary_table(outcomes: Sequence[Outcome], out: Path, formats: Sequence[str],

@@ -47,8 +47,7 @@ def show(
             sys.stdout.write(text)
             return
         heading = f"{found.letter}  {found.title}" if found.letter else found.title
-        console.print(f"[bold]{markup_safe(heading)}[/bold]  [dim]{markup_safe(found.source)}"
-                      "[/dim]")
+        console.print(f"[bold]{markup_safe(heading)}[/bold]  [dim]{_where(found)}[/dim]")
         if found.description:
             console.print(markup_safe(found.description.strip()))
         if rule:
@@ -58,6 +57,17 @@ def show(
             console.print("[dim]No check: this preset names none.[/dim]")
         console.rule(style="dim")
         _print_yaml(console, text)
+
+
+def _where(found) -> str:
+    """Where the preset comes from, in words the user can act on: a shipped one is inside
+    the installed package, not in a folder of theirs."""
+    from gifcli.cli.run import is_shipped
+
+    if is_shipped(found):
+        return (f"shipped with gifcli; to change a copy: gif show {found.letter or found.name}"
+                " > my_neuron.yaml")
+    return markup_safe(found.source)
 
 
 def _print_yaml(console, text: str) -> None:

@@ -3,6 +3,7 @@ or on Dask workers, held in memory or written chunk by chunk to a zarr store."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -334,21 +335,72 @@ def _pass_table(summary: dict[str, Any], written: Sequence[Path]) -> None:
         console.print(f"[bold]{name}[/bold] ({summary['method']}, dt = {summary['dt']:g} ms): "
                       f"check {escape(summary['check'])} passes at [{style}]{count:,} of "
                       f"{points:,}[/{style}] points of {escape(label)}"
-                      + (", in these ranges:" if ranges else ""))
+                      + ("" if not ranges else ", in these ranges:" if len(axes) == 1
+                         else ", within:"))
         if ranges is None:
             console.print("[dim]pass ranges are listed for grids of up to 1,000,000 points; "
                           "the store holds check_passed at every point[/dim]")
+        elif ranges and len(axes) > 1:
+            for line in pass_boxes(ranges, summary["axes"]):
+                console.print(f"  {escape(line)}")
         elif ranges:
             console.print(_range_table(ranges, axes))
             if len(ranges) > MAX_RANGE_ROWS:
                 console.print(f"[dim]… and {len(ranges) - MAX_RANGE_ROWS:,} more ranges "
-                              "(all of them in the JSON summary, --format json)[/dim]")
+                              "(all of them in the JSON summary: --json, or -f json)[/dim]")
     low_high = summary["metric_range"]
     metric = summary["metric"]
     span = (f"{metric} from {low_high[0]:.4g} to {low_high[1]:.4g}" if low_high
             else f"{metric} undefined everywhere")
     files_text = ", ".join(str(p) for p in written) if written else "no files"
     console.print(f"[dim]{span}  ·  wrote {escape(files_text)}[/dim]")
+
+
+MAX_BOX_LINES = 8  # a third axis with more values gets one line for all of them
+
+
+def pass_boxes(ranges: Sequence[dict[str, Any]], axes: Sequence[dict[str, Any]]) -> list[str]:
+    """Where a 2- or 3-axis sweep passes, in a few lines: the smallest box around the passing
+    points, per value of the third axis (up to MAX_BOX_LINES of them), values written to the
+    precision of each axis's step (``a from -0.005 to 0.012``, not ``-0.00484848``)."""
+    names = [axis["param"] for axis in axes]
+    steps = [_step(axis["values"]) for axis in axes]
+    by_third: dict[float | None, list[dict[str, Any]]] = {}
+    for r in ranges:
+        by_third.setdefault(r["fixed"][names[2]] if len(names) > 2 else None, []).append(r)
+    if len(by_third) > MAX_BOX_LINES:
+        by_third = {None: list(ranges)}
+    lines = []
+    for third, group in sorted(by_third.items(), key=lambda item: item[0] or 0.0):
+        parts = []
+        for k, (name, step) in enumerate(zip(names, steps, strict=True)):
+            if k == 2 and third is not None:
+                continue  # it heads the line
+            lo = min(r["lo"] if k == 0 else r["fixed"][name] for r in group)
+            hi = max(r["hi"] if k == 0 else r["fixed"][name] for r in group)
+            parts.append(f"{name} {_span(lo, hi, step)}")
+        count = sum(r["count"] for r in group)
+        head = f"{names[2]} = {_on_grid(third, steps[2])}: " if third is not None else ""
+        lines.append(f"{head}{count:,} point{'s' if count != 1 else ''}, {', '.join(parts)}")
+    return lines
+
+
+def _step(values: Sequence[float]) -> float:
+    gaps = [abs(b - a) for a, b in zip(values, values[1:], strict=False) if b != a]
+    return min(gaps) if gaps else 0.0
+
+
+def _on_grid(value: float, step: float) -> str:
+    """``value`` to the digits its axis's step resolves (two significant digits of it)."""
+    if step <= 0 or not math.isfinite(step) or not math.isfinite(value):
+        return number_text(value)
+    decimals = max(0, 1 - math.floor(math.log10(step)))
+    return number_text(round(value, decimals))
+
+
+def _span(lo: float, hi: float, step: float) -> str:
+    return f"= {_on_grid(lo, step)}" if lo == hi else \
+        f"from {_on_grid(lo, step)} to {_on_grid(hi, step)}"
 
 
 def _range_table(ranges: list[dict[str, Any]], axes: Sequence[str]) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from gifcli.core import interrupts
 from gifcli.core.errors import GifError, one_line, printable
 
 if TYPE_CHECKING:
@@ -91,6 +93,10 @@ def reporting_errors(debug: bool = False, quiet: bool = False) -> Iterator[None]
 
 def _warning_line(message: Warning | str, category: type[Warning], *args: Any,
                   **kwargs: Any) -> None:
+    # A signal during an import can come back as an ImportError that a library catches and
+    # warns about (matplotlib: "Unable to import Axes3D"), sending the user after a broken
+    # install: stop for the signal instead.
+    interrupts.check()
     warn(str(message))
 
 
@@ -191,7 +197,9 @@ def progress_bar(total: int, hidden: bool) -> Iterator[Callable[[str], Callable[
         yield phase
 
 
-COMPILING = "compiling the simulation kernels (first run only, about 30 s)"
+# bench/startup.py --cold: 25 s of CPU for gif run or check, 70 s for gif fi or sweep
+COMPILING = ("compiling the simulation kernels (once after an install: 30 s to 2 min, "
+             "longer on a busy machine; make demo compiles them all)")
 NOTICE_AFTER_S = 1.0  # loading them from Numba's cache takes less: then nothing is said
 
 
@@ -250,7 +258,7 @@ def fitted_table(title: str | None, columns: Sequence[Column], width: int) -> An
     shown = list(columns)
     while True:
         table = _table_of(title, shown)
-        if not any(c.drop for c in shown) or _narrowest_width(table) <= width:
+        if not any(c.drop for c in shown) or table_width(table) <= width:
             return table
         shown.remove(max(shown, key=lambda c: c.drop))
 
@@ -277,7 +285,7 @@ def _longest_word(column: Column) -> int | None:
     return max(len(word) for cell in cells for word in cell.split())
 
 
-def _narrowest_width(table: Any) -> int:
+def table_width(table: Any) -> int:
     """The table's width with every folding column at its longest word, the rest whole."""
     from rich.console import Console
 
@@ -325,15 +333,27 @@ def print_reasons(outcomes: Sequence[Outcome], every: bool) -> None:
 
 
 def print_notes(outcomes: Sequence[Outcome], quiet: bool) -> None:
+    """What the time grid changed, one warning per dt and kind of note: the first preset's
+    note, and the others it holds for (a check over 6 dt values and 20 presets said 64)."""
     if quiet:
         return
-    seen: set[str] = set()
+    groups: dict[tuple[float, str], dict[str, str]] = {}
     for outcome in outcomes:
-        for note in outcome.result.notes:
-            line = f"{outcome.result.preset.name}: {note}"
-            if line not in seen:
-                seen.add(line)
-                warn(line)
+        result = outcome.result
+        for note in result.notes:
+            kind = _NUMBER.sub("#", note)
+            first = groups.setdefault((result.dt, kind), {})
+            first.setdefault(result.preset.name, f"{result.preset.name}: {note}")
+    for first in groups.values():
+        lines = list(first.values())
+        if len(lines) == 1:
+            warn(lines[0])
+        else:
+            others = list(first)[1:]
+            warn(f"{lines[0]}; the same for {len(others)} more: {', '.join(others)}")
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[+-]?\d+)?")  # a note's kind: its text without them
 
 
 

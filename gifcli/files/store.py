@@ -66,7 +66,8 @@ from gifcli.explore.sweep.dataset import (
 )
 
 EXTRA = "cluster"
-INSTALL_HINT = f"pip install 'gifcli[{EXTRA}]'"
+# gifcli is not on the package index: the extra comes from the project's own folder.
+INSTALL_HINT = f"run `make demo`, or `pip install -e '.[{EXTRA}]'`, in gifcli's folder"
 PROGRESS_GROUP = "gifcli_chunks"  # the chunks' marks and summaries, beside the Dataset
 STALE_PARTIAL_S = 60.0  # a zarr write's temporary file is renamed within milliseconds
 MAX_CHUNKS = 100_000  # chunks of a store: each is a mark, a summary row and a file per variable

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from matplotlib.colors import BoundaryNorm, ListedColormap, Normalize
+from matplotlib.colors import BoundaryNorm, ListedColormap, Normalize, SymLogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -33,8 +33,8 @@ from gifcli.explore.sweep import (
     own_value,
     resolve_metric,
 )
+from gifcli.explore.sweep.dataset import UNITS as DATA_UNITS
 from gifcli.explore.sweep.fi import fi_drive
-from gifcli.model.parameters import PARAMETERS
 from gifcli.plots.pattern import PNG_DPI, isolated_style, new_figure, save_figure
 
 PASS_COLOR = "#0072B2"  # Okabe–Ito blue and orange: distinct for every colour vision
@@ -48,8 +48,11 @@ MAX_TICKS = 12
 MAX_COUNT_BINS = 12  # a whole-number metric's colour bar: one band per value up to this
 PANEL_COLUMNS = 4  # small multiples per row
 LARGEST_PLACED = 1e300  # beyond this, values are drawn one cell each (matplotlib overflows)
-UNITS = {p.name: p.unit for p in PARAMETERS} | {
-    "initial.V": "mV", "initial.V_th": "mV", "initial.I1": "input", "initial.I2": "input"}
+UNITS = DATA_UNITS | {INPUT_SCALE: ""}  # the store's units; a scale has none to print
+#: A rate scale above this many Hz is logarithmic beyond RATE_LINEAR_HZ: a few points at
+#: 1,000 Hz would otherwise leave the 0–100 Hz structure one colour.
+RATE_LOG_ABOVE_HZ, RATE_LINEAR_HZ = 200.0, 10.0
+RATE_TICKS = (0, 10, 30, 100, 300, 1000, 3000, 10000)
 NO_VALUE = {"first_spike_ms": "no spike", "isi_cv": "fewer than 3 spikes",
             "rate_hz": "no value", "n_spikes": "no value", "n_bursts": "no value"}
 
@@ -166,6 +169,9 @@ def _metric_colours(name: str, values: np.ndarray):
     finite = values[np.isfinite(values)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     base = matplotlib.colormaps["viridis"]
+    if name == "rate_hz" and lo >= 0 and hi > RATE_LOG_ABOVE_HZ:
+        ticks = np.array([t for t in RATE_TICKS if t <= hi])
+        return base, SymLogNorm(RATE_LINEAR_HZ, vmin=0.0, vmax=hi, base=10), ticks
     if name not in COUNTS:
         if lo == hi:
             lo, hi = lo - 0.5, hi + 0.5
@@ -477,7 +483,8 @@ def panels_figure(view: GridView) -> Figure:
                 geometry.axes_labels(ax, last_row and ax is bottom, column == 0, few=True)
                 if column:
                     ax.tick_params(labelleft=False)
-                own = geometry.mark_own(ax) or own
+                if mine:  # the preset's point is in this panel only
+                    own = geometry.mark_own(ax) or own
         bar_top = top_of[0]
         cax = fig.add_axes((right + 0.25 / width, bar_top - (rows * panel_in - 0.45) / height,
                             0.16 / width, (rows * panel_in - 0.45) / height))

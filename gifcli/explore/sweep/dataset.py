@@ -27,9 +27,10 @@ if TYPE_CHECKING:
     from gifcli.explore.sweep.result import SweepResult
 
 COUNT_FILL = -1
-UNITS = {p.name: p.unit for p in PARAMETERS} | {
-    INPUT_SCALE: "1", "initial.V": "mV", "initial.V_th": "mV", "initial.I1": "input",
-    "initial.I2": "input"}
+INPUT_UNIT = "V/s"  # the input's unit, I_e/C ("input" would read as the quantity's name)
+UNITS = {p.name: INPUT_UNIT if p.unit == "input" else p.unit for p in PARAMETERS} | {
+    INPUT_SCALE: "1", "initial.V": "mV", "initial.V_th": "mV", "initial.I1": INPUT_UNIT,
+    "initial.I2": INPUT_UNIT}
 VARIABLE_UNITS = {"rate_hz": "Hz", "first_spike_ms": "ms", "n_spikes": "1", "n_bursts": "1",
                   "isi_cv": "1", "check_margin": "1"}
 LONG_NAMES = {"n_spikes": "spikes in the run", "rate_hz": "mean rate",
