@@ -9,16 +9,16 @@ FIGURE_REPORT ?= build/figure-report
 .PHONY: demo test figures figures-accept lint clean
 
 # gif export's targets, each in a venv of its own (Brian2 needs numpy < 2.4); tests/test_export.py
-# finds them by path and runs the exported files in them.
+# finds them by path and runs the exported files in them. A failed install leaves no venv behind.
 .venv-brian2/bin/python:
 	$(PYTHON) -m venv .venv-brian2
-	.venv-brian2/bin/python -m pip install --quiet "brian2>=2.9,<3" "numpy<2.4"
+	.venv-brian2/bin/python -m pip install --quiet "brian2>=2.9,<3" "numpy<2.4" || { rm -rf .venv-brian2; exit 1; }
 .venv-brainpy/bin/python:
 	$(PYTHON) -m venv .venv-brainpy
-	.venv-brainpy/bin/python -m pip install --quiet "brainpy>=2.8,<3" "jax[cpu]"
+	.venv-brainpy/bin/python -m pip install --quiet "brainpy>=2.8,<3" "jax[cpu]" || { rm -rf .venv-brainpy; exit 1; }
 .venv-nestml/bin/python:
 	$(PYTHON) -m venv .venv-nestml
-	.venv-nestml/bin/python -m pip install --quiet "nestml>=9,<10" "nest-simulator>=3.10,<4"
+	.venv-nestml/bin/python -m pip install --quiet "nestml>=9,<10" "nest-simulator>=3.10,<4" || { rm -rf .venv-nestml; exit 1; }
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
