@@ -52,7 +52,7 @@ def test_a_rate_up_to_1000_hz_gets_a_scale_that_shows_the_low_rates():
 
 
 def test_the_stores_units_name_the_inputs_unit():
-    from gifcli.files import store
+    from gifcli.explore.sweep import dataset
 
-    assert store.UNITS["A1"] == store.UNITS["initial.I2"] == "V/s"
-    assert "input" not in store.UNITS.values()
+    assert dataset.UNITS["A1"] == dataset.UNITS["initial.I2"] == "V/s"
+    assert "input" not in dataset.UNITS.values()
