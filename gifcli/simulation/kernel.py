@@ -33,8 +33,12 @@ well-conditioned (``locate_crossing``), or by bisection on the propagator when s
 The batched path (``gifcli.simulation.batch``) calls these same functions, so a neuron in a
 sweep gives the same numbers as a single run.
 
-Limit: the test is made at the end of each (sub)step, so a crossing that enters and leaves
-within one step is missed by every method.
+In the modal form ``exact`` misses no crossing: an upper bound of the gap over each step
+(each modal term at its larger end: ``modal_bound``) proves nearly every step silent, and
+``modal_first_crossing`` searches the others for their first crossing, also one that enters
+and leaves within the step (docs/integrators.md, "What is guaranteed, and why"). The
+fixed-step methods, and ``exact`` in the triangular form, test the end of each (sub)step,
+so a crossing that enters and leaves within one step is missed there.
 """
 
 from __future__ import annotations
