@@ -546,6 +546,27 @@ def modal_bound(c1, c2, c3, c4, n1, n2, n3, n4, gap_star):
 
 
 @njit(cache=True, inline="always")
+def curvature_weight(decay):
+    """(1 - e)^2 (3 - 2 e) / 8 >= (1 - e)^2 / (8 e) = sinh^2(x/2) / 2 >= x^2 / 8 for e = e^{-x},
+    x in [0, TAYLOR_REACH] (e^x <= 3 - 2 e^{-x} there): the step's bound, with no division."""
+    rest = 1.0 - decay
+    return rest * rest * (3.0 - 2.0 * decay) * 0.125
+
+
+@njit(cache=True, inline="always")
+def modal_step_bound(c1, c2, c3, c4, n1, n2, n3, n4, w1, w2, w3, w4, gap_star):
+    """The smaller of two upper bounds of the gap over a step: modal_bound, and the larger
+    end plus h^2/8 times a bound of the gap's curvature (each term rate_i^2 c_i e^{-rate_i t}
+    is at most rate_i^2 max(c_i, 0); w_i = curvature_weight(e_i) >= (rate_i h)^2 / 8). The
+    second is tight to second order in rate * h, the first to first order only."""
+    first = modal_bound(c1, c2, c3, c4, n1, n2, n3, n4, gap_star)
+    ends = max(modal_gap(c1, c2, c3, c4, gap_star), modal_gap(n1, n2, n3, n4, gap_star))
+    second = ends + ((w1 * max(c1, 0.0) + w2 * max(c2, 0.0))
+                     + (w3 * max(c3, 0.0) + w4 * max(c4, 0.0)))
+    return min(first, second)
+
+
+@njit(cache=True, inline="always")
 def modal_curvature_bounds(c, c_end, F):
     """Bounds (lower, upper) of the gap's second derivative over a piece with ends c, c_end."""
     lower = upper = 0.0
