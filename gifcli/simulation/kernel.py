@@ -556,13 +556,14 @@ def curvature_weight(decay):
 @njit(cache=True, inline="always")
 def modal_step_bound(c1, c2, c3, c4, n1, n2, n3, n4, w1, w2, w3, w4, gap_star):
     """The smaller of two upper bounds of the gap over a step: modal_bound, and the larger
-    end plus h^2/8 times a bound of the gap's curvature (each term rate_i^2 c_i e^{-rate_i t}
-    is at most rate_i^2 max(c_i, 0); w_i = curvature_weight(e_i) >= (rate_i h)^2 / 8). The
-    second is tight to second order in rate * h, the first to first order only."""
+    end plus h^2/8 times a bound of how far the gap bends down (g'' >= -B gives g <= chord
+    + B h^2/8; each term rate_i^2 c_i e^{-rate_i t} is at least -rate_i^2 max(-c_i, 0);
+    w_i = curvature_weight(e_i) >= (rate_i h)^2 / 8). The second is tight to second order in
+    rate * h, the first to first order only."""
     first = modal_bound(c1, c2, c3, c4, n1, n2, n3, n4, gap_star)
     ends = max(modal_gap(c1, c2, c3, c4, gap_star), modal_gap(n1, n2, n3, n4, gap_star))
-    second = ends + ((w1 * max(c1, 0.0) + w2 * max(c2, 0.0))
-                     + (w3 * max(c3, 0.0) + w4 * max(c4, 0.0)))
+    second = ends + ((w1 * max(-c1, 0.0) + w2 * max(-c2, 0.0))
+                     + (w3 * max(-c3, 0.0) + w4 * max(-c4, 0.0)))
     return min(first, second)
 
 
@@ -660,6 +661,11 @@ def modal_first_crossing(c, c_end, F, gap_star, span):
         if modal_gap(c_end[0], c_end[1], c_end[2], c_end[3], gap_star) >= 0.0:
             return modal_crossing(c, c_end, F, gap_star, span)
         return none
+    d1, d2, d3, d4 = modal_decays(F, span)
+    if modal_step_bound(c[0], c[1], c[2], c[3], c_end[0], c_end[1], c_end[2], c_end[3],
+                        curvature_weight(d1), curvature_weight(d2), curvature_weight(d3),
+                        curvature_weight(d4), gap_star) < 0.0:
+        return none  # the usual silent step, as the vector pass clears it
     if modal_single_crossing(c, c_end, F, gap_star):  # the usual firing step, as it always was
         return modal_crossing(c, c_end, F, gap_star, span)
     level, i = 0, 0
