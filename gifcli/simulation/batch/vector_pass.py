@@ -235,15 +235,15 @@ def _modal_steps_tracked(Ya, Yb, P, G, F, n, k, track_from, v_star, peak, trough
     for j in range(n):
         c1, c2, c3, c4 = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
         e1, e2, e3, e4, gap = P[0, j], P[1, j], P[2, j], P[3, j], G[j]
-        w1, w2 = kernel.curvature_weight(e1), kernel.curvature_weight(e2)
-        w3, w4 = kernel.curvature_weight(e3), kernel.curvature_weight(e4)
+        q1, q2 = kernel.curvature_weight(e1), kernel.curvature_weight(e2)
+        q3, q4 = kernel.curvature_weight(e3), kernel.curvature_weight(e4)
         w1, w2, w3, ev1, ev2 = P[w, j], P[w + 1, j], P[w + 2, j], P[w + 3, j], P[w + 4, j]
         v_star_j, peak_j, trough_j = v_star[j], peak[j], trough[j]
         flag = 0
         for s in range(MODAL_STEPS):
             b1, b2, b3, b4 = c1, c2, c3, c4
             c1, c2, c3, c4 = c1 * e1, c2 * e2, c3 * e3, c4 * e4
-            fired = not (kernel.modal_step_bound(b1, b2, b3, b4, c1, c2, c3, c4, w1, w2, w3, w4,
+            fired = not (kernel.modal_step_bound(b1, b2, b3, b4, c1, c2, c3, c4, q1, q2, q3, q4,
                                                  gap) < 0.0)
             flag = max(flag, fired * (MODAL_STEPS - s))
             v = _v_from(c1, c2, c3, w1, w2, w3, ev1, ev2, v_star_j)
