@@ -12,7 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gifcli.simulation.kernel import TAYLOR_REACH
+
 ON_GRID = 1e-6  # in steps: a boundary this close to a grid point is on it
+# rate * dt below this keeps ``exact`` in the modal form (TAYLOR_REACH, with a margin)
+MODAL_REACH = 0.98 * TAYLOR_REACH
 
 
 @dataclass(frozen=True)
@@ -66,3 +70,31 @@ def build_grid(segments: list[tuple[float, float]], dt: float, exact: bool) -> G
         boundary_offset=np.array(offsets, dtype=np.float64),
         notes=tuple(notes),
     )
+
+
+def fits_schedule(segments, dt: float) -> bool:
+    """Whether ``dt`` may step this schedule of (amplitude, duration ms): no longer than the
+    shortest segment, and the run a whole number of steps (else it would stop early)."""
+    durations = [duration for _, duration in segments]
+    total = math.fsum(durations)
+    return dt <= min(durations) and math.isclose(n_steps_for(total, dt) * dt, total,
+                                                 rel_tol=1e-9)
+
+
+def coarsest_dt(segments, fastest_rate: float = 0.0) -> float:
+    """The largest dt that fits the schedule (``fits_schedule``) and keeps ``exact`` in its
+    modal form for rates up to ``fastest_rate`` (1/ms; rate * dt below TAYLOR_REACH).
+
+    With ``exact``, spike times and counts do not depend on dt (docs/integrators.md), so a
+    run that reads only spikes may step at this grid. The run is cut into a whole number of
+    equal steps, each no longer than the shortest segment.
+    """
+    durations = [duration for _, duration in segments]
+    total = math.fsum(durations)
+    limit = min(durations)
+    if fastest_rate > 0.0:
+        limit = min(limit, MODAL_REACH / fastest_rate)
+    dt = total / math.ceil(total / limit * (1.0 + 1e-12))
+    while not fits_schedule(segments, dt):  # rounding of total / n: one more step
+        dt = total / (round(total / dt) + 1)
+    return dt

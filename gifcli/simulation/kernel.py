@@ -33,8 +33,12 @@ well-conditioned (``locate_crossing``), or by bisection on the propagator when s
 The batched path (``gifcli.simulation.batch``) calls these same functions, so a neuron in a
 sweep gives the same numbers as a single run.
 
-Limit: the test is made at the end of each (sub)step, so a crossing that enters and leaves
-within one step is missed by every method.
+In the modal form ``exact`` misses no crossing: an upper bound of the gap over each step
+(each modal term at its larger end: ``modal_bound``) proves nearly every step silent, and
+``modal_first_crossing`` searches the others for their first crossing, also one that enters
+and leaves within the step (docs/integrators.md, "What is guaranteed, and why"). The
+fixed-step methods, and ``exact`` in the triangular form, test the end of each (sub)step,
+so a crossing that enters and leaves within one step is missed there.
 """
 
 from __future__ import annotations
@@ -527,32 +531,201 @@ def modal_fire(c, c_end, e, F, p, v_star, th_star, d1, d2, d3, d4, s1, s2, s3, s
     return s1, s2, s3, s4
 
 
+# --- the step's crossing test: a bound that cannot miss, and a search where it does not hold ---
+# Over tau in [0, span] the gap is gap_star + sum c_i e^{-rate_i tau}: each term is monotone
+# (every rate > 0), so it lies between its values at the two ends, and so do its curvature
+# terms rate_i^2 c_i e^{-rate_i tau}. See docs/integrators.md, "What is guaranteed, and why".
+SEARCH_DEPTH = 40  # halvings of a step at most: pieces of dt / 2^40 (1e-13 ms at dt = 0.1)
+
+
+@njit(cache=True, inline="always")
+def modal_bound(c1, c2, c3, c4, n1, n2, n3, n4, gap_star):
+    """An upper bound of the gap over a piece, from the modal states at its two ends: each
+    term at its larger end. Below 0, the piece has no crossing; NaN is none either."""
+    return (max(c1, n1) + max(c2, n2)) + (max(c3, n3) + max(c4, n4)) + gap_star
+
+
+@njit(cache=True, inline="always")
+def curvature_weight(decay):
+    """(1 - e)^2 (3 - 2 e) / 8 >= (1 - e)^2 / (8 e) = sinh^2(x/2) / 2 >= x^2 / 8 for e = e^{-x},
+    x in [0, TAYLOR_REACH] (e^x <= 3 - 2 e^{-x} there): the step's bound, with no division."""
+    rest = 1.0 - decay
+    return rest * rest * (3.0 - 2.0 * decay) * 0.125
+
+
+@njit(cache=True, inline="always")
+def modal_step_bound(c1, c2, c3, c4, n1, n2, n3, n4, w1, w2, w3, w4, gap_star):
+    """The smaller of two upper bounds of the gap over a step: modal_bound, and the larger
+    end plus h^2/8 times a bound of how far the gap bends down (g'' >= -B gives g <= chord
+    + B h^2/8; each term rate_i^2 c_i e^{-rate_i t} is at least -rate_i^2 max(-c_i, 0);
+    w_i = curvature_weight(e_i) >= (rate_i h)^2 / 8). The second is tight to second order in
+    rate * h, the first to first order only."""
+    first = modal_bound(c1, c2, c3, c4, n1, n2, n3, n4, gap_star)
+    ends = max(modal_gap(c1, c2, c3, c4, gap_star), modal_gap(n1, n2, n3, n4, gap_star))
+    second = ends + ((w1 * max(-c1, 0.0) + w2 * max(-c2, 0.0))
+                     + (w3 * max(-c3, 0.0) + w4 * max(-c4, 0.0)))
+    return min(first, second)
+
+
+@njit(cache=True, inline="always")
+def modal_curvature_bounds(c, c_end, F):
+    """Bounds (lower, upper) of the gap's second derivative over a piece with ends c, c_end."""
+    lower = upper = 0.0
+    for i in range(4):
+        r2 = F[RATE + i] * F[RATE + i]
+        lower += min(r2 * c[i], r2 * c_end[i])
+        upper += max(r2 * c[i], r2 * c_end[i])
+    return lower, upper
+
+
+@njit(cache=True, _nrt=False)
+def modal_single_crossing(c, c_end, F, gap_star):
+    """Whether the piece from c to c_end has exactly one crossing and it lies inside: the gap
+    starts below 0, ends at or above it, and is convex or concave all along (a concave gap
+    rises to its maximum and stays above its end after it; a convex one, below 0 at the
+    start, meets 0 once). modal_crossing then finds it."""
+    if not (modal_gap(c[0], c[1], c[2], c[3], gap_star) < 0.0):
+        return False
+    if not (modal_gap(c_end[0], c_end[1], c_end[2], c_end[3], gap_star) >= 0.0):
+        return False
+    lower, upper = modal_curvature_bounds(c, c_end, F)
+    return lower >= 0.0 or upper <= 0.0
+
+
+@njit(cache=True, _nrt=False)
+def modal_peak(c, F, span):
+    """Where the gap's slope, positive at the start of the piece (state c) and negative at its
+    end (span ms later), reaches 0, for a concave gap: Newton safeguarded by bisection."""
+    lo, hi = 0.0, span
+    s_lo = modal_slope(c, F)
+    d1, d2, d3, d4 = modal_decays(F, span)
+    s_hi = -(F[RATE] * c[0] * d1 + F[RATE + 1] * c[1] * d2 + F[RATE + 2] * c[2] * d3
+             + F[RATE + 3] * c[3] * d4)
+    tau = span * s_lo / (s_lo - s_hi)
+    for _ in range(100):
+        d1, d2, d3, d4 = modal_decays(F, tau)
+        q1, q2, q3, q4 = c[0] * d1, c[1] * d2, c[2] * d3, c[3] * d4
+        slope = -(F[RATE] * q1 + F[RATE + 1] * q2 + F[RATE + 2] * q3 + F[RATE + 3] * q4)
+        bend = (F[RATE] ** 2 * q1 + F[RATE + 1] ** 2 * q2 + F[RATE + 2] ** 2 * q3
+                + F[RATE + 3] ** 2 * q4)
+        if slope > 0.0:
+            lo = tau
+        else:
+            hi = tau
+        step = -slope / bend if bend < 0.0 else 0.5 * (lo + hi) - tau
+        following = tau + step
+        if not (lo < following < hi):
+            following = 0.5 * (lo + hi)
+        if abs(following - tau) <= CROSSING_TOLERANCE or hi - lo <= CROSSING_TOLERANCE:
+            return following
+        tau = following
+    return tau
+
+
+@njit(cache=True, _nrt=False)
+def modal_piece_crossing(c, c_end, F, gap_star, span):
+    """The first crossing in a piece (tau from its start, or -1 for none, or -2 when the
+    piece must be halved), with the piece's ends c and c_end below 0 at its start."""
+    if not (modal_bound(c[0], c[1], c[2], c[3], c_end[0], c_end[1], c_end[2], c_end[3],
+                        gap_star) >= 0.0):
+        return -1.0
+    if modal_single_crossing(c, c_end, F, gap_star):
+        tau, _, _, _, _ = modal_crossing(c, c_end, F, gap_star, span)
+        return tau
+    lower, upper = modal_curvature_bounds(c, c_end, F)
+    if lower >= 0.0:
+        return -1.0  # convex, both ends below 0 (else modal_single_crossing)
+    if upper > 0.0:
+        return -2.0
+    if not (modal_slope(c, F) > 0.0 and modal_slope(c_end, F) < 0.0):
+        return -1.0  # concave with its maximum at an end, both ends below 0
+    peak = modal_peak(c, F, span)
+    d1, d2, d3, d4 = modal_decays(F, peak)
+    top = (c[0] * d1, c[1] * d2, c[2] * d3, c[3] * d4)
+    if modal_gap(top[0], top[1], top[2], top[3], gap_star) < 0.0:
+        return -1.0
+    return modal_crossing(c, top, F, gap_star, peak)[0]  # rare: the gap rises up to its peak
+
+
+@njit(cache=True, _nrt=False)
+def modal_first_crossing(c, c_end, F, gap_star, span):
+    """(tau, e^{-rate_i tau}) of the first instant in [0, span] at which the gap from the modal
+    state c reaches 0, c_end being the state at span; tau = -1 when there is none.
+
+    A piece that the bound does not clear and that is neither convex nor concave is halved,
+    left half first (i counts the pieces of width span / 2^level). A start at or above
+    threshold crosses at span if the end is too (as ``modal_crossing`` has it), else never.
+    """
+    none = (-1.0, 1.0, 1.0, 1.0, 1.0)
+    if not (modal_gap(c[0], c[1], c[2], c[3], gap_star) < 0.0):
+        if modal_gap(c_end[0], c_end[1], c_end[2], c_end[3], gap_star) >= 0.0:
+            return modal_crossing(c, c_end, F, gap_star, span)
+        return none
+    d1, d2, d3, d4 = modal_decays(F, span)
+    if modal_step_bound(c[0], c[1], c[2], c[3], c_end[0], c_end[1], c_end[2], c_end[3],
+                        curvature_weight(d1), curvature_weight(d2), curvature_weight(d3),
+                        curvature_weight(d4), gap_star) < 0.0:
+        return none  # the usual silent step, as the vector pass clears it
+    if modal_single_crossing(c, c_end, F, gap_star):  # the usual firing step, as it always was
+        return modal_crossing(c, c_end, F, gap_star, span)
+    level, i = 0, 0
+    while True:
+        width = span / 2.0 ** level
+        a = i * width
+        d1, d2, d3, d4 = modal_decays(F, a)
+        start = (c[0] * d1, c[1] * d2, c[2] * d3, c[3] * d4)
+        end = (c_end[0], c_end[1], c_end[2], c_end[3])
+        if level > 0:
+            d1, d2, d3, d4 = modal_decays(F, a + width)
+            end = (c[0] * d1, c[1] * d2, c[2] * d3, c[3] * d4)
+        tau = -1.0
+        if not (modal_gap(start[0], start[1], start[2], start[3], gap_star) < 0.0):
+            tau = 0.0  # rounding: at or above 0 where the piece on its left ended below
+        elif level < SEARCH_DEPTH:
+            tau = modal_piece_crossing(start, end, F, gap_star, width)
+        elif modal_gap(end[0], end[1], end[2], end[3], gap_star) >= 0.0:
+            tau = modal_crossing(start, end, F, gap_star, width)[0]
+        if tau == -2.0:
+            level, i = level + 1, 2 * i
+            continue
+        if tau >= 0.0:
+            d1, d2, d3, d4 = modal_decays(F, a + tau)
+            return a + tau, d1, d2, d3, d4
+        while i % 2 == 1:  # the next piece to the right, up as far as needed
+            level, i = level - 1, i // 2
+        if level == 0:
+            return none
+        i += 1
+
+
 @njit(cache=True, _nrt=False)
 def modal_spikes(c, c_end, e, F, p, v_star, th_star, t0, h, spikes, n_spikes, max_per_step):
     """The spikes of one step of h ms from t0, in the modal form; c the state at t0, c_end
     (= e * c, e = modal_decay(F, h)) the state at t0 + h without them.
 
-    While c_end is at or above threshold, the next crossing is located, the neuron reset at
-    that instant (modal_fire), and the rest of the step decayed from there. A NaN gap (a
-    state that overflowed, which the caller reports) is no crossing. On return c_end holds
-    the state at t0 + h. Returns the new spike count, or -1 if the spike buffer or the
-    per-step cap is exceeded. The single and the batched path both come here, so they agree
-    to the last bit.
+    The first crossing in what is left of the step is found (modal_first_crossing: none is
+    missed, even one that enters and leaves within the step), the neuron reset at that
+    instant (modal_fire), and the rest of the step decayed from there, until no crossing is
+    left. A NaN gap (a state that overflowed, which the caller reports) is no crossing. On
+    return c_end holds the state at t0 + h. Returns the new spike count, or -1 if the spike
+    buffer or the per-step cap is exceeded. The single and the batched path both come here,
+    so they agree to the last bit.
     """
     gap_star = v_star - th_star
     done, in_this_step = 0.0, 0
     s1 = s2 = s3 = s4 = 1.0  # e^{-rate_i done}
-    while modal_gap(c_end[0], c_end[1], c_end[2], c_end[3], gap_star) >= 0.0:
+    while True:
+        tau, d1, d2, d3, d4 = modal_first_crossing(c, c_end, F, gap_star, h - done)
+        if tau < 0.0:
+            return n_spikes
         if n_spikes >= spikes.shape[0] or in_this_step >= max_per_step:
             return -1
-        tau, d1, d2, d3, d4 = modal_crossing(c, c_end, F, gap_star, h - done)
         done += tau
         spikes[n_spikes] = t0 + done
         n_spikes += 1
         in_this_step += 1
         s1, s2, s3, s4 = modal_fire(c, c_end, e, F, p, v_star, th_star, d1, d2, d3, d4,
                                     s1, s2, s3, s4)
-    return n_spikes
 
 
 @njit(cache=True, _nrt=False)

@@ -99,7 +99,7 @@ def _redo_steps(j, i, k, start, n_sub, y, y0, dt, method, modal, G, props, forms
         if modal:
             for r in range(4):
                 y[r] *= props[j, r]
-            gap = kernel.modal_gap(y[0], y[1], y[2], y[3], G[j])
+            gap = kernel.modal_bound(y0[0], y0[1], y0[2], y0[3], y[0], y[1], y[2], y[3], G[j])
         else:
             kernel.linear_step(y, props[j])
             threshold = y0[kernel.VTH] if method == kernel.EXP_EULER else y[kernel.VTH]
@@ -156,8 +156,8 @@ def _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick, de
                 X[q, X_START + r] *= props[j, r]
         for r in range(4):
             X[q, X_END + r] = X[q, X_START + r] * props[j, r]
-        quick[q] = (kernel.modal_gap(X[q, 0], X[q, 1], X[q, 2], X[q, 3], G[j]) < 0.0
-                    and kernel.modal_gap(X[q, 4], X[q, 5], X[q, 6], X[q, 7], G[j]) >= 0.0)
+        quick[q] = kernel.modal_single_crossing(X[q, X_START:X_END], X[q, X_END:X_TAU],
+                                                forms[j], G[j])
     for q in range(m):
         if quick[q]:
             j = flagged[q]
@@ -180,6 +180,12 @@ def _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick, de
             quick[q] = outcome == kernel.NEWTON_NUDGED
 
 
+@njit(cache=True, inline="always")
+def _rest_weight(props, X, j, q, r):
+    """kernel.curvature_weight of the rest of the step after flagged neuron q's crossing."""
+    return kernel.curvature_weight(props[j, r] / X[q, X_DECAY + r])
+
+
 @njit(cache=True, _nrt=False)
 def _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props, forms, params,
                       v_star, th_star, X, quick, decays, y, y0, D, step_spikes, max_per_step,
@@ -200,8 +206,11 @@ def _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props, 
             kernel.modal_fire(y0, y, props[j], forms[j], params[j], v_star[j], th_star[j],
                               X[q, X_DECAY], X[q, X_DECAY + 1], X[q, X_DECAY + 2],
                               X[q, X_DECAY + 3], 1.0, 1.0, 1.0, 1.0)
-            settled = not (kernel.modal_gap(y[0], y[1], y[2], y[3], G[j]) >= 0.0)
-            if not settled:  # it fires again within the step: modal_spikes from the start
+            settled = not (kernel.modal_step_bound(
+                y0[0], y0[1], y0[2], y0[3], y[0], y[1], y[2], y[3],
+                _rest_weight(props, X, j, q, 0), _rest_weight(props, X, j, q, 1),
+                _rest_weight(props, X, j, q, 2), _rest_weight(props, X, j, q, 3), G[j]) >= 0.0)
+            if not settled:  # it may fire again within the step: modal_spikes from the start
                 for r in range(4):
                     y0[r], y[r] = X[q, X_START + r], X[q, X_END + r]
         if settled:

@@ -175,16 +175,21 @@ def _step2_no_rows(Ya, Yb, G, F, n, old_threshold, u):
 
 @njit(cache=True, inline="always")
 def _modal_steps(Ya, Yb, P, G, F, n):
-    """MODAL_STEPS ``exact`` steps in the modal form, with kernel.modal_advance's products and
-    test; F[j] = MODAL_STEPS - s for the first step s whose test fires (0 if none)."""
+    """MODAL_STEPS ``exact`` steps in the modal form, with kernel.modal_advance's products;
+    F[j] = MODAL_STEPS - s for the first step s whose bound (kernel.modal_bound) does not
+    prove it silent (0 if none): kernel.modal_step_bound."""
     count = 0
     for j in range(n):
         c1, c2, c3, c4 = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
         e1, e2, e3, e4, gap = P[0, j], P[1, j], P[2, j], P[3, j], G[j]
+        w1, w2 = kernel.curvature_weight(e1), kernel.curvature_weight(e2)
+        w3, w4 = kernel.curvature_weight(e3), kernel.curvature_weight(e4)
         flag = 0
         for s in range(MODAL_STEPS):
+            b1, b2, b3, b4 = c1, c2, c3, c4
             c1, c2, c3, c4 = c1 * e1, c2 * e2, c3 * e3, c4 * e4
-            fired = not (kernel.modal_gap(c1, c2, c3, c4, gap) < 0.0)
+            fired = not (kernel.modal_step_bound(b1, b2, b3, b4, c1, c2, c3, c4, w1, w2, w3, w4,
+                                                 gap) < 0.0)
             flag = max(flag, fired * (MODAL_STEPS - s))
         Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = c1, c2, c3, c4
         F[j] = flag
@@ -194,12 +199,16 @@ def _modal_steps(Ya, Yb, P, G, F, n):
 
 @njit(cache=True, inline="always")
 def _modal_step_of(Ya, P, G, j):
-    """Neuron j's ``exact`` step in the modal form: its new state, and whether its test
-    fires. It only loads: the caller stores after every load, so that LLVM, which cannot
-    tell the arrays apart, still vectorises the loop."""
-    c1, c2, c3, c4 = Ya[0, j] * P[0, j], Ya[1, j] * P[1, j], Ya[2, j] * P[2, j], \
-        Ya[3, j] * P[3, j]
-    return c1, c2, c3, c4, not (kernel.modal_gap(c1, c2, c3, c4, G[j]) < 0.0)
+    """Neuron j's ``exact`` step in the modal form: its new state, and whether its bound
+    does not prove it silent. It only loads: the caller stores after every load, so that
+    LLVM, which cannot tell the arrays apart, still vectorises the loop."""
+    b1, b2, b3, b4 = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
+    e1, e2, e3, e4 = P[0, j], P[1, j], P[2, j], P[3, j]
+    c1, c2, c3, c4 = b1 * e1, b2 * e2, b3 * e3, b4 * e4
+    bound = kernel.modal_step_bound(b1, b2, b3, b4, c1, c2, c3, c4, kernel.curvature_weight(e1),
+                                    kernel.curvature_weight(e2), kernel.curvature_weight(e3),
+                                    kernel.curvature_weight(e4), G[j])
+    return c1, c2, c3, c4, not (bound < 0.0)
 
 
 @njit(cache=True, inline="always")
@@ -226,12 +235,16 @@ def _modal_steps_tracked(Ya, Yb, P, G, F, n, k, track_from, v_star, peak, trough
     for j in range(n):
         c1, c2, c3, c4 = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
         e1, e2, e3, e4, gap = P[0, j], P[1, j], P[2, j], P[3, j], G[j]
+        q1, q2 = kernel.curvature_weight(e1), kernel.curvature_weight(e2)
+        q3, q4 = kernel.curvature_weight(e3), kernel.curvature_weight(e4)
         w1, w2, w3, ev1, ev2 = P[w, j], P[w + 1, j], P[w + 2, j], P[w + 3, j], P[w + 4, j]
         v_star_j, peak_j, trough_j = v_star[j], peak[j], trough[j]
         flag = 0
         for s in range(MODAL_STEPS):
+            b1, b2, b3, b4 = c1, c2, c3, c4
             c1, c2, c3, c4 = c1 * e1, c2 * e2, c3 * e3, c4 * e4
-            fired = not (kernel.modal_gap(c1, c2, c3, c4, gap) < 0.0)
+            fired = not (kernel.modal_step_bound(b1, b2, b3, b4, c1, c2, c3, c4, q1, q2, q3, q4,
+                                                 gap) < 0.0)
             flag = max(flag, fired * (MODAL_STEPS - s))
             v = _v_from(c1, c2, c3, w1, w2, w3, ev1, ev2, v_star_j)
             peak_j, trough_j = _peak_trough(peak_j, trough_j, v,
