@@ -92,6 +92,22 @@ def test_a_spoiled_figure_fails_with_a_report_that_shows_it(folders, tmp_path, s
     assert "2 of 2 figures differ" in page
 
 
+def test_a_figure_of_another_size_is_reported_not_a_crash(folders, tmp_path):
+    """A changed layout (a figure grown taller) has no pixels to compare: it differs, and
+    the report is still written."""
+    from PIL import Image
+
+    baseline, new = folders
+    with Image.open(baseline / "tonic_bursting.png") as image:
+        taller = Image.new(image.mode, (image.width, image.height + 60), "white")
+        taller.paste(image, (0, 0))
+        taller.save(fresh(new) / "tonic_bursting.png")
+    (result,) = regress.compare_all(new, baseline)
+    assert (result.status, result.rms) == ("differs", None)
+    assert "sizes do not match" in result.note
+    assert regress.write_report([result], new, tmp_path / "report", baseline).exists()
+
+
 def test_the_command_fails_on_a_spoiled_figure_and_accepting_makes_it_pass(folders, tmp_path,
                                                                           monkeypatch, capsys):
     baseline, new = folders

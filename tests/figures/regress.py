@@ -101,6 +101,7 @@ def compare_all(new: Path, baseline: Path = BASELINE,
     """Each PNG in ``new`` against the one of the same name in ``baseline``, and the baseline
     images that ``new`` lacks. Failures first, then by name."""
     from matplotlib.testing.compare import compare_images
+    from matplotlib.testing.exceptions import ImageComparisonFailure
 
     results = []
     names = {p.name for p in figures(new)} | {p.name for p in figures(baseline)}
@@ -110,8 +111,12 @@ def compare_all(new: Path, baseline: Path = BASELINE,
         elif not (new / name).exists():
             results.append(Comparison(name, "gone", note="no longer drawn"))
         else:
-            found = compare_images(str(baseline / name), str(new / name), tolerance,
-                                   in_decorator=True)
+            try:
+                found = compare_images(str(baseline / name), str(new / name), tolerance,
+                                       in_decorator=True)
+            except ImageComparisonFailure as error:  # another size: no pixel to compare
+                results.append(Comparison(name, "differs", note=str(error)))
+                continue
             if found is None:
                 results.append(Comparison(name, "same"))
             else:
