@@ -4,7 +4,7 @@ the preset's values, driven step by step by the schedule, in float64."""
 from __future__ import annotations
 
 from gifcli.export.brian2 import mapping
-from gifcli.export.common import Export, header
+from gifcli.export.common import WRITE_SPIKES, Export, header
 
 DIFFERENCES = (
     "exp-euler: BrainPy's GIF integrates each variable by exponential Euler and tests the new "
@@ -60,16 +60,9 @@ def main():
     if len(fired) != len(amplitudes):
         raise SystemExit(f"BrainPy ran {{len(fired)}} steps, not {{len(amplitudes)}}")
     steps = np.flatnonzero(fired)
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "{name}_brainpy_spikes.csv"
-    with open(path, "w", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(["t_ms"])
-        # the spike of step k is found on the state at its end, (k + 1) * DT, as in gifcli
-        writer.writerows([repr(round(float(step + 1) * DT, 9))] for step in steps)
-    print(f"{{len(steps)}} spikes -> {{path}}")
+    write_spikes(steps, "{name}_brainpy_spikes.csv")
 
+{write_spikes}
 
 if __name__ == "__main__":
     main()
@@ -83,5 +76,6 @@ def files(export: Export) -> dict[str, str]:
     body = TEMPLATE.format(
         title=export.preset.title, script=script, dt=export.dt, runs=export.runs, name=name,
         parameters=mapping(export.params), initial=mapping(export.preset.initial),
+        write_spikes=WRITE_SPIKES,
     )
     return {script: header(export, "brainpy", DIFFERENCES) + "\n" + body}

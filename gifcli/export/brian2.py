@@ -3,7 +3,7 @@ input as a TimedArray on the grid, and a SpikeMonitor written to CSV."""
 
 from __future__ import annotations
 
-from gifcli.export.common import Export, header
+from gifcli.export.common import WRITE_SPIKES, Export, header
 
 DIFFERENCES = {
     "euler": (
@@ -97,16 +97,9 @@ def main():
     n_steps = sum(count for _, count in INPUT_RUNS)
     Network(group, spikes).run(n_steps * DT * ms)
     steps = np.rint(np.asarray(spikes.t / second) * 1000 / DT).astype(int)
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "{name}_brian2_spikes.csv"
-    with open(path, "w", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(["t_ms"])
-        # a spike found on the state at the end of step k is at (k + 1) * DT, as in gifcli
-        writer.writerows([repr(round(float(step + 1) * DT, 9))] for step in steps)
-    print(f"{{len(steps)}} spikes -> {{path}}")
+    write_spikes(steps, "{name}_brian2_spikes.csv")
 
+{write_spikes}
 
 if __name__ == "__main__":
     main()
@@ -125,5 +118,6 @@ def files(export: Export) -> dict[str, str]:
         title=export.preset.title, script=script, dt=export.dt,
         brian_method=export.method, runs=export.runs, name=name,
         parameters=mapping(export.params), initial=mapping(export.preset.initial),
+        write_spikes=WRITE_SPIKES,
     )
     return {script: header(export, "brian2", DIFFERENCES[export.method]) + "\n" + body}

@@ -49,6 +49,22 @@ class Export:
         return {name: self.preset.params[name] for name in PARAMETER_NAMES}
 
 
+#: The end of every exported script: its spikes in a file that gif fit --target reads.
+WRITE_SPIKES = '''
+def write_spikes(steps, file_name):
+    """The spike steps as a t_ms column, in OUT_DIR (argv[1]) or beside this file. The spike
+    of step k is found on the state at its end, (k + 1) * DT, as in gifcli."""
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / file_name
+    with open(path, "w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["t_ms"])
+        writer.writerows([repr(round(float(step + 1) * DT, 9))] for step in steps)
+    print(f"{len(steps)} spikes -> {path}")
+'''
+
+
 def step_runs(preset: Preset, dt: float) -> tuple[tuple[tuple[float, int], ...], tuple[str, ...]]:
     """The schedule on the grid as fixed-step gifcli lays it (a boundary between grid points
     moves to the nearest one): runs of (amplitude, steps), and what the grid changed."""
