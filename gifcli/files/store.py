@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from gifcli.core.errors import GifError
+from gifcli.core.extras import require_extra
 from gifcli.explore.sweep import (
     METRICS,
     STATS,
@@ -67,7 +68,6 @@ from gifcli.explore.sweep.dataset import (
 
 EXTRA = "cluster"
 # gifcli is not on the package index: the extra comes from the project's own folder.
-INSTALL_HINT = f"run `make demo`, or `pip install -e '.[{EXTRA}]'`, in gifcli's folder"
 PROGRESS_GROUP = "gifcli_chunks"  # the chunks' marks and summaries, beside the Dataset
 STALE_PARTIAL_S = 60.0  # a zarr write's temporary file is renamed within milliseconds
 MAX_CHUNKS = 100_000  # chunks of a store: each is a mark, a summary row and a file per variable
@@ -77,12 +77,7 @@ def require(what: str, netcdf: bool = False) -> None:
     """GifError unless the ``cluster`` extra is installed (``what`` names the feature)."""
     modules = ["xarray", "zarr", "dask", "distributed"] + (["h5netcdf", "h5py"] if netcdf
                                                            else [])
-    import importlib.util
-
-    missing = [name for name in modules if importlib.util.find_spec(name) is None]
-    if missing:
-        raise GifError(f"{what} needs the {EXTRA} extra ({', '.join(missing)} not installed): "
-                       f"{INSTALL_HINT}")
+    require_extra(what, EXTRA, modules)
 
 
 def netcdf_bytes(result: SweepResult, plan: SweepPlan, command: str) -> bytes:
