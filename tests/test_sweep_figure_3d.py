@@ -1,5 +1,6 @@
 """The 3-D sweep figure: the preset's star only where the third axis holds its value, the
-input's unit (V/s) on A1 and A2, and a rate scale that shows 0–100 Hz beside 1,000 Hz."""
+input's units on A1 and A2 (V/s only where R = tau), and a rate scale that shows 0–100 Hz
+beside 1,000 Hz."""
 
 from __future__ import annotations
 
@@ -35,9 +36,9 @@ def test_the_star_is_drawn_only_on_the_panels_of_the_presets_own_A2(figure):
 
 def test_A1_is_labelled_with_the_inputs_unit(figure):
     labels = {ax.get_ylabel() for ax in figure.axes if ax.get_ylabel()}
-    assert "A1 (V/s)" in labels
+    assert "A1 (input units)" in labels
     assert not any("(input)" in label for label in labels)
-    assert sweep_plots.axis_label("initial.I1") == "initial.I1 (V/s)"
+    assert sweep_plots.axis_label("initial.I1") == "initial.I1 (input units)"
 
 
 def test_a_rate_up_to_1000_hz_gets_a_scale_that_shows_the_low_rates():
@@ -54,5 +55,5 @@ def test_a_rate_up_to_1000_hz_gets_a_scale_that_shows_the_low_rates():
 def test_the_stores_units_name_the_inputs_unit():
     from gifcli.explore.sweep import dataset
 
-    assert dataset.UNITS["A1"] == dataset.UNITS["initial.I2"] == "V/s"
+    assert dataset.UNITS["A1"] == dataset.UNITS["initial.I2"] == "input units"
     assert "input" not in dataset.UNITS.values()

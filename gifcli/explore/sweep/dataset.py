@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from gifcli.explore.sweep.result import SweepResult
 
 COUNT_FILL = -1
-INPUT_UNIT = "V/s"  # the input's unit, I_e/C ("input" would read as the quantity's name)
+# A1, A2, I1 and I2 are in the input's units (docs/model.md): R/tau times one is V/s, so
+# they are V/s only where R = tau. "input" alone would read as the quantity's name.
+INPUT_UNIT = "input units"
 UNITS = {p.name: INPUT_UNIT if p.unit == "input" else p.unit for p in PARAMETERS} | {
     INPUT_SCALE: "1", "initial.V": "mV", "initial.V_th": "mV", "initial.I1": INPUT_UNIT,
     "initial.I2": INPUT_UNIT}
