@@ -427,41 +427,65 @@ class OnlyBurst:
 
 @dataclass(frozen=True)
 class Afterpotential:
-    """After segment ``seg`` ends, V rises above V_rest + ``above`` mV, and after that peak
-    falls below V_rest − ``below`` mV (read at the grid points of the V trace)."""
+    """After segment ``seg`` (the pulse) ends, V rises again, by ≥ ``rise`` mV above the most
+    the pulse alone explains, then falls ≥ ``below`` mV below the least it explains.
+
+    What the pulse alone explains is read from two controls that stop at the pulse's end (V
+    there is where the run and the passive response start from): with no input after it, V
+    relaxes to rest, so the passive response (A1 = A2 = 0) stays between V_rest and its V at
+    the pulse's end, and V rising above where the run itself was at the pulse's end is the
+    spike-triggered currents at work, not the pulse still charging the membrane."""
 
     seg: int
-    above: float
+    rise: float
     below: float
 
     def measure(self, ctx: Context, active: np.ndarray) -> Measured:
         if ctx.extrema is None:
             raise CheckError("the afterpotentials check needs V after the segment ends")
         x = ctx.extrema(end(self.seg).at(ctx))
+        own, passive = np.full(ctx.size, np.nan), np.full(ctx.size, np.nan)
+        points = np.flatnonzero(active)
+        if points.size:
+            if ctx.ends is None:
+                raise CheckError("the afterpotentials check runs controls that stop at the "
+                                 "pulse's end: give ends (see gifcli.analysis.probe.Probe.ends)")
+            own[points], passive[points] = ctx.ends(ctx.segments[:self.seg], points)
         rest = np.broadcast_to(ctx.V_rest, x.peak.shape)
-        rise = x.peak - (rest + self.above)
-        dip = (rest - self.below) - x.trough
+        ceiling = np.fmax(np.fmax(own, passive), rest)
+        floor = np.fmin(passive, rest)
+        rise = x.peak - (ceiling + self.rise)
+        dip = (floor - self.below) - x.trough
         rose = rise > 0
         passed = rose & (dip > 0)
 
         def describe(i: int) -> str:
-            peak, trough = x.peak[i] - rest[i], x.trough[i] - rest[i]
-            if np.isnan(peak):
+            if np.isnan(x.peak[i]):
                 return f"the V trace stops before seg {self.seg} ends"
+            alone = _vs_rest(passive[i] - rest[i])
+            explained = (f"the pulse alone explains up to {_vs_rest(ceiling[i] - rest[i])} "
+                         f"(V at its end {_vs_rest(own[i] - rest[i])}; control, without the "
+                         f"spike-triggered currents (A1 = A2 = 0): {alone})")
             if not rose[i]:
-                return (f"after seg {self.seg}, V peaks at {_vs_rest(peak)}, expected above "
-                        f"rest + {self.above:g} mV")
-            if np.isnan(trough):
+                return (f"after seg {self.seg}, V peaks at {_vs_rest(x.peak[i] - rest[i])} but "
+                        f"{explained}, expected ≥ {self.rise:g} mV more")
+            if np.isnan(x.trough[i]):
                 return "V peaks at the end of the run and never falls back"
+            low = _vs_rest(x.trough[i] - rest[i])
             if not passed[i]:
-                return (f"after its peak V falls only to {_vs_rest(trough)}, expected below "
-                        f"rest − {self.below:g} mV")
+                bound = (f"rest − {self.below:g} mV" if floor[i] == rest[i] else
+                         f"{_vs_rest(floor[i] - rest[i] - self.below)} ({self.below:g} mV "
+                         "below the passive response)")
+                return f"after its peak V falls only to {low}, expected below {bound}"
             when = "" if x.peak_time is None else f" at {x.peak_time[i]:.1f} ms"
-            return f"V rises to {_vs_rest(peak)}{when}, then falls to {_vs_rest(trough)}"
+            return (f"after the pulse V rises again to {_vs_rest(x.peak[i] - rest[i])}{when}, "
+                    f"{x.peak[i] - ceiling[i]:.2f} mV above what the pulse alone explains, "
+                    f"then falls to {low}")
 
         return Measured(passed, [
-            (f"V peak above rest + {self.above:g} mV", rise, "mV", self.above),
-            (f"V trough below rest − {self.below:g} mV", np.where(rose, dip, np.nan), "mV",
+            (f"V rises ≥ {self.rise:g} mV above the pulse's own response", rise, "mV",
+             self.rise),
+            (f"V falls ≥ {self.below:g} mV below rest", np.where(rose, dip, np.nan), "mV",
              self.below)], describe)
 
 
