@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from gifcli.analysis.checks import CHECKS, Verdict, check_spikes, evaluate
 from gifcli.analysis.checks.conditions import Control
 from gifcli.analysis.features import SpikeTrains
-from gifcli.analysis.probe import Onsets, Probe, probe_amplitude
+from gifcli.analysis.probe import Onsets, Probe, onsets, probe_amplitude
 from gifcli.core.errors import PresetError
 from gifcli.model.parameters import METHODS
 from gifcli.model.preset import load_preset, parse_preset, shipped_presets
@@ -37,9 +37,11 @@ def segments_of(name: str):
     return PRESETS[name].segments
 
 
-def fake_onsets(rate: float):
-    """An f–I probe that finds its onset at s = 1 with this onset rate, at every point."""
-    return lambda points: Onsets(np.ones(len(points)), np.full(len(points), rate))
+def fake_onsets(rate: float, above: float = 10.0):
+    """An f–I probe that finds its onset at s = 1, with this onset rate and this rate 1 %
+    above the onset, at every point."""
+    return lambda points: Onsets(np.ones(len(points)), np.full(len(points), rate),
+                                 np.full(len(points), above))
 
 
 def fake_controls(train):
@@ -127,15 +129,10 @@ def test_spike_times_alone_give_the_same_verdicts():
             continue  # reads V
         result = simulate(preset)
         full = evaluate(result)
-        onsets = None
-        if name.startswith("class_"):  # the probe's own numbers, as evaluate found them
-            probe = next(m for m in full.margins if m.unit == "Hz" and "onset" in m.condition)
-            rate = (10.0 - probe.value) if name == "class_1_excitability" else probe.value + 20
-            onsets = fake_onsets(rate)
         runs = Probe(preset.params, preset.initial, probe_amplitude(preset.segments), 1)
         bare = check_spikes(name, result.spike_times, preset.segments, end_ms=result.duration,
-                            onsets=onsets, controls=lambda schedule, _, runs=runs:
-                            runs.trains(schedule))
+                            onsets=lambda _, runs=runs: onsets(runs),
+                            controls=lambda schedule, _, runs=runs: runs.trains(schedule))
         assert (bare.passed, bare.margin) == (full.passed, full.margin)
 
 
@@ -143,7 +140,8 @@ def test_afterpotentials_and_the_probe_need_what_they_read():
     with pytest.raises(ValueError, match="V after the segment"):
         check_spikes("afterpotentials", [14.7], segments_of("afterpotentials"))
     with pytest.raises(ValueError, match="f–I probe"):
-        check_spikes("class_2_excitability", [10, 40, 70], segments_of("class_2_excitability"))
+        check_spikes("class_2_excitability", np.arange(10.0, 300.0, 30.0),
+                     segments_of("class_2_excitability"))
     # a check that fails before it reaches the probe needs none
     assert not check_spikes("class_2_excitability", [10], segments_of("class_2_excitability")
                             ).passed
@@ -218,8 +216,9 @@ FAILING_TRAINS = [  # (check, spike times, reason)
                                     "expected exactly 1"),
     ("rebound_spiking", [10, 850], "1 spike before seg 3 [0, 806) ms, first at 10.0 ms; "
                                    "expected none"),
-    ("class_2_excitability", [50, 150], "2 spikes, expected ≥ 3"),
-    ("class_2_excitability", [10, 100, 200], "median ISI 95.0 ms, expected ≤ 60 ms"),
+    ("class_2_excitability", [150], "1 spike, expected ≥ 2"),
+    ("class_2_excitability", [10, 40, 70],
+     "last spike at 70.0 ms, expected after 240.0 ms (end − 2 × mean ISI)"),
     ("integrator", [25, 49], "1 spike before seg 3 [0, 30) ms, first at 25.0 ms; expected none"),
     ("integrator", [], "0 spikes in seg 3 (+10 ms) [30, 60) ms, expected ≥ 1"),
     ("integrator", [49, 355], "1 spike after that [60, 400) ms, first at 355.0 ms; expected none"),
@@ -290,7 +289,7 @@ def test_every_check_has_a_failing_case():
     ("class_1_excitability", [100, 200, 300, 400], None),  # 8 Hz, first at exactly 100 ms
 ])
 def test_check_passes_just_inside_its_edges(name, train, control):
-    verdict = check_spikes(name, train, segments_of(name), onsets=fake_onsets(5.0),
+    verdict = check_spikes(name, train, segments_of(name), onsets=fake_onsets(5.0, 10.0),
                            controls=None if control is None else fake_controls(control))
     assert verdict.passed, verdict.reason
 

@@ -494,35 +494,48 @@ def _vs_rest(offset: float) -> str:
 
 
 @dataclass(frozen=True)
-class ProbeOnset:
-    """The f–I probe finds an onset, and its onset rate is below (class 1) or at least
-    (class 2) ``hz``."""
+class ProbeShape:
+    """The f–I probe finds an onset, and the shape of the curve there says the class: the
+    rate just above the onset over the rate a little above it (see
+    :mod:`gifcli.analysis.probe`) is below ``JUMP`` where the rate rises continuously from
+    0 (class 1), at least ``JUMP`` where it jumps to a finite rate (class 2)."""
 
-    hz: float
-    below: bool
+    class_2: bool
+
+    #: A rate that rises from 0 at least as fast as 1 / ln(1 / distance to the onset) (the
+    #: slowest rise, that of a leaky integrate-and-fire neuron) keeps at most half of itself
+    #: from 1e-2 down to 1e-4 above the onset; a jump keeps nearly all. 3/4 lies between.
+    JUMP = 0.75
 
     def measure(self, ctx: Context, active: np.ndarray) -> Measured:
-        scale, rate = np.full(ctx.size, np.nan), np.full(ctx.size, np.nan)
+        scale, rate, above = (np.full(ctx.size, np.nan) for _ in range(3))
         points = np.flatnonzero(active)
         if points.size and ctx.onsets is None:
             raise CheckError("this check reads the f–I probe, which runs the neuron: give "
                              "onsets (gifcli.analysis.probe.onsets of its parameters)")
         if points.size:
             onsets = ctx.onsets(points)
-            scale[points], rate[points] = onsets.scale, onsets.rate
-        found = ~np.isnan(scale)
-        passed = found & _limit(rate, self.hz, at_most=self.below, strict=self.below)
-        op = "<" if self.below else "≥"
+            scale[points], rate[points], above[points] = (onsets.scale, onsets.rate,
+                                                          onsets.rate_above)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            kept = np.where((above > 0) & np.isfinite(above), rate / above, np.nan)
+        passed = _limit(kept, self.JUMP, at_most=not self.class_2, strict=not self.class_2)
+        op = "≥" if self.class_2 else "<"
 
         def describe(i: int) -> str:
-            if not found[i]:
+            if np.isnan(scale[i]):
                 return "f–I probe: no sustained firing up to twice the input"
-            text = f"f–I onset at {scale[i]:.6g} × the input, onset rate {rate[i]:.3g} Hz"
-            return text if passed[i] else f"{text}, expected {op} {self.hz:g} Hz"
+            text = (f"f–I onset at {scale[i]:.6g} × the input: {rate[i]:.3g} Hz just above it, "
+                    f"{above[i]:.3g} Hz 1 % above")
+            if np.isnan(kept[i]):
+                return f"{text}: no steady rate 1 % above the onset"
+            shape = "jumps from 0" if kept[i] >= self.JUMP else "rises from 0"
+            text = f"{text} (a ratio of {kept[i]:.2f}: the rate {shape})"
+            return text if passed[i] else f"{text}, expected a ratio {op} {self.JUMP:g}"
 
-        distance = self.hz - rate if self.below else rate - self.hz
-        return Measured(passed, [(f"f–I onset rate {op} {self.hz:g} Hz", distance, "Hz",
-                                  self.hz)], describe)
+        distance = kept - self.JUMP if self.class_2 else self.JUMP - kept
+        return Measured(passed, [(f"f–I rate just above the onset {op} {self.JUMP:g} × the "
+                                  "rate 1 % above", distance, "", self.JUMP)], describe)
 
 
 # --- controls -----------------------------------------------------------------------------------
