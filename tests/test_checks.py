@@ -51,10 +51,10 @@ def fake_controls(train):
          for _ in points])
 
 
-def fake_ends(own: float = -70.0, passive: float = -70.0):
-    """Controls that stop at the pulse's end and find V there: ``own`` with the
-    spike-triggered currents, ``passive`` without them, at every point."""
-    return lambda schedule, points: (np.full(len(points), own), np.full(len(points), passive))
+def fake_passive(passive: float = -70.0):
+    """A control that stops at the pulse's end and finds V there without the spike-triggered
+    currents: ``passive``, at every point."""
+    return lambda schedule, points: np.full(len(points), passive)
 
 
 def modified(name: str, **params) -> Verdict:
@@ -458,23 +458,22 @@ def test_afterpotentials_without_the_hyperpolarizing_current_has_no_undershoot()
 
 
 def test_afterpotentials_without_the_depolarizing_current_has_no_rise():
-    """A1 = 0: V only decays from where the pulse left it, and stays below the passive
-    response (the control without the spike-triggered currents) all along."""
+    """A1 = 0: V only decays from where the pulse left it, below the passive response (the
+    control without the spike-triggered currents) all along."""
     verdict = modified("afterpotentials", A1=0.0)
     assert verdict.reason == (
-        "after seg 1, V peaks at rest + 0.52 mV but the pulse alone explains up to rest + "
-        "0.61 mV (V at its end rest + 0.52 mV; control, without the spike-triggered currents "
-        "(A1 = A2 = 0): rest + 0.61 mV), expected ≥ 1 mV more")
+        "after seg 1, V peaks at rest + 0.52 mV, expected ≥ 1 mV above the passive response "
+        "(control, without the spike-triggered currents (A1 = A2 = 0): V at the pulse's end "
+        "rest + 0.61 mV)")
 
 
-def test_afterpotentials_reads_v_at_the_pulse_end_from_its_controls():
-    result = simulate(PRESETS["afterpotentials"])
-    probe = Probe(result.preset.params, result.preset.initial, 2.0, 1)
-    own, passive = probe.ends(result.preset.segments[:1])
-    at_end = int(np.searchsorted(result.t, 15.0))
-    assert own[0] == result.V[at_end]  # the same grid up to the pulse's end, to the bit
-    alone = simulate(PRESETS["afterpotentials"], A1=0.0, A2=0.0)
-    assert passive[0] == alone.V[at_end]
+@pytest.mark.parametrize("method", METHODS)
+def test_the_passive_control_is_the_run_without_currents_to_the_bit(method):
+    preset = PRESETS["afterpotentials"]
+    probe = Probe(preset.params, preset.initial, 2.0, 1, method, 0.1)
+    passive = probe.passive_end(preset.segments[:1])
+    alone = simulate(preset, method, A1=0.0, A2=0.0)
+    assert passive[0] == alone.V[int(np.searchsorted(alone.t, 15.0))]
 
 
 def test_afterpotentials_fails_on_two_spikes_and_on_a_flat_trace():
@@ -482,9 +481,9 @@ def test_afterpotentials_fails_on_two_spikes_and_on_a_flat_trace():
     t = np.arange(2001) * 0.1
     flat = np.full(t.size, -70.0)
     verdict = check_spikes("afterpotentials", [14.7], segments, t=t, V=flat, V_rest=-70.0,
-                           ends=fake_ends())
-    assert verdict.reason.startswith("after seg 1, V peaks at rest + 0.00 mV but the pulse "
-                                     "alone explains up to rest + 0.00 mV")
+                           passive_end=fake_passive())
+    assert verdict.reason.startswith("after seg 1, V peaks at rest + 0.00 mV, expected ≥ 1 mV "
+                                     "above the passive response")
     verdict = check_spikes("afterpotentials", [14.7, 30.0], segments, t=t, V=flat,
                            V_rest=-70.0)
     assert verdict.reason == "2 spikes, expected exactly 1"
@@ -492,30 +491,29 @@ def test_afterpotentials_fails_on_two_spikes_and_on_a_flat_trace():
 
 @pytest.mark.parametrize(("trough", "passed", "reason"), [
     (-70.3, False, "after its peak V falls only to rest − 0.30 mV, expected below rest − 0.5 mV"),
-    (-70.6, True, "1 spike; after the pulse V rises again to rest + 10.00 mV at 40.0 ms, "
-                  "10.00 mV above what the pulse alone explains, then falls to rest − 0.60 mV"),
+    (-70.6, True, "1 spike; after the pulse V rises to rest + 10.00 mV at 40.0 ms, "
+                  "10.00 mV above the passive response, then falls to rest − 0.60 mV"),
 ])
 def test_afterpotential_undershoot_must_pass_half_a_millivolt(trough, passed, reason):
     t = np.arange(2001) * 0.1
     V = np.full(t.size, -70.0)
     V[400], V[1000] = -60.0, trough  # peak at 40 ms, trough at 100 ms
     verdict = check_spikes("afterpotentials", [14.7], segments_of("afterpotentials"), t=t, V=V,
-                           V_rest=-70.0, ends=fake_ends())
+                           V_rest=-70.0, passive_end=fake_passive())
     assert (verdict.passed, verdict.reason) == (passed, reason)
 
 
-@pytest.mark.parametrize(("own", "passive", "passed"), [
-    (-60.5, -75.0, False),  # V was at −60.5 mV when the pulse ended: 0.5 mV is no rise
-    (-75.0, -60.5, False),  # the pulse alone leaves V at −60.5 mV
-    (-61.5, -61.5, True),  # 1.5 mV above both
-    (-75.0, -70.0, True),  # V rises 10 mV above rest, from below it
+@pytest.mark.parametrize(("passive", "passed"), [
+    (-60.5, False),  # the pulse alone leaves V at −60.5 mV: 0.5 mV above it is no rise
+    (-61.5, True),  # 1.5 mV above it
+    (-70.0, True),  # the pulse alone leaves V at rest: 10 mV above it
 ])
-def test_the_rise_is_measured_against_what_the_pulse_alone_explains(own, passive, passed):
+def test_the_rise_is_measured_against_the_passive_response(passive, passed):
     t = np.arange(2001) * 0.1
     V = np.full(t.size, -70.0)
     V[400], V[1000] = -60.0, -72.0
     verdict = check_spikes("afterpotentials", [14.7], segments_of("afterpotentials"), t=t, V=V,
-                           V_rest=-70.0, ends=fake_ends(own, passive))
+                           V_rest=-70.0, passive_end=fake_passive(passive))
     assert verdict.passed == passed, verdict.reason
 
 
@@ -526,7 +524,7 @@ def test_the_undershoot_is_measured_below_the_passive_response():
     V = np.full(t.size, -70.0)
     V[400], V[1000] = -60.0, -73.2
     verdict = check_spikes("afterpotentials", [14.7], segments_of("afterpotentials"), t=t, V=V,
-                           V_rest=-70.0, ends=fake_ends(-73.0, -73.0))
+                           V_rest=-70.0, passive_end=fake_passive(-73.0))
     assert verdict.reason == ("after its peak V falls only to rest − 3.20 mV, expected below "
                               "rest − 3.50 mV (0.5 mV below the passive response)")
 
@@ -536,7 +534,7 @@ def test_afterpotential_trough_counts_only_after_the_peak():
     V = np.full(t.size, -70.0)
     V[200], V[400] = -71.0, -60.0  # a dip before the peak does not count
     verdict = check_spikes("afterpotentials", [14.7], segments_of("afterpotentials"), t=t, V=V,
-                           V_rest=-70.0, ends=fake_ends())
+                           V_rest=-70.0, passive_end=fake_passive())
     assert verdict.reason.startswith("after its peak V falls only to rest + 0.00 mV")
 
 

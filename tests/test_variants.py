@@ -130,9 +130,9 @@ VARIANTS = (
     V("stronger-current", "phasic_bursting",
       "A1 = 12: one 9-spike burst at 25 ms, then silence, also when held longer", {"A1": 12.0}),
     V("smaller-depolarizing-current", "afterpotentials",
-      "A1 = 2: one spike, V rises after the pulse to rest + 4.9 mV at 21.6 ms (3.8 mV above "
-      "what the pulse alone explains), then falls to rest − 1.8 mV (the old check's fixed "
-      "rest + 5 mV rejected it)", {"A1": 2.0}),
+      "A1 = 2: one spike, V rises after the pulse to rest + 4.9 mV at 21.6 ms (4.3 mV above "
+      "the passive response), then falls to rest − 1.8 mV (the old check's fixed rest + 5 mV "
+      "rejected it)", {"A1": 2.0}),
     V("stronger-hyperpolarizing-current", "afterpotentials",
       "A2 = −1: one spike, V rises after the pulse to rest + 10.3 mV, then falls to rest − "
       "6.8 mV", {"A2": -1.0}),

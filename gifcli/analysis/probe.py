@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from gifcli.analysis.features import SpikeTrains
-from gifcli.model.parameters import DEFAULTS
 from gifcli.simulation.batch import OK, run_batch
 from gifcli.simulation.grid import build_grid
 
@@ -90,24 +89,16 @@ class Probe:
             trains = SpikeTrains.concatenate([trains, again]).take(order)
         return trains
 
-    def ends(self, segments: Sequence[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
-        """(V with, V without the spike-triggered currents) at the end of ``segments``: every
-        point run twice, the second time with A1 = A2 = 0, in one batched call. The grid is
+    def passive_end(self, segments: Sequence[tuple[float, float]]) -> np.ndarray:
+        """V of every point at the end of ``segments`` with the spike-triggered currents
+        switched off (A1 = A2 = 0): the passive response, in one batched call. The grid is
         that of any schedule that begins with ``segments``, so this is V at that time in the
-        longer run too."""
-        n = self.size
-
-        def twice(value, off: bool = False):
-            value = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,))
-            return np.concatenate([value, np.zeros(n) if off else value])
-
-        params = {k: twice(v) for k, v in self.params.items()} | {
-            name: twice(self.params.get(name, DEFAULTS[name]), off=True) for name in ("A1", "A2")}
-        initial = {k: twice(v) for k, v in self.initial.items()}
+        longer control run too."""
+        params = dict(self.params) | {"A1": 0.0, "A2": 0.0}
         grid = build_grid(list(segments), self.dt, exact=self.method == "exact")
-        result = run_batch(params, grid, method=self.method, dt=self.dt, initial=initial,
-                           input_scale=twice(self.input_scale), track_after=grid.n_steps * self.dt)
-        return result.peak_mV[:n], result.peak_mV[n:]
+        return run_batch(params, grid, method=self.method, dt=self.dt, initial=self.initial,
+                         input_scale=self.input_scale,
+                         track_after=grid.n_steps * self.dt).peak_mV
 
     def rates(self, scale: np.ndarray) -> np.ndarray:
         """The steady-state rate (Hz) of every point at its own s = ``scale``."""

@@ -427,14 +427,14 @@ class OnlyBurst:
 
 @dataclass(frozen=True)
 class Afterpotential:
-    """After segment ``seg`` (the pulse) ends, V rises again, by ≥ ``rise`` mV above the most
-    the pulse alone explains, then falls ≥ ``below`` mV below the least it explains.
+    """After segment ``seg`` (the pulse) ends, V rises ≥ ``rise`` mV above the passive
+    response (the control with A1 = A2 = 0), then falls ≥ ``below`` mV below it and below
+    rest: what the spike-triggered currents add to what the pulse alone does.
 
-    What the pulse alone explains is read from two controls that stop at the pulse's end (V
-    there is where the run and the passive response start from): with no input after it, V
-    relaxes to rest, so the passive response (A1 = A2 = 0) stays between V_rest and its V at
-    the pulse's end, and V rising above where the run itself was at the pulse's end is the
-    spike-triggered currents at work, not the pulse still charging the membrane."""
+    With no input after the pulse, the passive response only relaxes from its V at the
+    pulse's end towards rest, so it stays between the two: a control that stops at the
+    pulse's end gives all of it. V that the pulse itself charged (a long pulse, a residual
+    current) is in the passive response too, and does not count."""
 
     seg: int
     rise: float
@@ -444,16 +444,16 @@ class Afterpotential:
         if ctx.extrema is None:
             raise CheckError("the afterpotentials check needs V after the segment ends")
         x = ctx.extrema(end(self.seg).at(ctx))
-        own, passive = np.full(ctx.size, np.nan), np.full(ctx.size, np.nan)
+        passive = np.full(ctx.size, np.nan)
         points = np.flatnonzero(active)
         if points.size:
-            if ctx.ends is None:
-                raise CheckError("the afterpotentials check runs controls that stop at the "
-                                 "pulse's end: give ends (see gifcli.analysis.probe.Probe.ends)")
-            own[points], passive[points] = ctx.ends(ctx.segments[:self.seg], points)
+            if ctx.passive_end is None:
+                raise CheckError("the afterpotentials check runs a control that stops at the "
+                                 "pulse's end: give passive_end (see gifcli.analysis.probe."
+                                 "Probe.passive_end)")
+            passive[points] = ctx.passive_end(ctx.segments[:self.seg], points)
         rest = np.broadcast_to(ctx.V_rest, x.peak.shape)
-        ceiling = np.fmax(np.fmax(own, passive), rest)
-        floor = np.fmin(passive, rest)
+        ceiling, floor = np.fmax(passive, rest), np.fmin(passive, rest)
         rise = x.peak - (ceiling + self.rise)
         dip = (floor - self.below) - x.trough
         rose = rise > 0
@@ -462,13 +462,11 @@ class Afterpotential:
         def describe(i: int) -> str:
             if np.isnan(x.peak[i]):
                 return f"the V trace stops before seg {self.seg} ends"
-            alone = _vs_rest(passive[i] - rest[i])
-            explained = (f"the pulse alone explains up to {_vs_rest(ceiling[i] - rest[i])} "
-                         f"(V at its end {_vs_rest(own[i] - rest[i])}; control, without the "
-                         f"spike-triggered currents (A1 = A2 = 0): {alone})")
+            alone = (f"control, without the spike-triggered currents (A1 = A2 = 0): "
+                     f"V at the pulse's end {_vs_rest(passive[i] - rest[i])}")
             if not rose[i]:
-                return (f"after seg {self.seg}, V peaks at {_vs_rest(x.peak[i] - rest[i])} but "
-                        f"{explained}, expected ≥ {self.rise:g} mV more")
+                return (f"after seg {self.seg}, V peaks at {_vs_rest(x.peak[i] - rest[i])}, "
+                        f"expected ≥ {self.rise:g} mV above the passive response ({alone})")
             if np.isnan(x.trough[i]):
                 return "V peaks at the end of the run and never falls back"
             low = _vs_rest(x.trough[i] - rest[i])
@@ -478,13 +476,12 @@ class Afterpotential:
                          "below the passive response)")
                 return f"after its peak V falls only to {low}, expected below {bound}"
             when = "" if x.peak_time is None else f" at {x.peak_time[i]:.1f} ms"
-            return (f"after the pulse V rises again to {_vs_rest(x.peak[i] - rest[i])}{when}, "
-                    f"{x.peak[i] - ceiling[i]:.2f} mV above what the pulse alone explains, "
-                    f"then falls to {low}")
+            return (f"after the pulse V rises to {_vs_rest(x.peak[i] - rest[i])}{when}, "
+                    f"{x.peak[i] - ceiling[i]:.2f} mV above the passive response, then falls "
+                    f"to {low}")
 
         return Measured(passed, [
-            (f"V rises ≥ {self.rise:g} mV above the pulse's own response", rise, "mV",
-             self.rise),
+            (f"V ≥ {self.rise:g} mV above the passive response", rise, "mV", self.rise),
             (f"V falls ≥ {self.below:g} mV below rest", np.where(rose, dip, np.nan), "mV",
              self.below)], describe)
 

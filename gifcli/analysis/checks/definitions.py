@@ -173,9 +173,9 @@ _CHECK_LIST = (
            IsiStatistic("last", 20.0, at_most=False, last=5),
            IsiCv(0.3, strict=False, last=5))),
     Check("afterpotentials",
-          "exactly 1 spike; after seg 1 (the pulse) ends, V rises ≥ 1 mV above both its own "
-          "V at the pulse's end and the passive response (control, A1 = A2 = 0, from the "
-          "same pulse), then falls ≥ 0.5 mV below rest and below the passive response",
+          "exactly 1 spike; after seg 1 (the pulse) ends, V rises ≥ 1 mV above the passive "
+          "response (control, the same pulse with A1 = A2 = 0), then falls ≥ 0.5 mV below "
+          "rest and below the passive response",
           (Exactly(1), Afterpotential(1, rise=1.0, below=0.5))),
     Check("basal_bistability",
           "≥ 3 spikes between the end of seg 1 and the start of seg 3; "

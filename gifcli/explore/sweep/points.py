@@ -125,5 +125,5 @@ def judge(preset: Preset, points: Points, result, trains, method: str, dt: float
         extrema=lambda _after: checks.Extrema(result.peak_mV, result.trough_mV),
         onsets=lambda chosen: probe.onsets(prober.subset(chosen)),
         controls=lambda schedule, chosen: prober.subset(chosen).trains(schedule),
-        ends=lambda schedule, chosen: prober.subset(chosen).ends(schedule))
+        passive_end=lambda schedule, chosen: prober.subset(chosen).passive_end(schedule))
     return checks.judge(name or preset.check, ctx)
