@@ -298,19 +298,17 @@ class IsiJump:
 
 @dataclass(frozen=True)
 class IsiStatistic:
-    """One ISI statistic against a limit in ms: the median, the first, or the least of the
-    last ``last`` ISIs."""
+    """One ISI statistic against a limit in ms: the first, or the least of the last ``last``
+    ISIs."""
 
-    statistic: str  # "median", "first" or "last"
+    statistic: str  # "first" or "last"
     limit: float
     at_most: bool  # ≤ limit (else ≥ limit)
     last: int = 0
 
     def measure(self, ctx: Context, active: np.ndarray) -> Measured:
         trains = ctx.trains
-        if self.statistic == "median":
-            value = trains.isi_median()
-        elif self.statistic == "first":
+        if self.statistic == "first":
             value = trains.isi_at(0)
         else:
             value = trains.tail_isis(self.last).min(axis=1)
