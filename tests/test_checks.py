@@ -576,3 +576,39 @@ def test_the_docs_table_of_checks_is_what_the_checks_require():
     rows = {cells[1]: cells[2] for cells in
             ([c.strip() for c in line.strip("|").split("|")] for line in table)}
     assert rows == {name: str(check) for name, check in CHECKS.items()}
+
+
+# --- the new definitions, against their statement -----------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(1.0, 500.0), st.floats(1.0, 500.0))
+def test_class_1_and_class_2_split_every_curve_at_three_quarters(rate, above):
+    """A rate just above the onset below 3/4 of the rate 1 % above it is a rise (class 1),
+    otherwise a jump (class 2): exactly one of the two shape conditions holds."""
+    train = np.arange(110.0, 500.0, 100.0)  # late and slow: B's other conditions hold
+    b = check_spikes("class_1_excitability", train, segments_of("class_1_excitability"),
+                     onsets=fake_onsets(rate, above))
+    h_train = np.arange(10.0, 300.0, 30.0)
+    h = check_spikes("class_2_excitability", h_train, segments_of("class_2_excitability"),
+                     onsets=fake_onsets(rate, above))
+    assert b.passed == (rate / above < 0.75)
+    assert h.passed == (rate / above >= 0.75)
+    assert b.passed != h.passed
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-80.0, -50.0), st.floats(-69.0, -50.0), st.floats(-80.0, -69.0))
+def test_the_afterpotential_is_what_the_currents_add_to_the_passive_response(passive, peak,
+                                                                             trough):
+    """A trace that rises to ``peak`` at 40 ms and falls to ``trough`` at 100 ms passes when
+    the peak is ≥ 1 mV above the passive response and rest, and the trough ≥ 0.5 mV below
+    both."""
+    t = np.arange(2001) * 0.1
+    V = np.full(t.size, -70.0)
+    V[400], V[1000] = peak, trough
+    verdict = check_spikes("afterpotentials", [14.7], segments_of("afterpotentials"), t=t, V=V,
+                           V_rest=-70.0, passive_end=fake_passive(passive))
+    rises = peak - max(passive, -70.0) > 1.0
+    falls = min(passive, -70.0) - trough > 0.5
+    assert verdict.passed == (rises and falls), verdict.reason
