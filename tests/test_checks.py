@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from gifcli.analysis.checks import CHECKS, Verdict, check_spikes, evaluate
 from gifcli.analysis.checks.conditions import Control
 from gifcli.analysis.features import SpikeTrains
-from gifcli.analysis.probe import Onsets, Probe, probe_amplitude
+from gifcli.analysis.probe import Onsets, Probe, onsets, probe_amplitude
 from gifcli.core.errors import PresetError
 from gifcli.model.parameters import METHODS
 from gifcli.model.preset import load_preset, parse_preset, shipped_presets
@@ -37,9 +37,11 @@ def segments_of(name: str):
     return PRESETS[name].segments
 
 
-def fake_onsets(rate: float):
-    """An f–I probe that finds its onset at s = 1 with this onset rate, at every point."""
-    return lambda points: Onsets(np.ones(len(points)), np.full(len(points), rate))
+def fake_onsets(rate: float, above: float = 10.0):
+    """An f–I probe that finds its onset at s = 1, with this onset rate and this rate 1 %
+    above the onset, at every point."""
+    return lambda points: Onsets(np.ones(len(points)), np.full(len(points), rate),
+                                 np.full(len(points), above))
 
 
 def fake_controls(train):
@@ -47,6 +49,12 @@ def fake_controls(train):
     return lambda schedule, points: SpikeTrains.concatenate(
         [SpikeTrains.single(np.asarray(train, float), sum(d for _, d in schedule))
          for _ in points])
+
+
+def fake_passive(passive: float = -70.0):
+    """A control that stops at the pulse's end and finds V there without the spike-triggered
+    currents: ``passive``, at every point."""
+    return lambda schedule, points: np.full(len(points), passive)
 
 
 def modified(name: str, **params) -> Verdict:
@@ -121,15 +129,10 @@ def test_spike_times_alone_give_the_same_verdicts():
             continue  # reads V
         result = simulate(preset)
         full = evaluate(result)
-        onsets = None
-        if name.startswith("class_"):  # the probe's own numbers, as evaluate found them
-            probe = next(m for m in full.margins if m.unit == "Hz" and "onset" in m.condition)
-            rate = (10.0 - probe.value) if name == "class_1_excitability" else probe.value + 20
-            onsets = fake_onsets(rate)
         runs = Probe(preset.params, preset.initial, probe_amplitude(preset.segments), 1)
         bare = check_spikes(name, result.spike_times, preset.segments, end_ms=result.duration,
-                            onsets=onsets, controls=lambda schedule, _, runs=runs:
-                            runs.trains(schedule))
+                            onsets=lambda _, runs=runs: onsets(runs),
+                            controls=lambda schedule, _, runs=runs: runs.trains(schedule))
         assert (bare.passed, bare.margin) == (full.passed, full.margin)
 
 
@@ -137,7 +140,8 @@ def test_afterpotentials_and_the_probe_need_what_they_read():
     with pytest.raises(ValueError, match="V after the segment"):
         check_spikes("afterpotentials", [14.7], segments_of("afterpotentials"))
     with pytest.raises(ValueError, match="f–I probe"):
-        check_spikes("class_2_excitability", [10, 40, 70], segments_of("class_2_excitability"))
+        check_spikes("class_2_excitability", np.arange(10.0, 300.0, 30.0),
+                     segments_of("class_2_excitability"))
     # a check that fails before it reaches the probe needs none
     assert not check_spikes("class_2_excitability", [10], segments_of("class_2_excitability")
                             ).passed
@@ -212,8 +216,9 @@ FAILING_TRAINS = [  # (check, spike times, reason)
                                     "expected exactly 1"),
     ("rebound_spiking", [10, 850], "1 spike before seg 3 [0, 806) ms, first at 10.0 ms; "
                                    "expected none"),
-    ("class_2_excitability", [50, 150], "2 spikes, expected ≥ 3"),
-    ("class_2_excitability", [10, 100, 200], "median ISI 95.0 ms, expected ≤ 60 ms"),
+    ("class_2_excitability", [150], "1 spike, expected ≥ 2"),
+    ("class_2_excitability", [10, 40, 70],
+     "last spike at 70.0 ms, expected after 240.0 ms (end − 2 × mean ISI)"),
     ("integrator", [25, 49], "1 spike before seg 3 [0, 30) ms, first at 25.0 ms; expected none"),
     ("integrator", [], "0 spikes in seg 3 (+10 ms) [30, 60) ms, expected ≥ 1"),
     ("integrator", [49, 355], "1 spike after that [60, 400) ms, first at 355.0 ms; expected none"),
@@ -284,7 +289,7 @@ def test_every_check_has_a_failing_case():
     ("class_1_excitability", [100, 200, 300, 400], None),  # 8 Hz, first at exactly 100 ms
 ])
 def test_check_passes_just_inside_its_edges(name, train, control):
-    verdict = check_spikes(name, train, segments_of(name), onsets=fake_onsets(5.0),
+    verdict = check_spikes(name, train, segments_of(name), onsets=fake_onsets(5.0, 10.0),
                            controls=None if control is None else fake_controls(control))
     assert verdict.passed, verdict.reason
 
@@ -448,21 +453,37 @@ def test_afterpotentials_without_the_hyperpolarizing_current_has_no_undershoot()
     assert not verdict.passed
     assert verdict.reason.startswith("after its peak V falls only to rest + 0.0")
     assert verdict.reason.endswith("expected below rest − 0.5 mV")
-    assert verdict.margin.condition == "V trough below rest − 0.5 mV"
+    assert verdict.margin.condition == "V falls ≥ 0.5 mV below rest"
     assert verdict.margin.value < 0
 
 
-def test_afterpotentials_without_the_depolarizing_current_has_no_overshoot():
+def test_afterpotentials_without_the_depolarizing_current_has_no_rise():
+    """A1 = 0: V only decays from where the pulse left it, below the passive response (the
+    control without the spike-triggered currents) all along."""
     verdict = modified("afterpotentials", A1=0.0)
-    assert verdict.reason == "after seg 1, V peaks at rest + 0.52 mV, expected above rest + 5 mV"
+    assert verdict.reason == (
+        "after seg 1, V peaks at rest + 0.52 mV, expected ≥ 1 mV above the passive response "
+        "(control, without the spike-triggered currents (A1 = A2 = 0): V at the pulse's end "
+        "rest + 0.61 mV)")
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_the_passive_control_is_the_run_without_currents_to_the_bit(method):
+    preset = PRESETS["afterpotentials"]
+    probe = Probe(preset.params, preset.initial, 2.0, 1, method, 0.1)
+    passive = probe.passive_end(preset.segments[:1])
+    alone = simulate(preset, method, A1=0.0, A2=0.0)
+    assert passive[0] == alone.V[int(np.searchsorted(alone.t, 15.0))]
 
 
 def test_afterpotentials_fails_on_two_spikes_and_on_a_flat_trace():
     segments = segments_of("afterpotentials")
     t = np.arange(2001) * 0.1
     flat = np.full(t.size, -70.0)
-    verdict = check_spikes("afterpotentials", [14.7], segments, t=t, V=flat, V_rest=-70.0)
-    assert verdict.reason == "after seg 1, V peaks at rest + 0.00 mV, expected above rest + 5 mV"
+    verdict = check_spikes("afterpotentials", [14.7], segments, t=t, V=flat, V_rest=-70.0,
+                           passive_end=fake_passive())
+    assert verdict.reason.startswith("after seg 1, V peaks at rest + 0.00 mV, expected ≥ 1 mV "
+                                     "above the passive response")
     verdict = check_spikes("afterpotentials", [14.7, 30.0], segments, t=t, V=flat,
                            V_rest=-70.0)
     assert verdict.reason == "2 spikes, expected exactly 1"
@@ -470,15 +491,42 @@ def test_afterpotentials_fails_on_two_spikes_and_on_a_flat_trace():
 
 @pytest.mark.parametrize(("trough", "passed", "reason"), [
     (-70.3, False, "after its peak V falls only to rest − 0.30 mV, expected below rest − 0.5 mV"),
-    (-70.6, True, "1 spike; V rises to rest + 10.00 mV at 40.0 ms, then falls to rest − 0.60 mV"),
+    (-70.6, True, "1 spike; after the pulse V rises to rest + 10.00 mV at 40.0 ms, "
+                  "10.00 mV above the passive response, then falls to rest − 0.60 mV"),
 ])
 def test_afterpotential_undershoot_must_pass_half_a_millivolt(trough, passed, reason):
     t = np.arange(2001) * 0.1
     V = np.full(t.size, -70.0)
     V[400], V[1000] = -60.0, trough  # peak at 40 ms, trough at 100 ms
     verdict = check_spikes("afterpotentials", [14.7], segments_of("afterpotentials"), t=t, V=V,
-                           V_rest=-70.0)
+                           V_rest=-70.0, passive_end=fake_passive())
     assert (verdict.passed, verdict.reason) == (passed, reason)
+
+
+@pytest.mark.parametrize(("passive", "passed"), [
+    (-60.5, False),  # the pulse alone leaves V at −60.5 mV: 0.5 mV above it is no rise
+    (-61.5, True),  # 1.5 mV above it
+    (-70.0, True),  # the pulse alone leaves V at rest: 10 mV above it
+])
+def test_the_rise_is_measured_against_the_passive_response(passive, passed):
+    t = np.arange(2001) * 0.1
+    V = np.full(t.size, -70.0)
+    V[400], V[1000] = -60.0, -72.0
+    verdict = check_spikes("afterpotentials", [14.7], segments_of("afterpotentials"), t=t, V=V,
+                           V_rest=-70.0, passive_end=fake_passive(passive))
+    assert verdict.passed == passed, verdict.reason
+
+
+def test_the_undershoot_is_measured_below_the_passive_response():
+    """The passive response that ends the pulse at −73 mV relaxes up to rest: the run must
+    fall 0.5 mV below −73 mV, not below rest."""
+    t = np.arange(2001) * 0.1
+    V = np.full(t.size, -70.0)
+    V[400], V[1000] = -60.0, -73.2
+    verdict = check_spikes("afterpotentials", [14.7], segments_of("afterpotentials"), t=t, V=V,
+                           V_rest=-70.0, passive_end=fake_passive(-73.0))
+    assert verdict.reason == ("after its peak V falls only to rest − 3.20 mV, expected below "
+                              "rest − 3.50 mV (0.5 mV below the passive response)")
 
 
 def test_afterpotential_trough_counts_only_after_the_peak():
@@ -486,7 +534,7 @@ def test_afterpotential_trough_counts_only_after_the_peak():
     V = np.full(t.size, -70.0)
     V[200], V[400] = -71.0, -60.0  # a dip before the peak does not count
     verdict = check_spikes("afterpotentials", [14.7], segments_of("afterpotentials"), t=t, V=V,
-                           V_rest=-70.0)
+                           V_rest=-70.0, passive_end=fake_passive())
     assert verdict.reason.startswith("after its peak V falls only to rest + 0.00 mV")
 
 
@@ -528,3 +576,39 @@ def test_the_docs_table_of_checks_is_what_the_checks_require():
     rows = {cells[1]: cells[2] for cells in
             ([c.strip() for c in line.strip("|").split("|")] for line in table)}
     assert rows == {name: str(check) for name, check in CHECKS.items()}
+
+
+# --- the new definitions, against their statement -----------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(1.0, 500.0), st.floats(1.0, 500.0))
+def test_class_1_and_class_2_split_every_curve_at_three_quarters(rate, above):
+    """A rate just above the onset below 3/4 of the rate 1 % above it is a rise (class 1),
+    otherwise a jump (class 2): exactly one of the two shape conditions holds."""
+    train = np.arange(110.0, 500.0, 100.0)  # late and slow: B's other conditions hold
+    b = check_spikes("class_1_excitability", train, segments_of("class_1_excitability"),
+                     onsets=fake_onsets(rate, above))
+    h_train = np.arange(10.0, 300.0, 30.0)
+    h = check_spikes("class_2_excitability", h_train, segments_of("class_2_excitability"),
+                     onsets=fake_onsets(rate, above))
+    assert b.passed == (rate / above < 0.75)
+    assert h.passed == (rate / above >= 0.75)
+    assert b.passed != h.passed
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-80.0, -50.0), st.floats(-69.0, -50.0), st.floats(-80.0, -69.0))
+def test_the_afterpotential_is_what_the_currents_add_to_the_passive_response(passive, peak,
+                                                                             trough):
+    """A trace that rises to ``peak`` at 40 ms and falls to ``trough`` at 100 ms passes when
+    the peak is ≥ 1 mV above the passive response and rest, and the trough ≥ 0.5 mV below
+    both."""
+    t = np.arange(2001) * 0.1
+    V = np.full(t.size, -70.0)
+    V[400], V[1000] = peak, trough
+    verdict = check_spikes("afterpotentials", [14.7], segments_of("afterpotentials"), t=t, V=V,
+                           V_rest=-70.0, passive_end=fake_passive(passive))
+    rises = peak - max(passive, -70.0) > 1.0
+    falls = min(passive, -70.0) - trough > 0.5
+    assert verdict.passed == (rises and falls), verdict.reason

@@ -210,10 +210,6 @@ class SpikeTrains:
             cv = np.sqrt(m2 / self.n_isis) / mean
         return np.where((self.n_isis >= 2) & (mean != 0), cv, np.nan)
 
-    def isi_median(self) -> np.ndarray:
-        """Per point, the median ISI (the mean of the middle two of an even count)."""
-        return _loop("isi_median", self.times, self.offsets)
-
     def least_isi_step(self) -> np.ndarray:
         """Per point, the least change from one ISI to the next; NaN with fewer than 2 ISIs."""
         return _loop("least_isi_step", self.times, self.offsets)

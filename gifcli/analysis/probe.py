@@ -7,8 +7,10 @@ initial state. The *steady-state rate* at s is the number of spikes in the last
 neuron that fires bursts counts all their spikes, one that stops firing has rate 0), which
 1000 / (the last interval) does not. The *onset* s* is the smallest s in (0, 2] with a
 non-zero rate, found by bisection to a relative :data:`ONSET_TOLERANCE` (assuming one
-onset); the *onset rate* is the rate at s* · (1 + ONSET_TOLERANCE). Class 1 neurons (Hodgkin
-1948) start at an arbitrarily low rate, class 2 neurons jump to a high one.
+onset); the *onset rate* is the rate at s* · (1 + ONSET_TOLERANCE), and the rate *above the
+onset* that at s* · (1 + :data:`ABOVE`), 100 times farther from it. Class 1 neurons (Hodgkin
+1948) start at an arbitrarily low rate, so their rate just above the onset is a small part of
+the rate a little above it; class 2 neurons jump to a rate that hardly changes there.
 
 Every function probes N points at once, each with its own parameters, initial state and
 amplitude, in batched kernel calls (one per bisection step), so that one run and a sweep
@@ -30,6 +32,7 @@ PROBE_MS = 2000.0
 STEADY_MS = 1000.0  # the steady-state rate counts the spikes of the step's last second
 MAX_SCALE = 2.0
 ONSET_TOLERANCE = 1e-4
+ABOVE = 1e-2  # "a little above the onset": s* · (1 + ABOVE)
 RECORD = 128  # spike times kept per point in a control's first call
 
 Values = Mapping[str, float | np.ndarray]
@@ -86,6 +89,17 @@ class Probe:
             trains = SpikeTrains.concatenate([trains, again]).take(order)
         return trains
 
+    def passive_end(self, segments: Sequence[tuple[float, float]]) -> np.ndarray:
+        """V of every point at the end of ``segments`` with the spike-triggered currents
+        switched off (A1 = A2 = 0): the passive response, in one batched call. The grid is
+        that of any schedule that begins with ``segments``, so this is V at that time in the
+        longer control run too."""
+        params = dict(self.params) | {"A1": 0.0, "A2": 0.0}
+        grid = build_grid(list(segments), self.dt, exact=self.method == "exact")
+        return run_batch(params, grid, method=self.method, dt=self.dt, initial=self.initial,
+                         input_scale=self.input_scale,
+                         track_after=grid.n_steps * self.dt).peak_mV
+
     def rates(self, scale: np.ndarray) -> np.ndarray:
         """The steady-state rate (Hz) of every point at its own s = ``scale``."""
         # The spikes of the last STEADY_MS: those of the whole step less those of a step
@@ -101,16 +115,18 @@ class Probe:
 
 @dataclass(frozen=True)
 class Onsets:
-    """Per point: s* (NaN where nothing in (0, 2] fires) and the onset rate (Hz, NaN too)."""
+    """Per point: s* (NaN where nothing in (0, 2] fires), the onset rate and the rate a
+    little above the onset (Hz, at s* · (1 + ONSET_TOLERANCE) and s* · (1 + ABOVE); NaN too)."""
 
     scale: np.ndarray
     rate: np.ndarray
+    rate_above: np.ndarray
 
 
 def onsets(probe: Probe) -> Onsets:
     """The onset of sustained firing of every point of ``probe`` (bisection, all at once)."""
     n = probe.size
-    scale, rate = np.full(n, np.nan), np.full(n, np.nan)
+    scale, rate, rate_above = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     fires = probe.rates(np.full(n, MAX_SCALE)) > 0
     points = np.flatnonzero(fires)
     lo, hi = np.zeros(points.size), np.full(points.size, MAX_SCALE)
@@ -123,6 +139,8 @@ def onsets(probe: Probe) -> Onsets:
         lo[open_] = np.where(firing, lo[open_], mid)
         open_ = hi - lo > ONSET_TOLERANCE * hi
     scale[points] = hi
-    if points.size:
-        rate[points] = probe.subset(points).rates(hi * (1.0 + ONSET_TOLERANCE))
-    return Onsets(scale, rate)
+    if points.size:  # both rates in one batched call: each point twice
+        twice = probe.subset(np.concatenate([points, points]))
+        both = twice.rates(np.concatenate([hi * (1.0 + ONSET_TOLERANCE), hi * (1.0 + ABOVE)]))
+        rate[points], rate_above[points] = both[:points.size], both[points.size:]
+    return Onsets(scale, rate, rate_above)

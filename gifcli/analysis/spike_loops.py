@@ -44,19 +44,6 @@ def isi_moments(times, offsets):
 
 
 @njit(cache=True)
-def isi_median(times, offsets):
-    n = offsets.size - 1
-    out = np.full(n, np.nan)
-    for i in range(n):
-        m = offsets[i + 1] - offsets[i] - 1
-        if m < 1:
-            continue
-        isis = np.sort(times[offsets[i] + 1:offsets[i + 1]] - times[offsets[i]:offsets[i + 1] - 1])
-        out[i] = (isis[(m - 1) // 2] + isis[m // 2]) / 2.0
-    return out
-
-
-@njit(cache=True)
 def least_isi_step(times, offsets):
     n = offsets.size - 1
     out = np.full(n, np.nan)

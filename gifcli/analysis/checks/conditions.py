@@ -298,19 +298,17 @@ class IsiJump:
 
 @dataclass(frozen=True)
 class IsiStatistic:
-    """One ISI statistic against a limit in ms: the median, the first, or the least of the
-    last ``last`` ISIs."""
+    """One ISI statistic against a limit in ms: the first, or the least of the last ``last``
+    ISIs."""
 
-    statistic: str  # "median", "first" or "last"
+    statistic: str  # "first" or "last"
     limit: float
     at_most: bool  # ≤ limit (else ≥ limit)
     last: int = 0
 
     def measure(self, ctx: Context, active: np.ndarray) -> Measured:
         trains = ctx.trains
-        if self.statistic == "median":
-            value = trains.isi_median()
-        elif self.statistic == "first":
+        if self.statistic == "first":
             value = trains.isi_at(0)
         else:
             value = trains.tail_isis(self.last).min(axis=1)
@@ -427,41 +425,62 @@ class OnlyBurst:
 
 @dataclass(frozen=True)
 class Afterpotential:
-    """After segment ``seg`` ends, V rises above V_rest + ``above`` mV, and after that peak
-    falls below V_rest − ``below`` mV (read at the grid points of the V trace)."""
+    """After segment ``seg`` (the pulse) ends, V rises ≥ ``rise`` mV above the passive
+    response (the control with A1 = A2 = 0), then falls ≥ ``below`` mV below it and below
+    rest: what the spike-triggered currents add to what the pulse alone does.
+
+    With no input after the pulse, the passive response only relaxes from its V at the
+    pulse's end towards rest, so it stays between the two: a control that stops at the
+    pulse's end gives all of it. V that the pulse itself charged (a long pulse, a residual
+    current) is in the passive response too, and does not count."""
 
     seg: int
-    above: float
+    rise: float
     below: float
 
     def measure(self, ctx: Context, active: np.ndarray) -> Measured:
         if ctx.extrema is None:
             raise CheckError("the afterpotentials check needs V after the segment ends")
         x = ctx.extrema(end(self.seg).at(ctx))
+        passive = np.full(ctx.size, np.nan)
+        points = np.flatnonzero(active)
+        if points.size:
+            if ctx.passive_end is None:
+                raise CheckError("the afterpotentials check runs a control that stops at the "
+                                 "pulse's end: give passive_end (see gifcli.analysis.probe."
+                                 "Probe.passive_end)")
+            passive[points] = ctx.passive_end(ctx.segments[:self.seg], points)
         rest = np.broadcast_to(ctx.V_rest, x.peak.shape)
-        rise = x.peak - (rest + self.above)
-        dip = (rest - self.below) - x.trough
+        ceiling, floor = np.fmax(passive, rest), np.fmin(passive, rest)
+        rise = x.peak - (ceiling + self.rise)
+        dip = (floor - self.below) - x.trough
         rose = rise > 0
         passed = rose & (dip > 0)
 
         def describe(i: int) -> str:
-            peak, trough = x.peak[i] - rest[i], x.trough[i] - rest[i]
-            if np.isnan(peak):
+            if np.isnan(x.peak[i]):
                 return f"the V trace stops before seg {self.seg} ends"
+            alone = (f"control, without the spike-triggered currents (A1 = A2 = 0): "
+                     f"V at the pulse's end {_vs_rest(passive[i] - rest[i])}")
             if not rose[i]:
-                return (f"after seg {self.seg}, V peaks at {_vs_rest(peak)}, expected above "
-                        f"rest + {self.above:g} mV")
-            if np.isnan(trough):
+                return (f"after seg {self.seg}, V peaks at {_vs_rest(x.peak[i] - rest[i])}, "
+                        f"expected ≥ {self.rise:g} mV above the passive response ({alone})")
+            if np.isnan(x.trough[i]):
                 return "V peaks at the end of the run and never falls back"
+            low = _vs_rest(x.trough[i] - rest[i])
             if not passed[i]:
-                return (f"after its peak V falls only to {_vs_rest(trough)}, expected below "
-                        f"rest − {self.below:g} mV")
+                bound = (f"rest − {self.below:g} mV" if floor[i] == rest[i] else
+                         f"{_vs_rest(floor[i] - rest[i] - self.below)} ({self.below:g} mV "
+                         "below the passive response)")
+                return f"after its peak V falls only to {low}, expected below {bound}"
             when = "" if x.peak_time is None else f" at {x.peak_time[i]:.1f} ms"
-            return f"V rises to {_vs_rest(peak)}{when}, then falls to {_vs_rest(trough)}"
+            return (f"after the pulse V rises to {_vs_rest(x.peak[i] - rest[i])}{when}, "
+                    f"{x.peak[i] - ceiling[i]:.2f} mV above the passive response, then falls "
+                    f"to {low}")
 
         return Measured(passed, [
-            (f"V peak above rest + {self.above:g} mV", rise, "mV", self.above),
-            (f"V trough below rest − {self.below:g} mV", np.where(rose, dip, np.nan), "mV",
+            (f"V ≥ {self.rise:g} mV above the passive response", rise, "mV", self.rise),
+            (f"V falls ≥ {self.below:g} mV below rest", np.where(rose, dip, np.nan), "mV",
              self.below)], describe)
 
 
@@ -470,35 +489,48 @@ def _vs_rest(offset: float) -> str:
 
 
 @dataclass(frozen=True)
-class ProbeOnset:
-    """The f–I probe finds an onset, and its onset rate is below (class 1) or at least
-    (class 2) ``hz``."""
+class ProbeShape:
+    """The f–I probe finds an onset, and the shape of the curve there says the class: the
+    rate just above the onset over the rate a little above it (see
+    :mod:`gifcli.analysis.probe`) is below ``JUMP`` where the rate rises continuously from
+    0 (class 1), at least ``JUMP`` where it jumps to a finite rate (class 2)."""
 
-    hz: float
-    below: bool
+    class_2: bool
+
+    #: A rate that rises from 0 at least as fast as 1 / ln(1 / distance to the onset) (the
+    #: slowest rise, that of a leaky integrate-and-fire neuron) keeps at most half of itself
+    #: from 1e-2 down to 1e-4 above the onset; a jump keeps nearly all. 3/4 lies between.
+    JUMP = 0.75
 
     def measure(self, ctx: Context, active: np.ndarray) -> Measured:
-        scale, rate = np.full(ctx.size, np.nan), np.full(ctx.size, np.nan)
+        scale, rate, above = (np.full(ctx.size, np.nan) for _ in range(3))
         points = np.flatnonzero(active)
         if points.size and ctx.onsets is None:
             raise CheckError("this check reads the f–I probe, which runs the neuron: give "
                              "onsets (gifcli.analysis.probe.onsets of its parameters)")
         if points.size:
             onsets = ctx.onsets(points)
-            scale[points], rate[points] = onsets.scale, onsets.rate
-        found = ~np.isnan(scale)
-        passed = found & _limit(rate, self.hz, at_most=self.below, strict=self.below)
-        op = "<" if self.below else "≥"
+            scale[points], rate[points], above[points] = (onsets.scale, onsets.rate,
+                                                          onsets.rate_above)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            kept = np.where((above > 0) & np.isfinite(above), rate / above, np.nan)
+        passed = _limit(kept, self.JUMP, at_most=not self.class_2, strict=not self.class_2)
+        op = "≥" if self.class_2 else "<"
 
         def describe(i: int) -> str:
-            if not found[i]:
+            if np.isnan(scale[i]):
                 return "f–I probe: no sustained firing up to twice the input"
-            text = f"f–I onset at {scale[i]:.6g} × the input, onset rate {rate[i]:.3g} Hz"
-            return text if passed[i] else f"{text}, expected {op} {self.hz:g} Hz"
+            text = (f"f–I onset at {scale[i]:.6g} × the input: {rate[i]:.3g} Hz just above it, "
+                    f"{above[i]:.3g} Hz 1 % above")
+            if np.isnan(kept[i]):
+                return f"{text}: no steady rate 1 % above the onset"
+            shape = "jumps from 0" if kept[i] >= self.JUMP else "rises from 0"
+            text = f"{text} (a ratio of {kept[i]:.2f}: the rate {shape})"
+            return text if passed[i] else f"{text}, expected a ratio {op} {self.JUMP:g}"
 
-        distance = self.hz - rate if self.below else rate - self.hz
-        return Measured(passed, [(f"f–I onset rate {op} {self.hz:g} Hz", distance, "Hz",
-                                  self.hz)], describe)
+        distance = kept - self.JUMP if self.class_2 else self.JUMP - kept
+        return Measured(passed, [(f"f–I rate just above the onset {op} {self.JUMP:g} × the "
+                                  "rate 1 % above", distance, "", self.JUMP)], describe)
 
 
 # --- controls -----------------------------------------------------------------------------------

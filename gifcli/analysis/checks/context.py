@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 #: (schedule, points) -> the spike trains of those points under that schedule
 Controls = Callable[[Sequence[tuple[float, float]], np.ndarray], SpikeTrains]
+#: (schedule, points) -> V of those points at the schedule's end without the spike-triggered
+#: currents (A1 = A2 = 0)
+PassiveEnd = Callable[[Sequence[tuple[float, float]], np.ndarray], np.ndarray]
 
 class CheckError(GifError, ValueError):
     """A check asked of what cannot answer it (an unknown name, no segments, a control or a
@@ -77,6 +80,7 @@ class Context:
     extrema: Callable[[float], Extrema] | None = None  # V after that time
     onsets: Callable[[np.ndarray], Onsets] | None = None  # the probe of those points
     controls: Controls | None = None  # runs those points under a control's schedule
+    passive_end: PassiveEnd | None = None  # V at a shortened schedule's end, A1 = A2 = 0
     bounds: list[tuple[float, float]] = field(init=False)
 
     def __post_init__(self) -> None:

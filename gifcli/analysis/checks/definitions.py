@@ -30,7 +30,7 @@ from gifcli.analysis.checks.conditions import (
     NoSpike,
     NotInBurst,
     OnlyBurst,
-    ProbeOnset,
+    ProbeShape,
     RateBelow,
 )
 from gifcli.analysis.checks.context import (
@@ -99,9 +99,10 @@ _CHECK_LIST = (
           (AtLeast(5), IsiCv(0.05), LastSpikeLate(2.0))),
     Check("class_1_excitability",
           "≥ 1 spike; first spike ≥ 100 ms after onset; mean rate over the run < 10 Hz; "
-          "f–I probe: an onset exists and the onset rate is < 10 Hz",
+          "f–I probe: an onset exists, and the rate just above it (s* + 0.01 %) is < 0.75 × "
+          "the rate 1 % above it (the rate rises from 0)",
           (AtLeast(1), FirstSpikeNotBefore(start(1, 100.0), "100 ms after onset"),
-           RateBelow(10.0), ProbeOnset(10.0, below=True))),
+           RateBelow(10.0), ProbeShape(class_2=False))),
     Check("spike_frequency_adaptation",
           "≥ 5 spikes; ISIs non-decreasing (tolerance 1e-6 ms); last ISI ≥ 1.2 × first ISI; "
           "control, the step held twice as long: the last spike later than end − 2 × mean ISI",
@@ -129,10 +130,10 @@ _CHECK_LIST = (
           (NoSpike(BEFORE_SEG_3), Exactly(1, FIRST_100_OF_SEG_3),
            InControl(Control("zero", 2, "the inhibition"), NoSpike(FIRST_100_OF_SEG_3)))),
     Check("class_2_excitability",
-          "≥ 3 spikes; median ISI ≤ 60 ms; "
-          "f–I probe: an onset exists and the onset rate is ≥ 20 Hz",
-          (AtLeast(3), IsiStatistic("median", 60.0, at_most=True),
-           ProbeOnset(20.0, below=False))),
+          "≥ 2 spikes; last spike later than end − 2 × mean ISI (it keeps firing); "
+          "f–I probe: an onset exists, and the rate just above it (s* + 0.01 %) is ≥ 0.75 × "
+          "the rate 1 % above it (the rate jumps from 0)",
+          (AtLeast(2), LastSpikeLate(2.0), ProbeShape(class_2=True))),
     Check("integrator",
           "no spike before seg 3; ≥ 1 spike in [start of seg 3, end of seg 3 + 10); "
           "none after that",
@@ -172,9 +173,10 @@ _CHECK_LIST = (
            IsiStatistic("last", 20.0, at_most=False, last=5),
            IsiCv(0.3, strict=False, last=5))),
     Check("afterpotentials",
-          "exactly 1 spike; after seg 1 ends, V rises above V_rest + 5 mV, "
-          "and after that peak falls below V_rest − 0.5 mV",
-          (Exactly(1), Afterpotential(1, above=5.0, below=0.5))),
+          "exactly 1 spike; after seg 1 (the pulse) ends, V rises ≥ 1 mV above the passive "
+          "response (control, the same pulse with A1 = A2 = 0), then falls ≥ 0.5 mV below "
+          "rest and below the passive response",
+          (Exactly(1), Afterpotential(1, rise=1.0, below=0.5))),
     Check("basal_bistability",
           "≥ 3 spikes between the end of seg 1 and the start of seg 3; "
           "none from end of seg 3 + 5 ms to the end; "

@@ -31,6 +31,7 @@ from gifcli.analysis.checks.context import (
     Extrema,
     Margin,
     Measured,
+    PassiveEnd,
     _n,
 )
 from gifcli.analysis.checks.definitions import CHECKS, Check
@@ -134,7 +135,8 @@ def judge(name: str, ctx: Context) -> Judgement:
 def check_spikes(name: str, spike_times, segments: Sequence[tuple[float, float]], *,
                  end_ms: float | None = None, t=None, V=None, V_rest: float = -70.0,
                  onsets: Callable[[np.ndarray], Onsets] | None = None,
-                 controls: Controls | None = None) -> Verdict:
+                 controls: Controls | None = None,
+                 passive_end: PassiveEnd | None = None) -> Verdict:
     """Run check ``name`` on one train of spike times (ms, sorted) under ``segments`` of
     ``(amplitude, duration ms)``; the simulated time ends at ``end_ms`` (default: the
     schedule's end).
@@ -142,7 +144,9 @@ def check_spikes(name: str, spike_times, segments: Sequence[tuple[float, float]]
     ``afterpotentials`` also reads the ``t`` and ``V`` traces (and ``V_rest``); the class 1
     and class 2 checks call ``onsets`` (see :func:`gifcli.analysis.probe.onsets`) once the other
     conditions hold; a check with a control calls ``controls(schedule, points)`` for the
-    spike trains under the control's schedule (see :meth:`gifcli.analysis.probe.Probe.trains`).
+    spike trains under the control's schedule (see :meth:`gifcli.analysis.probe.Probe.trains`),
+    and ``afterpotentials`` ``passive_end(schedule, points)`` for V at the pulse's end
+    without the spike-triggered currents (see :meth:`gifcli.analysis.probe.Probe.passive_end`).
     Without what it needs, a check that reaches that condition raises ValueError.
     """
     resolve_check(name)
@@ -154,7 +158,8 @@ def check_spikes(name: str, spike_times, segments: Sequence[tuple[float, float]]
         t, V = np.asarray(t, dtype=np.float64), np.asarray(V, dtype=np.float64)
         extrema = lambda after: Extrema.of_trace(t, V, after)  # noqa: E731
     ctx = Context(SpikeTrains.single(spike_times, stop), segments, V_rest=V_rest,
-                  extrema=extrema, onsets=onsets, controls=controls)
+                  extrema=extrema, onsets=onsets, controls=controls,
+                  passive_end=passive_end)
     return judge(name, ctx).verdict(0)
 
 
@@ -171,4 +176,6 @@ def evaluate(result: Result) -> Verdict | None:
     return check_spikes(name, result.spike_times, preset.segments, end_ms=result.duration,
                         t=result.t, V=result.V, V_rest=preset.params["V_rest"],
                         onsets=lambda points: onsets(probe.subset(points)),
-                        controls=lambda schedule, points: probe.subset(points).trains(schedule))
+                        controls=lambda schedule, points: probe.subset(points).trains(schedule),
+                        passive_end=lambda schedule, points:
+                        probe.subset(points).passive_end(schedule))

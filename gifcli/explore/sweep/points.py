@@ -124,5 +124,6 @@ def judge(preset: Preset, points: Points, result, trains, method: str, dt: float
         trains, preset.segments, V_rest=points.params["V_rest"],
         extrema=lambda _after: checks.Extrema(result.peak_mV, result.trough_mV),
         onsets=lambda chosen: probe.onsets(prober.subset(chosen)),
-        controls=lambda schedule, chosen: prober.subset(chosen).trains(schedule))
+        controls=lambda schedule, chosen: prober.subset(chosen).trains(schedule),
+        passive_end=lambda schedule, chosen: prober.subset(chosen).passive_end(schedule))
     return checks.judge(name or preset.check, ctx)
