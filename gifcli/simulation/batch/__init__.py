@@ -29,6 +29,7 @@ from gifcli.simulation.batch.run import (
     run_batch,
     split_params,
 )
+from gifcli.simulation.batch.blocks import OVERFLOWED
 from gifcli.simulation.batch.spike_pass import OK, TOO_MANY_SPIKES
 from gifcli.simulation.batch.vector_pass import MODAL_STEPS
 
@@ -37,6 +38,7 @@ __all__ = [
     "CHUNK_SECONDS",
     "MODAL_STEPS",
     "OK",
+    "OVERFLOWED",
     "TOO_MANY_SPIKES",
     "BatchResult",
     "ParamsLike",

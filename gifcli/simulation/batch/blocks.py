@@ -43,6 +43,8 @@ from gifcli.simulation.batch.vector_pass import (
 )
 
 _ROW_PAD = 8  # rows of the block's work array are 64 k + _ROW_PAD doubles long
+#: A neuron whose state ended as inf or NaN, which simulate() refuses (kernel.INTERRUPTED is 2).
+OVERFLOWED = 3
 
 
 @njit(cache=True)
@@ -281,6 +283,19 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
             buffer[i, min(stats[0][i], buffer.shape[1]):] = np.nan
         if tracking:
             extrema[i, 0], extrema[i, 1] = peak[j], trough[j]
+        if status[i] == OK and not _finite_state(Ya, j, forms[j], modal, v_star[j], th_star[j],
+                                                 y):
+            status[i] = OVERFLOWED
+
+
+@njit(cache=True)
+def _finite_state(Ya, j, form, modal, v_star, th_star, y):
+    """Neuron j's state as simulate() records it is finite (inf and NaN never leave it)."""
+    for r in range(4):
+        y[r] = Ya[r, j]
+    y1, y2, yv, yt = kernel.deviation(y, form, modal)
+    return (math.isfinite(y1) and math.isfinite(y2) and math.isfinite(yv + v_star)
+            and math.isfinite(yt + th_star))
 
 
 @njit(parallel=True, cache=True, nogil=True)
