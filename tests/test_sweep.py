@@ -275,12 +275,12 @@ def test_csv_is_deterministic_and_complete(tmp_path: Path, shipped):
         assert a.read_bytes() == b.read_bytes()
     lines = first[0].read_text().splitlines()
     assert lines[0] == ("input_scale,n_spikes,rate_hz,first_spike_ms,isi_cv,n_bursts,"
-                        "check_passed,check_margin")
+                        "check_passed,check_margin,status")
     assert len(lines) == 10
     silent = lines[1].split(",")
-    assert silent == ["0.0", "0", "0.0", "", "", "0", "false", ""]
+    assert silent == ["0.0", "0", "0.0", "", "", "0", "false", "", "ok"]
     busy = lines[-1].split(",")
-    assert int(busy[1]) > 5 and busy[-2] in ("true", "false") and float(busy[4]) >= 0
+    assert int(busy[1]) > 5 and busy[-3] in ("true", "false") and float(busy[4]) >= 0
     assert not list((tmp_path / "a").glob(".*tmp"))  # no temporary file left behind
 
 

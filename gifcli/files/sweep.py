@@ -22,6 +22,7 @@ from gifcli import __version__, files
 from gifcli.explore.sweep import (
     COLUMNS,
     COUNTS,
+    STATUS_NAMES,
     FiCurve,
     GridView,
     Progress,
@@ -53,19 +54,26 @@ def _finite_or_none(values: np.ndarray) -> list[float | None]:
 
 def sweep_columns(result: SweepResult) -> list[tuple[str, np.ndarray]]:
     """The CSV's columns: one per swept quantity (named after it), then COLUMNS, then the
-    check's verdict and margin (empty cells without a check)."""
+    check's verdict and margin (empty cells without a check, and where the point
+    overflowed: no verdict), then the point's status (STATUS_NAMES)."""
     columns = [(axis.param, values) for axis, values in zip(result.axes, result.point_values(),
                                                             strict=True)]
     for name in COLUMNS:
         values = result.columns[name]
-        if name in COUNTS:  # whole numbers, empty where the point fired without end
-            values = np.ma.masked_invalid(values).astype(np.int64)
+        if name in COUNTS:  # whole numbers, empty where the point has none
+            known = np.isfinite(values)
+            values = np.ma.masked_array(np.where(known, values, 0).astype(np.int64),
+                                        mask=~known)
         columns.append((name, values))
     if result.passed is None:
         empty = np.full(result.size, np.nan)
         columns += [("check_passed", empty), ("check_margin", empty)]
     else:
-        columns += [("check_passed", result.passed), ("check_margin", result.margin)]
+        columns += [("check_passed", np.ma.masked_array(result.passed, mask=result.overflowed)),
+                    ("check_margin", result.margin)]
+    names = np.array(list(STATUS_NAMES.values()))
+    codes = np.searchsorted(np.array(list(STATUS_NAMES)), result.status)
+    columns.append(("status", names[codes]))
     return columns
 
 
@@ -103,6 +111,7 @@ def _summary(preset: Preset, method: str, dt: float, axes, metric: str,
                 if r.fixed else {})}
             for r in ranges],
         "n_failed": stats["failed"],
+        "n_overflowed": stats["overflowed"],
         "chunks": chunks,
         "seconds": {stage: round(s, 6) for stage, s in seconds.items()},
         "notes": list(notes),

@@ -20,6 +20,7 @@ The modules, each importing only those above it:
 - ``run``: :func:`run_batch` and :class:`BatchResult`, and the layout of the whole.
 """
 
+from gifcli.simulation.batch.blocks import OVERFLOWED
 from gifcli.simulation.batch.run import (
     BLOCK,
     CHUNK_SECONDS,
@@ -29,7 +30,6 @@ from gifcli.simulation.batch.run import (
     run_batch,
     split_params,
 )
-from gifcli.simulation.batch.blocks import OVERFLOWED
 from gifcli.simulation.batch.spike_pass import OK, TOO_MANY_SPIKES
 from gifcli.simulation.batch.vector_pass import MODAL_STEPS
 

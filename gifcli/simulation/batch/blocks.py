@@ -18,9 +18,12 @@ from gifcli.core import interrupts
 from gifcli.simulation import kernel
 from gifcli.simulation.batch.spike_pass import (
     OK,
+    OVERFLOWED,
+    TOO_MANY_SPIKES,
     _closes_burst,
     _kill,
     _modal_spike_pass,
+    _note_overflow,
     _record_spikes,
     _redo_steps,
     _store,
@@ -43,8 +46,6 @@ from gifcli.simulation.batch.vector_pass import (
 )
 
 _ROW_PAD = 8  # rows of the block's work array are 64 k + _ROW_PAD doubles long
-#: A neuron whose state ended as inf or NaN, which simulate() refuses (kernel.INTERRUPTED is 2).
-OVERFLOWED = 3
 
 
 @njit(cache=True)
@@ -158,7 +159,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
             next_poll = k + kernel.POLL_STEPS
         while seg < last_seg and boundary_step[seg] == k and boundary_offset[seg] == 0.0:
             for j in range(n):
-                if status[order[lo + j]] != OK:
+                if status[order[lo + j]] == TOO_MANY_SPIKES:
                     continue
                 for r in range(4):
                     y[r] = Ya[r, j]
@@ -176,11 +177,12 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
             part = boundary_offset[seg]
             for j in range(n):
                 i = order[lo + j]
-                if status[i] != OK:
+                if status[i] == TOO_MANY_SPIKES:
                     continue
                 p = params[j]
                 for r in range(4):
                     y[r] = Ya[r, j]
+                _note_overflow(status, i, y)
                 count = kernel.advance_state(y, p, forms[j], modal,
                                              kernel.step_map(p, part, method, forms[j], modal),
                                              v_star[j], th_star[j], t0, part, method,
@@ -250,7 +252,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                 if words[w] == 0:
                     continue
                 for j in range(8 * w, min(8 * w + 8, n)):
-                    if F[j] != 0 and status[order[lo + j]] == OK:
+                    if F[j] != 0 and status[order[lo + j]] != TOO_MANY_SPIKES:
                         flagged[m] = j
                         m += 1
             if modal:
