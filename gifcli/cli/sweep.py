@@ -27,6 +27,7 @@ from gifcli.cli.options import (
     choices,
     number,
     split_list,
+    whole,
 )
 from gifcli.cli.terminal import (
     bar_console,
@@ -61,7 +62,8 @@ StartOption = Annotated[float | None, typer.Option(
 StopOption = Annotated[float | None, typer.Option(
     "--stop", metavar="X", parser=number, help="Last value, included.", show_default=False)]
 NumOption = Annotated[int | None, typer.Option(
-    "--num", metavar="N", help="How many values, evenly spaced from --start to --stop.",
+    "--num", metavar="N", parser=whole(1),
+    help="How many values, evenly spaced from --start to --stop.",
     show_default=False)]
 ValuesOption = Annotated[str | None, typer.Option(
     "--values", metavar="V1,V2,...", help="The values of a bare --param, listed.",
@@ -75,7 +77,7 @@ GridFormatOption = Annotated[str, typer.Option(
          "pdf), the summary (json), and the labelled grid as a zarr store (zarr, filled "
          "chunk by chunk, needed above 1,000,000 points) or a NetCDF file (nc).")]
 WorkersOption = Annotated[int | None, typer.Option(
-    "--workers", min=1, metavar="N",
+    "--workers", parser=whole(1), metavar="N",
     help="Run the chunks on N local Dask worker processes.", show_default=False)]
 SchedulerOption = Annotated[str | None, typer.Option(
     "--scheduler", metavar="tcp://HOST:PORT",
@@ -87,7 +89,7 @@ ResumeOption = Annotated[bool, typer.Option(
     help="Continue an interrupted zarr sweep: compute only the chunks that its store does "
          "not mark as complete.")]
 ChunkOption = Annotated[int, typer.Option(
-    "--chunk-points", min=1, metavar="N",
+    "--chunk-points", parser=whole(1), metavar="N",
     help="Points per chunk: the unit of work of a worker and of the zarr store.")]
 
 
