@@ -146,3 +146,148 @@ def test_the_cli_sweep_warns_and_exits_0(tmp_path: Path):
     assert "invalid value" not in run.output
     assert (out / "tonic_spiking_sweep_k2.csv").read_text().splitlines()[-1].endswith(
         ",overflowed")
+
+
+# --- the command line: one sentence, exit 2, nothing written -------------------------------------
+
+
+def gif(*args: str) -> int:
+    """``gif ARGS...`` in this process, as the console script runs it; its exit code."""
+    from gifcli import cli
+
+    return cli.run(list(args))
+
+
+def refused(capsys, out: Path, code: int) -> str:
+    """The one line of a refusal (exit 2, nothing written)."""
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("gif: error: "), lines
+    assert not out.exists()
+    return lines[0]
+
+
+@pytest.fixture()
+def target_file(tmp_path: Path) -> Path:
+    assert gif("run", "A", "--out", str(tmp_path / "target"), "--format", "json", "-q") == 0
+    return tmp_path / "target" / "tonic_spiking.json"
+
+
+@pytest.mark.parametrize("args, hint", [
+    (["fi", "A", "--num", "0_5"], "write 5 without underscores"),
+    (["fi", "A", "--num", "1.5"], "is not a whole number"),
+    (["sweep", "A", "-p", "a=0:0.01", "--num", "1_0"], "write 10 without underscores"),
+    (["sweep", "A", "-p", "a=0:0.01:3", "--chunk-points", "0"], ">= 1, got 0"),
+    (["fit", "A", "--pattern", "tonic_bursting", "--free", "A1=0:20", "--budget", "6_4"],
+     "write 64 without underscores"),
+    (["fit", "A", "--pattern", "tonic_bursting", "--free", "A1=0:20", "--popsize", "1"],
+     ">= 2, got 1"),
+    (["run", "A", "--max-steps", "1e3"], "is not a whole number"),
+])
+def test_counts_take_digits_alone(tmp_path, capsys, args, hint):
+    out = tmp_path / "out"
+    assert hint in refused(capsys, out, gif(*args, "--out", str(out)))
+
+
+def test_a_runaway_point_of_an_f_i_curve_has_a_status_not_a_crash(tmp_path, capsys):
+    out = tmp_path / "fi"
+    assert gif("fi", "A", "--stop", "1e308", "--num", "5", "-f", "csv,json", "--out",
+               str(out), "-q") == 0
+    rows = list(csv.DictReader((out / "fi_tonic_spiking.csv").open()))
+    runaway = [row for row in rows if row["status"] == "runaway"]
+    assert len(runaway) == 4 and all(row["rate_hz"] == "" for row in runaway)
+    assert {row["status"] for row in rows} == {"ok", "runaway"}
+    curve = json.loads((out / "fi_tonic_spiking.json").read_text())["curves"][0]
+    assert curve["status"].count("runaway") == 4
+    assert all(rate is None for rate, status in zip(curve["rate_hz"], curve["status"],
+                                                    strict=True) if status == "runaway")
+    assert curve["max_rate_hz"] is not None and curve["onset"] is not None
+
+
+def test_the_f_i_warning_names_the_runaway_points(tmp_path, capsys):
+    assert gif("fi", "A", "--stop", "1e300", "--num", "3", "-f", "csv", "--out",
+               str(tmp_path / "fi")) == 0
+    err = capsys.readouterr().err
+    assert "2 of 5 points of the curve (the first at input_scale 5e+299)" in err
+    assert "status runaway" in err
+
+
+def test_an_f_i_input_beyond_float_range_is_one_sentence(tmp_path, capsys):
+    out = tmp_path / "fi"
+    line = refused(capsys, out, gif("fi", "A", "--stop", "1.5e308", "--out", str(out)))
+    assert "beyond the range of a float" in line and "--stop" in line
+
+
+def test_a_fit_that_cannot_fit_in_memory_is_refused_before_allocating(tmp_path, capsys,
+                                                                      target_file):
+    out = tmp_path / "fit"
+    line = refused(capsys, out, gif("fit", "A", "--target", str(target_file), "--free",
+                                    "a=0:0.01", "--window", "1e-9", "--out", str(out)))
+    assert "GB of memory" in line and "--window" in line
+
+
+def test_a_huge_population_is_checked_against_free_memory(tmp_path, capsys, target_file,
+                                                          monkeypatch):
+    from gifcli.simulation import single
+
+    monkeypatch.setattr(single, "available_memory", lambda: 10**9)
+    out = tmp_path / "fit"
+    line = refused(capsys, out, gif("fit", "A", "--target", str(target_file), "--free",
+                                    "a=0:0.01", "--popsize", "1000000", "--budget", "1000000",
+                                    "--out", str(out)))
+    assert "1,000,000 candidates at once" in line and "1.0 GB are free" in line
+
+
+@pytest.mark.parametrize("free, words", [
+    ("A1=-1e308:1e308", "beyond the range of a float"),
+    ("initial.I1=1e308:1.7e308", "nothing in the box runs to the end"),
+])
+def test_absurd_bounds_are_refused_before_the_search(tmp_path, capsys, target_file, free,
+                                                     words):
+    out = tmp_path / "fit"
+    line = refused(capsys, out, gif("fit", "A", "--target", str(target_file), "--free", free,
+                                    "--out", str(out)))
+    assert words in line
+
+
+def test_a_deeply_nested_target_is_one_sentence(tmp_path, capsys):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    out = tmp_path / "fit"
+    line = refused(capsys, out, gif("fit", "A", "--target", str(deep), "--free", "a=0:0.01",
+                                    "--out", str(out)))
+    assert "nested too deeply" in line
+
+
+# --- a full disk: all the files or none ----------------------------------------------------------
+
+
+def full_disk_on_the_second_file(monkeypatch):
+    """Make the second file that gifcli.core.atomic writes fail as a full disk does."""
+    import errno
+
+    from gifcli.core import atomic
+
+    written = []
+    original = atomic._write_new
+
+    def write(temporary, data):
+        written.append(temporary)
+        if len(written) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        original(temporary, data)
+
+    monkeypatch.setattr(atomic, "_write_new", write)
+
+
+@pytest.mark.parametrize("command", [
+    ["fi", "A", "--num", "5", "-f", "csv,png,json"],
+    ["sweep", "A", "-p", "a=0:0.01:3", "-f", "csv,png,json"],
+    ["fit", "A", "--pattern", "tonic_bursting", "--free", "A1=0:20", "--free", "A2=-2:0",
+     "--budget", "64"],
+])
+def test_a_full_disk_leaves_no_file(tmp_path, capsys, monkeypatch, command):
+    full_disk_on_the_second_file(monkeypatch)
+    out = tmp_path / "out"
+    assert gif(*command, "--out", str(out), "-q") == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert list(out.iterdir()) == []  # the folder, made first, holds no file, not even hidden
