@@ -291,3 +291,31 @@ def test_a_full_disk_leaves_no_file(tmp_path, capsys, monkeypatch, command):
     assert gif(*command, "--out", str(out), "-q") == 2
     assert "No space left on device" in capsys.readouterr().err
     assert list(out.iterdir()) == []  # the folder, made first, holds no file, not even hidden
+
+
+# --- the cost of a large sweep, said before it starts --------------------------------------------
+
+
+def test_a_long_sweep_says_its_time_and_size_first(tmp_path, capsys, monkeypatch):
+    from gifcli.explore.sweep import plan
+
+    monkeypatch.setattr(plan, "SWEEP_RATE", 100.0)  # 4 points × 2,000 steps: 80 s
+    out = tmp_path / "out"
+    assert gif("sweep", "A", "-p", "a=0:0.01:4", "-f", "zarr", "--out", str(out)) == 0
+    err = capsys.readouterr().err
+    assert ("gif: warning: 4 points × 2,000 steps: about 1.33 min at 1e+02 neuron-steps/s"
+            in err)
+    assert "its store about 44 bytes on disk (up to 168 bytes)" in err
+
+
+def test_a_store_that_cannot_fit_on_the_disk_is_refused(tmp_path, capsys, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 100, 100))
+    out = tmp_path / "out"
+    line = refused(capsys, out, gif("sweep", "A", "-p", "a=0:0.01:100", "-f", "zarr",
+                                    "--out", str(out)))
+    assert "a store of 100 points takes about 1.1 kB (up to 4.2 kB)" in line
+    assert "100 bytes free" in line

@@ -187,6 +187,7 @@ def sweep(
         plan = sw.plan_sweep(chosen, axes, method.value, dt, max_steps, chunk_points,
                              stored="zarr" in formats and not held)
         files.check_out_dir(out)
+        _check_and_say_the_cost(plan, formats, out, quiet or json_)
         compiled_kernels(warmup.warm_batches, quiet or json_)
         run = _run(plan, out, formats, workers, scheduler, resume, quiet or json_)
         _report(run, plan, metric, formats, out, quiet, json_)
@@ -210,6 +211,48 @@ def _check_extras(formats: Sequence[str], workers: int | None, scheduler: str | 
         sweep_store.require("--format zarr")
     if "nc" in formats:
         sweep_store.require("--format nc", netcdf=True)
+
+
+ESTIMATE_ABOVE_S = 60.0  # a sweep expected to take longer says its cost before it starts
+
+
+def _check_and_say_the_cost(plan: Any, formats: Sequence[str], out: Path, hidden: bool
+                            ) -> None:
+    """Refuse a zarr store that cannot fit on the disk, and say what a long sweep costs."""
+    import shutil
+
+    from gifcli.explore.sweep import plan as plans
+
+    size, most = (plan.size * plans.STORED_BYTES_PER_POINT,
+                  plan.size * plans.STORED_BYTES_PER_POINT_MOST)
+    if "zarr" in formats:
+        there = next(p for p in (out.absolute(), *out.absolute().parents) if p.exists())
+        free = shutil.disk_usage(there).free
+        if free < size:
+            raise GifError(f"a store of {plan.size:,} points takes about {_bytes(size)} "
+                           f"(up to {_bytes(most)}), and {there} has {_bytes(free)} free; "
+                           "free some space or sweep fewer points")
+    seconds = plan.seconds_estimate
+    if not hidden and (seconds > ESTIMATE_ABOVE_S or plan.size > 1_000_000):
+        disk = (f", and its store about {_bytes(size)} on disk (up to {_bytes(most)})"
+                if "zarr" in formats else "")
+        warn(f"{plan.size:,} points × {plan.grid.n_steps:,} steps: about "
+             f"{_duration(seconds)} at {plans.SWEEP_RATE:.0e} neuron-steps/s (a busy machine "
+             f"or many spikes take longer){disk}")
+
+
+def _bytes(count: float) -> str:
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count:.0f} bytes"
+
+
+def _duration(seconds: float) -> str:
+    for unit, length in (("days", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= length:
+            return f"{seconds / length:.3g} {unit}"
+    return f"{seconds:.2g} s"
 
 
 def _command_line() -> str:
