@@ -176,11 +176,11 @@ def target_file(tmp_path: Path) -> Path:
     (["fi", "A", "--num", "0_5"], "write 5 without underscores"),
     (["fi", "A", "--num", "1.5"], "is not a whole number"),
     (["sweep", "A", "-p", "a=0:0.01", "--num", "1_0"], "write 10 without underscores"),
-    (["sweep", "A", "-p", "a=0:0.01:3", "--chunk-points", "0"], ">= 1, got 0"),
+    (["sweep", "A", "-p", "a=0:0.01:3", "--chunk-points", "0"], "≥ 1, got 0"),
     (["fit", "A", "--pattern", "tonic_bursting", "--free", "A1=0:20", "--budget", "6_4"],
      "write 64 without underscores"),
     (["fit", "A", "--pattern", "tonic_bursting", "--free", "A1=0:20", "--popsize", "1"],
-     ">= 2, got 1"),
+     "≥ 2, got 1"),
     (["run", "A", "--max-steps", "1e3"], "is not a whole number"),
 ])
 def test_counts_take_digits_alone(tmp_path, capsys, args, hint):

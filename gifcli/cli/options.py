@@ -64,7 +64,7 @@ def whole(minimum: int) -> Callable[[str | int], int]:
                     else "write a whole number such as 5 or 100")
             raise typer.BadParameter(f"{text!r} is not a whole number; {hint}")
         if int(stripped) < minimum:
-            raise typer.BadParameter(f"must be a whole number >= {minimum}, got {stripped}")
+            raise typer.BadParameter(f"must be a whole number ≥ {minimum}, got {stripped}")
         return int(stripped)
     return parse
 
