@@ -100,9 +100,9 @@ def fi(
             curves = sw.fi_curves(chosen, start, stop, num, method.value, dt, max_steps,
                                   progress)
         written = sweep_files.write_fi(curves, out, formats)
-        for curve in curves:
-            if curve.summary_note:
-                warn(f"{curve.name or curve.preset.name}: {curve.summary_note}")
+        for curve in curves if not quiet else ():
+            if curve.runaway_note:
+                warn(f"{curve.name or curve.preset.name}: {curve.runaway_note}")
         if json_:
             print_json(sweep_files.fi_document(curves) | {"files": [str(p) for p in written]})
             return

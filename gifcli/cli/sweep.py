@@ -187,7 +187,7 @@ def sweep(
         plan = sw.plan_sweep(chosen, axes, method.value, dt, max_steps, chunk_points,
                              stored="zarr" in formats and not held)
         files.check_out_dir(out)
-        _check_and_say_the_cost(plan, formats, out, quiet or json_)
+        _check_and_say_the_cost(plan, formats, out, quiet)
         compiled_kernels(warmup.warm_batches, quiet or json_)
         run = _run(plan, out, formats, workers, scheduler, resume, quiet or json_)
         _report(run, plan, metric, formats, out, quiet, json_)
@@ -216,7 +216,7 @@ def _check_extras(formats: Sequence[str], workers: int | None, scheduler: str | 
 ESTIMATE_ABOVE_S = 60.0  # a sweep expected to take longer says its cost before it starts
 
 
-def _check_and_say_the_cost(plan: Any, formats: Sequence[str], out: Path, hidden: bool
+def _check_and_say_the_cost(plan: Any, formats: Sequence[str], out: Path, quiet: bool
                             ) -> None:
     """Refuse a zarr store that cannot fit on the disk, and say what a long sweep costs."""
     import shutil
@@ -233,7 +233,7 @@ def _check_and_say_the_cost(plan: Any, formats: Sequence[str], out: Path, hidden
                            f"(up to {_bytes(most)}), and {there} has {_bytes(free)} free; "
                            "free some space or sweep fewer points")
     seconds = plan.seconds_estimate
-    if not hidden and (seconds > ESTIMATE_ABOVE_S or plan.size > 1_000_000):
+    if not quiet and (seconds > ESTIMATE_ABOVE_S or plan.size > 1_000_000):
         disk = (f", and its store about {_bytes(size)} on disk (up to {_bytes(most)})"
                 if "zarr" in formats else "")
         warn(f"{plan.size:,} points × {plan.grid.n_steps:,} steps: about "

@@ -52,7 +52,7 @@ class FiCurve:
         return np.isnan(self.rate)
 
     @property
-    def summary_note(self) -> str | None:
+    def runaway_note(self) -> str | None:
         """What the user should read about the runaway points, if there are any."""
         count = int(self.runaway.sum())
         if not count:
@@ -113,9 +113,9 @@ def fi_curves(presets: Sequence[Preset], start: float = FI_START, stop: float = 
     return curves
 
 
-def _rates(points, scale: np.ndarray) -> np.ndarray:
+def _rates(probe_points, scale: np.ndarray) -> np.ndarray:
     """The probe's rates, NaN at runaway points (the probe gives them an infinite rate)."""
-    rate = points.rates(scale)
+    rate = probe_points.rates(scale)
     return np.where(np.isfinite(rate), rate, np.nan)
 
 
