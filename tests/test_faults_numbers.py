@@ -26,6 +26,7 @@ from gifcli.simulation.batch import OK, OVERFLOWED, TOO_MANY_SPIKES, run_batch
 from gifcli.simulation.single import simulate
 
 METHODS = ("exact", "euler", "exp-euler")
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def single_status(preset, method: str, initial: dict, **params: float) -> int:
@@ -192,6 +193,7 @@ def test_a_runaway_point_of_an_f_i_curve_has_a_status_not_a_crash(tmp_path, caps
     out = tmp_path / "fi"
     assert gif("fi", "A", "--stop", "1e308", "--num", "5", "-f", "csv,json", "--out",
                str(out), "-q") == 0
+    assert capsys.readouterr().err == ""  # --quiet drops the warning
     rows = list(csv.DictReader((out / "fi_tonic_spiking.csv").open()))
     runaway = [row for row in rows if row["status"] == "runaway"]
     assert len(runaway) == 4 and all(row["rate_hz"] == "" for row in runaway)
@@ -206,15 +208,16 @@ def test_a_runaway_point_of_an_f_i_curve_has_a_status_not_a_crash(tmp_path, caps
 def test_the_f_i_warning_names_the_runaway_points(tmp_path, capsys):
     assert gif("fi", "A", "--stop", "1e300", "--num", "3", "-f", "csv", "--out",
                str(tmp_path / "fi")) == 0
-    err = capsys.readouterr().err
-    assert "2 of 5 points of the curve (the first at input_scale 5e+299)" in err
-    assert "status runaway" in err
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "2 of 5 points of the curve (the first at input_scale 5e+299)" in line
+    assert line in (DOCS / "cli.md").read_text(encoding="utf-8")
 
 
 def test_an_f_i_input_beyond_float_range_is_one_sentence(tmp_path, capsys):
     out = tmp_path / "fi"
     line = refused(capsys, out, gif("fi", "A", "--stop", "1.5e308", "--out", str(out)))
     assert "beyond the range of a float" in line and "--stop" in line
+    assert line in (DOCS / "cli.md").read_text(encoding="utf-8")
 
 
 def test_a_fit_that_cannot_fit_in_memory_is_refused_before_allocating(tmp_path, capsys,
@@ -319,3 +322,21 @@ def test_a_store_that_cannot_fit_on_the_disk_is_refused(tmp_path, capsys, monkey
                                     "--out", str(out)))
     assert "a store of 100 points takes about 1.1 kB (up to 4.2 kB)" in line
     assert "100 bytes free" in line
+
+
+def test_the_billion_point_estimate_is_the_one_the_docs_show(shipped, tmp_path, capsys,
+                                                             monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    from gifcli.cli import sweep as sweep_command
+    from gifcli.explore.sweep import parse_axis
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**14, 0, 10**14))
+
+    axes = [parse_axis(text) for text in ("a=0:0.01:1000", "A1=0:20:1000", "A2=-1:0:1000")]
+    plan = sweep.plan_sweep(shipped["M"], axes, stored=True)
+    sweep_command._check_and_say_the_cost(plan, ["zarr"], tmp_path, quiet=False)
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line in (DOCS / "sweeps.md").read_text(encoding="utf-8")
