@@ -92,6 +92,8 @@ def test_a_sweep_counts_overflowed_points_apart(shipped):
     stats = result.stats()
     assert (stats["points"], stats["failed"], stats["overflowed"], stats["passed"]) == (3, 0, 1, 1)
     assert any("1 of 3 points overflowed" in note for note in result.notes)
+    # the raster draws no train for it: an overflowed run's spikes are no result
+    assert result.samples[2].size == 0 and result.samples[1].size == 9
 
 
 def test_the_csv_and_json_say_overflowed_with_no_numbers_and_no_cast_warning(shipped, tmp_path):
@@ -130,6 +132,7 @@ def test_the_store_and_netcdf_hold_the_status(shipped, tmp_path: Path):
     assert grid.status.attrs["flag_meanings"] == "ok fired_without_end overflowed"
     loaded = stored.store.load(plan, {}, {})
     assert loaded.status.tolist() == [OK, OK, OVERFLOWED]
+    assert loaded.samples[2].size == 0 and stored.view("rate_hz").samples[2].size == 0
     netcdf = xr.open_dataset(store.netcdf_bytes(result, plan, "test"), engine="h5netcdf")
     assert netcdf.status.values.tolist() == [OK, OK, OVERFLOWED]
 

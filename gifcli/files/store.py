@@ -51,7 +51,7 @@ from gifcli.explore.sweep import (
     grid_view,
     merge_stats,
     no_chunk_progress,
-    sampled_points,
+    sample_trains,
 )
 from gifcli.explore.sweep.dataset import (
     attributes,
@@ -226,9 +226,9 @@ class Store:
         status = group["status"][...].ravel().astype(np.int8)
         passed = group["check_passed"][...].ravel() if plan.checked else None
         margin = group["check_margin"][...].ravel() if plan.checked else None
-        wanted = sampled_points(plan.axes)
         return SweepResult(plan.preset, plan.method, plan.dt, plan.axes, columns, status,
-                           passed, margin, samples=plan.trains(wanted) if wanted.size else {},
+                           passed, margin,
+                           samples=sample_trains(plan, lambda points: status[points]),
                            notes=grid_notes(plan, int(np.count_nonzero(status == TOO_MANY_SPIKES)),
                                             int(np.count_nonzero(status == OVERFLOWED))),
                            seconds=seconds,
@@ -311,9 +311,9 @@ class StoredSweep:
     def view(self, metric: str) -> GridView:
         """What the sweep's figure draws, read from the store (only those points)."""
         plan = self.plan
-        wanted = sampled_points(plan.axes)
+        samples = sample_trains(plan, lambda points: self.store.read("status", (points,)))
         return grid_view(plan.preset, plan.method, plan.dt, plan.axes, self.store.read, metric,
-                         plan.trains(wanted) if wanted.size else {}, plan.checked)
+                         samples, plan.checked)
 
 
 def chunk_to_store(plan: SweepPlan, k: int, store: Store) -> tuple[np.ndarray, dict]:

@@ -51,6 +51,7 @@ from gifcli.explore.sweep.result import (
     SweepResult,
     grid_notes,
     grid_view,
+    sample_trains,
     sampled_points,
 )
 from gifcli.explore.sweep.run import (
@@ -103,6 +104,7 @@ __all__ = [
     "resolve_param",
     "run_plan",
     "run_sweep",
+    "sample_trains",
     "sampled_points",
     "sweep_values",
 ]

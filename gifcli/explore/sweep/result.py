@@ -153,6 +153,18 @@ class SweepResult:
         return html_table(f"gifcli SweepResult: {self.preset.title}", rows)
 
 
+def sample_trains(plan: SweepPlan, status_of: Callable[[np.ndarray], np.ndarray]
+                  ) -> dict[int, np.ndarray]:
+    """The trains that a 1-D sweep's raster draws, by point; ``status_of(points)`` gives
+    their status. An overflowed point's train is no result: its row stays empty."""
+    wanted = sampled_points(plan.axes)
+    if not wanted.size:
+        return {}
+    overflowed = status_of(wanted) == OVERFLOWED
+    return {i: train[:0] if gone else train
+            for (i, train), gone in zip(plan.trains(wanted).items(), overflowed, strict=True)}
+
+
 def sampled_points(axes: Sequence[Axis]) -> np.ndarray:
     """The points whose trains a 1-D sweep's raster draws (none for a grid)."""
     if len(axes) != 1:
