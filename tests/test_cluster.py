@@ -143,7 +143,7 @@ def test_the_store_is_a_labelled_grid(reference, tmp_path):
     assert list(reference.dims) == ["a", "A1", "A2"]
     assert reference.sizes == {"a": 16, "A1": 6, "A2": 3}
     assert set(reference.data_vars) == {"n_spikes", "rate_hz", "first_spike_ms", "isi_cv",
-                                        "n_bursts", "check_passed", "check_margin"}
+                                        "n_bursts", "check_passed", "check_margin", "status"}
     np.testing.assert_array_equal(reference["A2"].values, [-1.0, -0.5, 0.0])
     assert reference["a"].attrs["units"] == "1/ms"
     for key in ("preset", "method", "dt_ms", "overrides", "command", "version"):

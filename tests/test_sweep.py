@@ -275,12 +275,12 @@ def test_csv_is_deterministic_and_complete(tmp_path: Path, shipped):
         assert a.read_bytes() == b.read_bytes()
     lines = first[0].read_text().splitlines()
     assert lines[0] == ("input_scale,n_spikes,rate_hz,first_spike_ms,isi_cv,n_bursts,"
-                        "check_passed,check_margin")
+                        "check_passed,check_margin,status")
     assert len(lines) == 10
     silent = lines[1].split(",")
-    assert silent == ["0.0", "0", "0.0", "", "", "0", "false", ""]
+    assert silent == ["0.0", "0", "0.0", "", "", "0", "false", "", "ok"]
     busy = lines[-1].split(",")
-    assert int(busy[1]) > 5 and busy[-2] in ("true", "false") and float(busy[4]) >= 0
+    assert int(busy[1]) > 5 and busy[-3] in ("true", "false") and float(busy[4]) >= 0
     assert not list((tmp_path / "a").glob(".*tmp"))  # no temporary file left behind
 
 
@@ -386,7 +386,7 @@ def test_cli_sweep_two_axes_json(tmp_path: Path):
 @pytest.mark.parametrize("args, words", [
     (["--param", "tua", "--start", "1", "--stop", "2", "--num", "3"], "did you mean tau"),
     (["--param", "tau", "--start", "-1", "--stop", "2", "--num", "3"], "tau must be > 0"),
-    (["--param", "a", "--start", "0", "--stop", "1", "--num", "0"], "--num: must be ≥ 1"),
+    (["--param", "a", "--start", "0", "--stop", "1", "--num", "0"], "whole number ≥ 1"),
     (["--param", "a", "--start", "1", "--stop", "0", "--num", "3"], "must be ≤ --stop"),
     (["--param", "a", "--values", "0,nan"], "finite"),
     (["--param", "a", "--values", "0,x"], "'x' is not a number"),
@@ -429,8 +429,9 @@ def test_cli_fi_two_presets(tmp_path: Path):
     stem = "fi_class_1_excitability_class_2_excitability"
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{stem}.csv", f"{stem}.png"]
     lines = (tmp_path / f"{stem}.csv").read_text().splitlines()
-    assert lines[0] == "preset,input_scale,input,rate_hz,zoom"
-    assert {line.split(",")[-1] for line in lines[1:]} == {"0", "1"}  # coarse and zoom rows
+    assert lines[0] == "preset,input_scale,input,rate_hz,zoom,status"
+    assert {line.split(",")[-2] for line in lines[1:]} == {"0", "1"}  # coarse and zoom rows
+    assert {line.split(",")[-1] for line in lines[1:]} == {"ok"}
     assert "class_2_excitability" in run.output and "onset rate" in run.output
 
 

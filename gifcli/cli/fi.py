@@ -24,6 +24,7 @@ from gifcli.cli.options import (
     choices,
     number,
     split_list,
+    whole,
 )
 from gifcli.cli.terminal import (
     compiled_kernels,
@@ -32,6 +33,7 @@ from gifcli.cli.terminal import (
     print_json,
     reporting_errors,
     stdout,
+    warn,
 )
 from gifcli.model.parameters import DEFAULT_MAX_STEPS
 
@@ -50,7 +52,7 @@ def fi(
                                          help="First input_scale.")] = 0.0,
     stop: Annotated[float, typer.Option("--stop", metavar="X", parser=number,
                                         help="Last input_scale, included.")] = 2.0,
-    num: Annotated[int, typer.Option("--num", metavar="N",
+    num: Annotated[int, typer.Option("--num", metavar="N", parser=whole(1),
                                      help="How many input scales.")] = 201,
     method: MethodOption = Method.exact,
     dt: DtOption = None,
@@ -98,6 +100,9 @@ def fi(
             curves = sw.fi_curves(chosen, start, stop, num, method.value, dt, max_steps,
                                   progress)
         written = sweep_files.write_fi(curves, out, formats)
+        for curve in curves if not quiet else ():
+            if curve.runaway_note:
+                warn(f"{curve.name or curve.preset.name}: {curve.runaway_note}")
         if json_:
             print_json(sweep_files.fi_document(curves) | {"files": [str(p) for p in written]})
             return

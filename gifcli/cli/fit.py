@@ -27,6 +27,7 @@ from gifcli.cli.options import (
     choices,
     number,
     split_list,
+    whole,
 )
 from gifcli.cli.terminal import (
     EXIT_CHECK_FAILED,
@@ -77,16 +78,17 @@ WindowOption = Annotated[float, typer.Option(
     "--window", metavar="MS", parser=_window,
     help="Coincidence window Δ of Γ, ± ms.")]
 BudgetOption = Annotated[int, typer.Option(
-    "--budget", metavar="N", min=1,
+    "--budget", metavar="N", parser=whole(1),
     help="The most simulations; the search usually converges well before.")]
 SeedOption = Annotated[int, typer.Option(
-    "--seed", metavar="N", min=0, help="Seed of the optimizer: the same seed, the same files.")]
+    "--seed", metavar="N", parser=whole(0),
+    help="Seed of the optimizer: the same seed, the same files.")]
 RestartsOption = Annotated[int, typer.Option(
-    "--restarts", metavar="N", min=0,
+    "--restarts", metavar="N", parser=whole(0),
     help="Restarts (each with twice the population) of a search that converged short of "
          "its goal (Γ = 1, or a passing check).")]
 PopsizeOption = Annotated[int | None, typer.Option(
-    "--popsize", metavar="N", min=2, show_default=False,
+    "--popsize", metavar="N", parser=whole(2), show_default=False,
     help="Candidates per generation, all simulated in one batched call. [dim]Default: 32, "
          "or more for many free quantities.[/dim]")]
 FitFormatOption = Annotated[str, typer.Option(

@@ -7,6 +7,7 @@ Each is an ``Annotated`` type with its help text, so a command's signature reads
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -45,6 +46,27 @@ def number(text: str | float) -> float:
         return number_from_text(text)
     except ValueError as problem:
         raise typer.BadParameter(f"{text!r} is not a number; {problem}") from None
+
+
+WHOLE = re.compile(r"[+-]?\d+")
+
+
+def whole(minimum: int) -> Callable[[str | int], int]:
+    """The parser of a count option: digits, as a person writes them, and at least
+    ``minimum`` (``0_5``, which Python reads as 5, ``1.5`` and ``1e3`` are refused)."""
+    def parse(text: str | int) -> int:
+        if isinstance(text, int):  # a default value
+            return text
+        stripped = text.strip()
+        if not WHOLE.fullmatch(stripped):
+            plain = stripped.replace("_", "")
+            hint = (f"write {int(plain)} without underscores" if WHOLE.fullmatch(plain)
+                    else "write a whole number such as 5 or 100")
+            raise typer.BadParameter(f"{text!r} is not a whole number; {hint}")
+        if int(stripped) < minimum:
+            raise typer.BadParameter(f"must be a whole number ≥ {minimum}, got {stripped}")
+        return int(stripped)
+    return parse
 
 
 def _dt(text: str | float) -> float:
@@ -131,14 +153,8 @@ JsonOption = Annotated[bool, typer.Option(
     "--json", help="Print machine-readable JSON on stdout instead of the table.")]
 DebugOption = Annotated[bool, typer.Option(
     "--debug", help="Show the full Python traceback of an error.")]
-def _check_max_steps(value: int) -> int:
-    if value < 1:
-        raise typer.BadParameter(f"must be a whole number of steps >= 1, got {value}")
-    return value
-
-
 MaxStepsOption = Annotated[int, typer.Option(
-    "--max-steps", metavar="N", callback=_check_max_steps,
+    "--max-steps", metavar="N", parser=whole(1),
     help="The cap on time steps per run (duration / dt), which guards memory.")]
 MethodListOption = Annotated[str, typer.Option(
     "--method", "-m", metavar="exact,euler,exp-euler", callback=choices(METHODS),

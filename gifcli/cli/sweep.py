@@ -27,6 +27,7 @@ from gifcli.cli.options import (
     choices,
     number,
     split_list,
+    whole,
 )
 from gifcli.cli.terminal import (
     bar_console,
@@ -61,7 +62,8 @@ StartOption = Annotated[float | None, typer.Option(
 StopOption = Annotated[float | None, typer.Option(
     "--stop", metavar="X", parser=number, help="Last value, included.", show_default=False)]
 NumOption = Annotated[int | None, typer.Option(
-    "--num", metavar="N", help="How many values, evenly spaced from --start to --stop.",
+    "--num", metavar="N", parser=whole(1),
+    help="How many values, evenly spaced from --start to --stop.",
     show_default=False)]
 ValuesOption = Annotated[str | None, typer.Option(
     "--values", metavar="V1,V2,...", help="The values of a bare --param, listed.",
@@ -75,7 +77,7 @@ GridFormatOption = Annotated[str, typer.Option(
          "pdf), the summary (json), and the labelled grid as a zarr store (zarr, filled "
          "chunk by chunk, needed above 1,000,000 points) or a NetCDF file (nc).")]
 WorkersOption = Annotated[int | None, typer.Option(
-    "--workers", min=1, metavar="N",
+    "--workers", parser=whole(1), metavar="N",
     help="Run the chunks on N local Dask worker processes.", show_default=False)]
 SchedulerOption = Annotated[str | None, typer.Option(
     "--scheduler", metavar="tcp://HOST:PORT",
@@ -87,7 +89,7 @@ ResumeOption = Annotated[bool, typer.Option(
     help="Continue an interrupted zarr sweep: compute only the chunks that its store does "
          "not mark as complete.")]
 ChunkOption = Annotated[int, typer.Option(
-    "--chunk-points", min=1, metavar="N",
+    "--chunk-points", parser=whole(1), metavar="N",
     help="Points per chunk: the unit of work of a worker and of the zarr store.")]
 
 
@@ -185,6 +187,7 @@ def sweep(
         plan = sw.plan_sweep(chosen, axes, method.value, dt, max_steps, chunk_points,
                              stored="zarr" in formats and not held)
         files.check_out_dir(out)
+        _check_and_say_the_cost(plan, formats, out, quiet)
         compiled_kernels(warmup.warm_batches, quiet or json_)
         run = _run(plan, out, formats, workers, scheduler, resume, quiet or json_)
         _report(run, plan, metric, formats, out, quiet, json_)
@@ -208,6 +211,48 @@ def _check_extras(formats: Sequence[str], workers: int | None, scheduler: str | 
         sweep_store.require("--format zarr")
     if "nc" in formats:
         sweep_store.require("--format nc", netcdf=True)
+
+
+ESTIMATE_ABOVE_S = 60.0  # a sweep expected to take longer says its cost before it starts
+
+
+def _check_and_say_the_cost(plan: Any, formats: Sequence[str], out: Path, quiet: bool
+                            ) -> None:
+    """Refuse a zarr store that cannot fit on the disk, and say what a long sweep costs."""
+    import shutil
+
+    from gifcli.explore.sweep import plan as plans
+
+    size, most = (plan.size * plans.STORED_BYTES_PER_POINT,
+                  plan.size * plans.STORED_BYTES_PER_POINT_MOST)
+    if "zarr" in formats:
+        there = next(p for p in (out.absolute(), *out.absolute().parents) if p.exists())
+        free = shutil.disk_usage(there).free
+        if free < size:
+            raise GifError(f"a store of {plan.size:,} points takes about {_bytes(size)} "
+                           f"(up to {_bytes(most)}), and {there} has {_bytes(free)} free; "
+                           "free some space or sweep fewer points")
+    seconds = plan.seconds_estimate
+    if not quiet and (seconds > ESTIMATE_ABOVE_S or plan.size > 1_000_000):
+        disk = (f", and its store about {_bytes(size)} on disk (up to {_bytes(most)})"
+                if "zarr" in formats else "")
+        warn(f"{plan.size:,} points × {plan.grid.n_steps:,} steps: about "
+             f"{_duration(seconds)} at {plans.SWEEP_RATE:.0e} neuron-steps/s (a busy machine "
+             f"or many spikes take longer){disk}")
+
+
+def _bytes(count: float) -> str:
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count:.0f} bytes"
+
+
+def _duration(seconds: float) -> str:
+    for unit, length in (("days", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= length:
+            return f"{seconds / length:.3g} {unit}"
+    return f"{seconds:.2g} s"
 
 
 def _command_line() -> str:

@@ -2,8 +2,8 @@
 the figure NAME_fit.png (drawn by :mod:`gifcli.plots.fit`).
 
 Reads what :func:`gifcli.fit.fit` returned; never the other way round. Every file is rendered
-in memory first, and only then written, each through :func:`gifcli.files.run.write_atomic`: a
-fit that cannot be written leaves no file behind, and an interrupted one only whole files.
+in memory first, and only then written, all together through :func:`gifcli.files.write_files`:
+a fit that cannot be written (a full disk) or is interrupted leaves none of its files.
 The same fit gives the same bytes (no dates, no timings).
 """
 
@@ -227,12 +227,11 @@ def render_fit(result: FitResult, formats: Sequence[str]) -> dict[str, bytes]:
 
 
 def write_fit(result: FitResult, out: Path, formats: Sequence[str]) -> list[Path]:
-    """Render the fit's files, then write them to ``out``; the paths written."""
+    """Render the fit's files, then write them to ``out``, all or (after an error such as a
+    full disk) none; the paths written."""
     rendered = render_fit(result, formats)
     files.make_out_dir(out)
-    written = []
-    for name, data in rendered.items():
-        files.write_atomic(out / name, data)
-        written.append(out / name)
+    written = [out / name for name in rendered]
+    files.write_files(list(zip(written, rendered.values(), strict=True)))
     return written
 

@@ -3,9 +3,10 @@
 The grid has one dimension per swept quantity, named after it, with its values as the
 coordinate (and its unit); one variable per result column (``n_spikes``, ``rate_hz``,
 ``first_spike_ms``, ``isi_cv``, ``n_bursts`` and, with a check, ``check_passed`` and
-``check_margin``); the preset, method, dt, overrides, command line and version as
-attributes. The counts are 32-bit integers with -1 as their fill value (xarray reads them as
-floats with NaN there): a point that fired without end, like an unfinished chunk, has none.
+``check_margin``, then ``status``); the preset, method, dt, overrides, command line and
+version as attributes. The counts are 32-bit integers with -1 as their fill value (xarray
+reads them as floats with NaN there): a point that fired without end or overflowed, like an
+unfinished chunk, has none.
 
 A zarr store is filled chunk by chunk (one zarr chunk per chunk of :class:`gifcli.explore.sweep.
 Chunks`), by whichever process computed it, so the grid is never held in one place. After
@@ -50,7 +51,7 @@ from gifcli.explore.sweep import (
     grid_view,
     merge_stats,
     no_chunk_progress,
-    sampled_points,
+    sample_trains,
 )
 from gifcli.explore.sweep.dataset import (
     attributes,
@@ -65,6 +66,7 @@ from gifcli.explore.sweep.dataset import (
     variable_encoding,
     variables,
 )
+from gifcli.simulation.batch import OVERFLOWED, TOO_MANY_SPIKES
 
 EXTRA = "cluster"
 # gifcli is not on the package index: the extra comes from the project's own folder.
@@ -221,16 +223,15 @@ class Store:
         """The whole sweep back in memory (for grids of up to MAX_POINTS points)."""
         group = self._group("r")
         columns = {name: decoded(name, group[name][...]).ravel() for name in METRICS}
-        failed = ~np.isfinite(columns["n_spikes"])
-        from gifcli.simulation.batch import TOO_MANY_SPIKES
-
-        status = np.where(failed, TOO_MANY_SPIKES, 0).astype(np.int8)
+        status = group["status"][...].ravel().astype(np.int8)
         passed = group["check_passed"][...].ravel() if plan.checked else None
         margin = group["check_margin"][...].ravel() if plan.checked else None
-        wanted = sampled_points(plan.axes)
         return SweepResult(plan.preset, plan.method, plan.dt, plan.axes, columns, status,
-                           passed, margin, samples=plan.trains(wanted) if wanted.size else {},
-                           notes=grid_notes(plan, int(failed.sum())), seconds=seconds,
+                           passed, margin,
+                           samples=sample_trains(plan, lambda points: status[points]),
+                           notes=grid_notes(plan, int(np.count_nonzero(status == TOO_MANY_SPIKES)),
+                                            int(np.count_nonzero(status == OVERFLOWED))),
+                           seconds=seconds,
                            chunks=chunks, plan=plan)
 
 
@@ -304,14 +305,15 @@ class StoredSweep:
 
     @property
     def notes(self) -> tuple[str, ...]:
-        return grid_notes(self.plan, int(self.stats["failed"] or 0))
+        return grid_notes(self.plan, int(self.stats["failed"] or 0),
+                          int(self.stats["overflowed"] or 0))
 
     def view(self, metric: str) -> GridView:
         """What the sweep's figure draws, read from the store (only those points)."""
         plan = self.plan
-        wanted = sampled_points(plan.axes)
+        samples = sample_trains(plan, lambda points: self.store.read("status", (points,)))
         return grid_view(plan.preset, plan.method, plan.dt, plan.axes, self.store.read, metric,
-                         plan.trains(wanted) if wanted.size else {}, plan.checked)
+                         samples, plan.checked)
 
 
 def chunk_to_store(plan: SweepPlan, k: int, store: Store) -> tuple[np.ndarray, dict]:

@@ -4,8 +4,9 @@ NetCDF grids.
 Reads what :mod:`gifcli.explore.sweep` computed (and :mod:`gifcli.files.store` stored); never the
 other way round. Every output is rendered in memory first (figures, summary, NetCDF), and
 the table (up to a million rows) is streamed to its temporary file before any file is
-renamed into place: a figure that cannot be drawn leaves no table behind. Every file goes
-through :func:`gifcli.files.run.write_atomic`: whole or absent. (A zarr store is written while
+renamed into place: a figure that cannot be drawn leaves no table behind. The files go
+through :func:`gifcli.files.write_files`: all of them or, after an error such as a full
+disk, none. (A zarr store is written while
 the sweep runs, chunk by chunk; see :mod:`gifcli.files.store`.)
 """
 
@@ -22,6 +23,7 @@ from gifcli import __version__, files
 from gifcli.explore.sweep import (
     COLUMNS,
     COUNTS,
+    STATUS_NAMES,
     FiCurve,
     GridView,
     Progress,
@@ -53,19 +55,26 @@ def _finite_or_none(values: np.ndarray) -> list[float | None]:
 
 def sweep_columns(result: SweepResult) -> list[tuple[str, np.ndarray]]:
     """The CSV's columns: one per swept quantity (named after it), then COLUMNS, then the
-    check's verdict and margin (empty cells without a check)."""
+    check's verdict and margin (empty cells without a check, and where the point
+    overflowed: no verdict), then the point's status (STATUS_NAMES)."""
     columns = [(axis.param, values) for axis, values in zip(result.axes, result.point_values(),
                                                             strict=True)]
     for name in COLUMNS:
         values = result.columns[name]
-        if name in COUNTS:  # whole numbers, empty where the point fired without end
-            values = np.ma.masked_invalid(values).astype(np.int64)
+        if name in COUNTS:  # whole numbers, empty where the point has none
+            known = np.isfinite(values)
+            values = np.ma.masked_array(np.where(known, values, 0).astype(np.int64),
+                                        mask=~known)
         columns.append((name, values))
     if result.passed is None:
         empty = np.full(result.size, np.nan)
         columns += [("check_passed", empty), ("check_margin", empty)]
     else:
-        columns += [("check_passed", result.passed), ("check_margin", result.margin)]
+        columns += [("check_passed", np.ma.masked_array(result.passed, mask=result.overflowed)),
+                    ("check_margin", result.margin)]
+    names = np.array(list(STATUS_NAMES.values()))
+    codes = np.searchsorted(np.array(list(STATUS_NAMES)), result.status)
+    columns.append(("status", names[codes]))
     return columns
 
 
@@ -103,6 +112,7 @@ def _summary(preset: Preset, method: str, dt: float, axes, metric: str,
                 if r.fixed else {})}
             for r in ranges],
         "n_failed": stats["failed"],
+        "n_overflowed": stats["overflowed"],
         "chunks": chunks,
         "seconds": {stage: round(s, 6) for stage, s in seconds.items()},
         "notes": list(notes),
@@ -176,10 +186,10 @@ def _render(out_dir: Path, stem: str, formats: Sequence[str], view: Callable[[],
 
 
 def _write(out_dir: Path, rendered: list[tuple[Path, Any]]) -> list[Path]:
-    """Write each file: bytes, or a function that gives its pieces (streamed)."""
+    """Write each file: bytes, or a function that gives its pieces (streamed); all of them
+    or, after an error (a full disk), none (files.write_files)."""
     files.make_out_dir(out_dir)
-    for path, data in rendered:
-        files.write_atomic(path, data() if callable(data) else data)
+    files.write_files([(path, data() if callable(data) else data) for path, data in rendered])
     return [path for path, _ in rendered]
 
 
@@ -200,23 +210,32 @@ def fi_summary(curve: FiCurve) -> dict[str, Any]:
                  "input": float(fi_input(curve.preset, np.array([curve.onset_scale]))[0]),
                  "rate_hz": curve.onset_rate}
     rate = curve.rate
+    zoom_status = None if curve.zoom_rate is None else _fi_status(curve.zoom_rate)
     return {
         "name": curve.name or curve.preset.name,
         "source": curve.preset.source,
         "input_scale": curve.scale.tolist(),
         "input": fi_input(curve.preset, curve.scale).tolist(),
         "rate_hz": _finite_or_none(rate),
+        "status": _fi_status(rate).tolist(),
         "max_rate_hz": float(np.nanmax(rate)) if np.isfinite(rate).any() else None,
         "onset": onset,
         "zoom": None if curve.zoom_scale is None else {
-            "input_scale": curve.zoom_scale.tolist(), "rate_hz": _finite_or_none(curve.zoom_rate)},
+            "input_scale": curve.zoom_scale.tolist(), "rate_hz": _finite_or_none(curve.zoom_rate),
+            "status": zoom_status.tolist()},
         "method": curve.method,
         "dt": curve.dt,
     }
 
 
+def _fi_status(rate: np.ndarray) -> np.ndarray:
+    """``ok``, or ``runaway`` where the point has no rate (see FiCurve.runaway)."""
+    return np.where(np.isnan(rate), "runaway", "ok")
+
+
 def fi_columns(curves: Sequence[FiCurve]) -> list[tuple[str, np.ndarray]]:
-    """preset, input_scale, input, rate_hz, zoom: the curve's points, then its zoom's."""
+    """preset, input_scale, input, rate_hz, zoom, status: the curve's points, then its
+    zoom's."""
     names, scales, zooms, rates = [], [], [], []
     for curve in curves:
         for zoom, scale, rate in ((0, curve.scale, curve.rate),
@@ -231,7 +250,7 @@ def fi_columns(curves: Sequence[FiCurve]) -> list[tuple[str, np.ndarray]]:
               for s in (curve.scale, curve.zoom_scale) if s is not None]
     return [("preset", np.array(names)), ("input_scale", np.concatenate(scales)),
             ("input", np.concatenate(inputs)), ("rate_hz", np.concatenate(rates)),
-            ("zoom", np.concatenate(zooms))]
+            ("zoom", np.concatenate(zooms)), ("status", _fi_status(np.concatenate(rates)))]
 
 
 def write_fi(curves: Sequence[FiCurve], out_dir: Path,

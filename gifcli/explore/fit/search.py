@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from gifcli.analysis import checks
-from gifcli.core.errors import GifError
+from gifcli.core.errors import GifError, PresetError
 from gifcli.explore.fit import polish
 from gifcli.explore.fit.targets import (
     DEFAULT_BUDGET,
@@ -41,6 +41,10 @@ from gifcli.simulation.result import Result
 
 SIGMA0 = 0.3  # the first step, as a fraction of each free quantity's range
 MIN_POPSIZE = 32  # a batched call costs about the same for 8 neurons as for 64
+#: Memory per candidate of a generation, besides its spike buffer: the batch's per-neuron
+#: results and work arrays, its parameters, CMA-ES's sample and the scores. Measured at about
+#: 780 bytes (peak RSS of tonic_spiking fits with 20,000 and 100,000 a generation).
+BYTES_PER_CANDIDATE = 1024
 TOLX = 1e-9  # converged when the steps are this small in the scaled coordinates
 STALL_GENERATIONS = 30  # or when the run's best has not improved for this many generations
 STALL_TOLERANCE = 1e-12, 1e-4  # by more than this, or this fraction of it
@@ -188,6 +192,21 @@ class _Problem:
                                   input_scale=scale * getattr(t, "input_scale", 1.0),
                                   record=self.cap, max_spikes=self.cap,
                                   track_after=self.v_after) for t in self.targets]
+
+    def check_box(self) -> None:
+        """Refuse, before the search, a box in which nothing runs to the end: its centre,
+        the middle of each face and the two extreme corners all overflow or fire without
+        end (gif run refuses those), so the search could only end on a refused run."""
+        n = len(self.free)
+        faces = np.full((2 * n, n), 0.5)
+        faces[np.arange(n), np.arange(n)] = 0.0
+        faces[n + np.arange(n), np.arange(n)] = 1.0
+        x = np.vstack([np.full((1, n), 0.5), faces, np.zeros((1, n)), np.ones((1, n))])
+        if not any(np.any(result.status == 0) for result in self.batches(x)[1]):
+            raise PresetError("--free", None, "nothing in the box runs to the end (its centre, "
+                              "the middle of each face and the two extreme corners all "
+                              "overflow or fire without end, which gif run refuses); narrow "
+                              "the bounds")
 
     def evaluate(self, x: np.ndarray) -> np.ndarray:
         points, results = self.batches(x)
@@ -337,7 +356,9 @@ def fit(preset: Preset, free: Sequence[Free], target: Target | Sequence[SpikeTar
     if budget < first_popsize:
         raise GifError(f"--budget {budget} is smaller than one generation of "
                        f"{first_popsize} simulations")
+    check_fit_memory(preset, targets, first_popsize, budget, restarts)
     problem = _Problem(preset, free, targets, method, dt)
+    problem.check_box()
     run, out_of_budget, stops = _restarted_search(problem, x0, np.random.default_rng(seed),
                                                   first_popsize, budget, restarts, progress)
     search = problem.search
@@ -361,6 +382,28 @@ def fit(preset: Preset, free: Sequence[Free], target: Target | Sequence[SpikeTar
                      seed=int(seed), budget=int(budget), restarts=run,
                      popsize=first_popsize, stop="budget" if out_of_budget else "converged",
                      stops=tuple(stops), uncertainty=uncertainty, notes=tuple(notes))
+
+
+def check_fit_memory(preset: Preset, targets: tuple[Target, ...], first_popsize: int,
+                     budget: int, restarts: int) -> None:
+    """Refuse, before anything is allocated, a fit whose largest generation would not fit
+    in the memory that is free now: each candidate keeps up to a target's cap of spike
+    times (twice: the buffer and its trains), under every target's input at once."""
+    from gifcli.simulation.single import available_memory
+
+    largest = first_popsize  # a restart doubles the population while the budget allows it
+    for _ in range(int(restarts)):
+        if largest * 2 > budget:
+            break
+        largest *= 2
+    cap = max(t.cap(preset.duration) for t in targets)
+    needed = largest * len(targets) * (BYTES_PER_CANDIDATE + 2 * 8 * cap)
+    free = available_memory()
+    if free is not None and needed > free:
+        raise GifError(f"this fit needs about {needed / 1e9:.3g} GB of memory ({largest:,} "
+                       f"candidates at once, each keeping up to {cap:,} spike times), and "
+                       f"{free / 1e9:.1f} GB are free; use a wider --window, a smaller "
+                       "--popsize or fewer --restarts")
 
 
 def _improves(score: float, best: float) -> bool:

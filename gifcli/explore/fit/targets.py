@@ -212,6 +212,10 @@ def check_free(preset: Preset, free: Sequence[Free]) -> None:
         raise PresetError("--free", repeated, "is given twice; give each quantity once")
     for f in free:
         check_axis(preset, Axis(f.name, np.array([f.lo, f.hi])), "--free")
+        if not math.isfinite(f.hi - f.lo):  # the search steps across the box in its span
+            raise PresetError("--free", f.name, f"the span HI − LO of [{f.lo:g}, {f.hi:g}] is "
+                                                "beyond the range of a float; give closer "
+                                                "bounds")
     bounds = {f.name: f for f in free}
     if "V_reset" in bounds and "V_th_reset" in bounds:  # the one rule between two parameters
         worst = preset.params | {"V_reset": bounds["V_reset"].hi,
@@ -265,6 +269,9 @@ def _json_times(text: str, path: Path) -> list:
     except json.JSONDecodeError as error:
         raise GifError(f"--target {path}: is not valid JSON ({error.msg}, line "
                        f"{error.lineno})") from None
+    except RecursionError:  # Python's parser recurses once per level of nesting
+        raise GifError(f"--target {path}: is nested too deeply to be the JSON of a run; give "
+                       "the JSON of a run (gif run NAME) or a CSV with a t_ms column") from None
     if not isinstance(data, dict) or "spike_times_ms" not in data:
         raise GifError(f"--target {path}: has no spike_times_ms; give the JSON of a run "
                        "(gif run NAME) or a CSV with a t_ms column")

@@ -36,6 +36,7 @@ from gifcli.explore.sweep.columns import (
     METRIC_LABELS,
     METRICS,
     STATS,
+    STATUS_NAMES,
     ChunkResult,
     merge_stats,
     resolve_metric,
@@ -50,6 +51,7 @@ from gifcli.explore.sweep.result import (
     SweepResult,
     grid_notes,
     grid_view,
+    sample_trains,
     sampled_points,
 )
 from gifcli.explore.sweep.run import (
@@ -71,6 +73,7 @@ __all__ = [
     "METRICS",
     "METRIC_LABELS",
     "STATS",
+    "STATUS_NAMES",
     "Axis",
     "ChunkProgress",
     "ChunkResult",
@@ -101,6 +104,7 @@ __all__ = [
     "resolve_param",
     "run_plan",
     "run_sweep",
+    "sample_trains",
     "sampled_points",
     "sweep_values",
 ]

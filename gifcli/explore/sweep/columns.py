@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gifcli.core.errors import PresetError
+from gifcli.simulation.batch import OK, OVERFLOWED, TOO_MANY_SPIKES
 
 METRICS: tuple[str, ...] = ("rate_hz", "n_spikes", "first_spike_ms", "isi_cv", "n_bursts")
 METRIC_LABELS = {
@@ -23,6 +24,10 @@ METRIC_LABELS = {
 }
 COUNTS = ("n_spikes", "n_bursts")  # whole-number metrics
 COLUMNS = (*METRICS[1:2], METRICS[0], *METRICS[2:])  # n_spikes, rate_hz, first_spike_ms, ...
+#: A point's status, as the CSV and the store's flag_meanings spell it: a point that fired
+#: without end or whose state overflowed to inf or NaN (both refused by a single run) has
+#: no numbers and no verdict.
+STATUS_NAMES = {OK: "ok", TOO_MANY_SPIKES: "fired_without_end", OVERFLOWED: "overflowed"}
 
 
 def resolve_metric(name: str) -> str:
@@ -51,7 +56,8 @@ class ChunkResult:
 
     def stats(self) -> np.ndarray:
         """The chunk's summary as one row of STATS (see :func:`merge_stats`)."""
-        row = [float(self.size), float(np.count_nonzero(self.status)),
+        row = [float(self.size), float(np.count_nonzero(self.status == TOO_MANY_SPIKES)),
+               float(np.count_nonzero(self.status == OVERFLOWED)),
                float(-1 if self.passed is None else np.count_nonzero(self.passed))]
         for name in METRICS:
             finite = self.columns[name][np.isfinite(self.columns[name])]
@@ -59,9 +65,9 @@ class ChunkResult:
         return np.array(row)
 
 
-#: The columns of ChunkResult.stats: points, fired without end, passed, then each metric's
-#: finite minimum and maximum (NaN where it has none).
-STATS = ("points", "failed", "passed",
+#: The columns of ChunkResult.stats: points, fired without end, overflowed, passed, then each
+#: metric's finite minimum and maximum (NaN where it has none).
+STATS = ("points", "failed", "overflowed", "passed",
          *(f"{name}_{end}" for name in METRICS for end in ("min", "max")))
 
 
@@ -70,8 +76,9 @@ def merge_stats(rows: np.ndarray) -> dict[str, float | None]:
     rows = np.atleast_2d(rows)
     out: dict[str, float | None] = {
         "points": int(rows[:, 0].sum()), "failed": int(rows[:, 1].sum()),
-        "passed": None if rows.size and rows[0, 2] < 0 else int(rows[:, 2].sum())}
-    for j, name in enumerate(STATS[3:], start=3):
+        "overflowed": int(rows[:, 2].sum()),
+        "passed": None if rows.size and rows[0, 3] < 0 else int(rows[:, 3].sum())}
+    for j, name in enumerate(STATS[4:], start=4):
         column = rows[:, j][np.isfinite(rows[:, j])]
         pick = np.min if name.endswith("_min") else np.max
         out[name] = float(pick(column)) if column.size else None

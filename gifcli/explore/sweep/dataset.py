@@ -19,7 +19,7 @@ import numpy as np
 
 from gifcli import __version__
 from gifcli.explore.sweep.axes import INITIAL_PARAMS, INPUT_SCALE, own_value
-from gifcli.explore.sweep.columns import COUNTS, ChunkResult
+from gifcli.explore.sweep.columns import COUNTS, STATUS_NAMES, ChunkResult
 from gifcli.explore.sweep.plan import SweepPlan
 from gifcli.model.parameters import PARAMETERS
 
@@ -38,7 +38,8 @@ VARIABLE_UNITS = {"rate_hz": "Hz", "first_spike_ms": "ms", "n_spikes": "1", "n_b
 LONG_NAMES = {"n_spikes": "spikes in the run", "rate_hz": "mean rate",
               "first_spike_ms": "time of the first spike", "isi_cv": "ISI coefficient of "
               "variation", "n_bursts": "bursts", "check_passed": "the check passes",
-              "check_margin": "the check's relative margin"}
+              "check_margin": "the check's relative margin", "status": "how the point's run ended"}
+STATUS_FILL = -1  # an unwritten chunk: xarray reads NaN there, as for the counts
 
 
 # --- what is stored ---------------------------------------------------------------------------
@@ -47,16 +48,20 @@ LONG_NAMES = {"n_spikes": "spikes in the run", "rate_hz": "mean rate",
 def variables(checked: bool) -> tuple[str, ...]:
     """The Dataset's variables, in order."""
     return (*("n_spikes", "rate_hz", "first_spike_ms", "isi_cv", "n_bursts"),
-            *(("check_passed", "check_margin") if checked else ()))
+            *(("check_passed", "check_margin") if checked else ()), "status")
 
 
 def variable_dtype(name: str) -> np.dtype:
     if name in COUNTS:
         return np.dtype(np.int32)
+    if name == "status":
+        return np.dtype(np.int8)
     return np.dtype(bool) if name == "check_passed" else np.dtype(np.float64)
 
 
 def fill_value(name: str) -> Any:
+    if name == "status":
+        return STATUS_FILL
     return COUNT_FILL if name in COUNTS else (False if name == "check_passed" else np.nan)
 
 
@@ -66,6 +71,8 @@ def encoded(chunk: ChunkResult, name: str) -> np.ndarray:
         return chunk.passed
     if name == "check_margin":
         return chunk.margin
+    if name == "status":
+        return chunk.status.astype(np.int8)
     values = chunk.columns[name]
     if name in COUNTS:
         return np.where(np.isfinite(values), values, COUNT_FILL).astype(np.int32)
@@ -80,11 +87,16 @@ def decoded(name: str, values: np.ndarray) -> np.ndarray:
 
 
 def variable_encoding(name: str) -> dict[str, Any]:
+    if name == "status":
+        return {"_FillValue": STATUS_FILL}
     return {"_FillValue": COUNT_FILL} if name in COUNTS else {}
 
 
-def variable_attrs(name: str) -> dict[str, str]:
-    attrs = {"long_name": LONG_NAMES[name]}
+def variable_attrs(name: str) -> dict[str, Any]:
+    attrs: dict[str, Any] = {"long_name": LONG_NAMES[name]}
+    if name == "status":  # the CF convention for a coded variable
+        attrs["flag_values"] = np.array(list(STATUS_NAMES), dtype=np.int8)
+        attrs["flag_meanings"] = " ".join(STATUS_NAMES.values())
     if name in VARIABLE_UNITS:
         attrs["units"] = VARIABLE_UNITS[name]
     return attrs

@@ -1,5 +1,8 @@
 """f–I curves: the steady-state rate of each preset's f–I probe against the input scale.
 
+A point whose run a single run would refuse (it fired without end, or its state overflowed)
+is a *runaway* point: it has no rate (NaN), and the curve says where it is.
+
 A finer curve centred on the onset that the probe finds shows whether the rate rises from 0
 continuously (class 1 excitability) or jumps (class 2). Both curves hold the two points that
 bracket the onset (s* · (1 ∓ ONSET_TOLERANCE)), so the onset and its rate lie on them.
@@ -13,6 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from gifcli.core.errors import GifError
 from gifcli.explore.sweep.axes import sweep_values
 from gifcli.explore.sweep.run import Progress, no_progress
 from gifcli.model.preset import DEFAULT_MAX_STEPS, Preset, check_run_size, effective_dt
@@ -27,7 +31,7 @@ class FiCurve:
     """One preset's f–I curve: the probe's steady-state rate against the input scale, the
     onset the probe found (s*, NaN if none) and its rate (measured at
     ``onset_scale × (1 + ONSET_TOLERANCE)``, a point of both curves), and a finer curve
-    around s*."""
+    around s*. A rate is NaN at a runaway point (see :attr:`runaway`)."""
 
     preset: Preset
     method: str
@@ -40,6 +44,23 @@ class FiCurve:
     zoom_rate: np.ndarray | None
     label: str = ""  # what the figure calls it: its letter and title, or its file
     name: str = ""  # what the table calls it: its name, or its file when names repeat
+
+    @property
+    def runaway(self) -> np.ndarray:
+        """Per point of the curve: it fired without end or its state overflowed, so it has
+        no rate (a silent point's rate is 0, never NaN)."""
+        return np.isnan(self.rate)
+
+    @property
+    def runaway_note(self) -> str | None:
+        """What the user should read about the runaway points, if there are any."""
+        count = int(self.runaway.sum())
+        if not count:
+            return None
+        first = float(self.scale[self.runaway][0])
+        return (f"{count} of {self.scale.size} points of the curve (the first at input_scale "
+                f"{first:g}) fired without end or overflowed, as gif run refuses; their rate "
+                "is left empty, with status runaway")
 
     def plot(self):
         """The figure ``gif fi`` draws, for this curve alone (a matplotlib Figure;
@@ -64,6 +85,7 @@ def fi_curves(presets: Sequence[Preset], start: float = FI_START, stop: float = 
     for preset in presets:  # validate everything first
         step = effective_dt(preset, dt)
         check_run_size(replace(preset, segments=((1.0, probe.PROBE_MS),)), step, max_steps)
+        _check_drive(preset, scales)
         chosen.append(step)
     names = fi_names(presets)
     curves = []
@@ -71,22 +93,41 @@ def fi_curves(presets: Sequence[Preset], start: float = FI_START, stop: float = 
         single = probe.Probe(preset.params, preset.initial,
                              probe.probe_amplitude(preset.segments), 1, method, step)
         many = replace(single, size=scales.size)
-        scale, rate = scales, many.rates(scales)
+        scale, rate = scales, _rates(many, scales)
         onset = probe.onsets(single)
         s_star = float(onset.scale[0])
         zoom_scale = zoom_rate = None
         if math.isfinite(s_star):
             bracket = s_star * np.array([1.0 - probe.ONSET_TOLERANCE, 1.0 + probe.ONSET_TOLERANCE])
-            bracket_rate = replace(single, size=2).rates(bracket)
+            bracket_rate = _rates(replace(single, size=2), bracket)
             scale, rate = _merged(scale, rate, bracket, bracket_rate)
         if zoom and math.isfinite(s_star):
             zoom_scale = s_star * (1.0 + np.linspace(-FI_ZOOM_SPAN, FI_ZOOM_SPAN, FI_ZOOM_NUM))
-            zoom_rate = replace(single, size=FI_ZOOM_NUM).rates(zoom_scale)
+            zoom_rate = _rates(replace(single, size=FI_ZOOM_NUM), zoom_scale)
             zoom_scale, zoom_rate = _merged(zoom_scale, zoom_rate, bracket, bracket_rate)
+        onset_rate = float(onset.rate[0])
         curves.append(FiCurve(preset, method, step, scale, rate, s_star,
-                              float(onset.rate[0]), zoom_scale, zoom_rate, *names[k]))
+                              onset_rate if math.isfinite(onset_rate) else math.nan,
+                              zoom_scale, zoom_rate, *names[k]))
         progress("simulate", k + 1, len(presets))
     return curves
+
+
+def _rates(probe_points, scale: np.ndarray) -> np.ndarray:
+    """The probe's rates, NaN at runaway points (the probe gives them an infinite rate)."""
+    rate = probe_points.rates(scale)
+    return np.where(np.isfinite(rate), rate, np.nan)
+
+
+def _check_drive(preset: Preset, scales: np.ndarray) -> None:
+    """Refuse input scales whose input, or the figure's I_e/C, a float cannot hold."""
+    largest = np.abs(scales).max(initial=0.0)
+    with np.errstate(over="ignore"):
+        drive = fi_drive(preset, np.array([largest]))
+    if not np.all(np.isfinite(drive)):
+        raise GifError(f"{preset.name}: an input_scale of {largest:g} makes an "
+                       "input beyond the range of a float (about 1.8e308); choose a smaller "
+                       "--start or --stop")
 
 
 def _merged(scale: np.ndarray, rate: np.ndarray, more_scale: np.ndarray,

@@ -24,6 +24,13 @@ from gifcli.model.preset import DEFAULT_MAX_STEPS, Preset, check_run_size, effec
 
 CHUNK_POINTS = 100_000  # points per chunk: a worker's unit of work and a zarr chunk
 BATCH_POINTS = 8_192  # points per batched call: its spike buffer and trains, some 14 MB
+#: What a sweep costs, for the estimate given before a long one: the neuron-steps per second
+#: of ``gif sweep`` with a check (docs/performance.md: 0.9-1.1e9 on the reference machine),
+#: and a zarr store's bytes per point: 11 measured on a 200,000-point grid of
+#: tonic_bursting (compressed), 42 uncompressed (the most).
+SWEEP_RATE = 1e9
+STORED_BYTES_PER_POINT = 11
+STORED_BYTES_PER_POINT_MOST = 42
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,11 @@ class SweepPlan:
     @property
     def checked(self) -> bool:
         return self.preset.check is not None
+
+    @property
+    def seconds_estimate(self) -> float:
+        """About how long the sweep takes, at SWEEP_RATE."""
+        return self.size * self.grid.n_steps / SWEEP_RATE
 
     def compute(self, k: int) -> ChunkResult:
         """Simulate and judge chunk ``k``'s points."""

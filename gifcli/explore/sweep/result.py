@@ -19,6 +19,7 @@ from gifcli.explore.sweep.axes import Axis
 from gifcli.explore.sweep.columns import ChunkResult, merge_stats, resolve_metric
 from gifcli.explore.sweep.plan import SweepPlan
 from gifcli.model.preset import Preset
+from gifcli.simulation.batch import OVERFLOWED, TOO_MANY_SPIKES
 
 MAX_RASTER_ROWS = 300  # a 1-D sweep's figure draws at most this many rows of spikes
 
@@ -38,7 +39,7 @@ class SweepResult:
     dt: float
     axes: tuple[Axis, ...]
     columns: dict[str, np.ndarray]
-    status: np.ndarray  # 0, or the kernel's code for a point that fired without end
+    status: np.ndarray  # OK (0), TOO_MANY_SPIKES or OVERFLOWED: see STATUS_NAMES
     passed: np.ndarray | None  # bool per point; None when the preset names no check
     margin: np.ndarray | None  # the check's relative margin per point (NaN: not measured)
     samples: dict[int, np.ndarray] = field(default_factory=dict)
@@ -63,7 +64,13 @@ class SweepResult:
     @property
     def failed(self) -> np.ndarray:
         """Points that fired without end (the single-neuron path would raise)."""
-        return self.status != 0
+        return self.status == TOO_MANY_SPIKES
+
+    @property
+    def overflowed(self) -> np.ndarray:
+        """Points whose state overflowed to inf or NaN (the single-neuron path would raise):
+        no numbers and no verdict, counted apart from the failed checks."""
+        return self.status == OVERFLOWED
 
     def metric(self, name: str) -> np.ndarray:
         """``name`` (one of METRICS) per point, float, NaN where undefined or failed."""
@@ -141,7 +148,21 @@ class SweepResult:
                       else "—")]
         if self.failed.any():
             rows.append(("fired without end", f"{int(self.failed.sum()):,} points"))
+        if self.overflowed.any():
+            rows.append(("overflowed", f"{int(self.overflowed.sum()):,} points"))
         return html_table(f"gifcli SweepResult: {self.preset.title}", rows)
+
+
+def sample_trains(plan: SweepPlan, status_of: Callable[[np.ndarray], np.ndarray]
+                  ) -> dict[int, np.ndarray]:
+    """The trains that a 1-D sweep's raster draws, by point; ``status_of(points)`` gives
+    their status. An overflowed point's train is no result: its row stays empty."""
+    wanted = sampled_points(plan.axes)
+    if not wanted.size:
+        return {}
+    overflowed = status_of(wanted) == OVERFLOWED
+    return {i: train[:0] if gone else train
+            for (i, train), gone in zip(plan.trains(wanted).items(), overflowed, strict=True)}
 
 
 def sampled_points(axes: Sequence[Axis]) -> np.ndarray:
@@ -215,10 +236,14 @@ def grid_view(preset: Preset, method: str, dt: float, axes: Sequence[Axis],
                     ~np.isfinite(read("n_spikes", shown)))
 
 
-def grid_notes(plan: SweepPlan, failed: int) -> tuple[str, ...]:
+def grid_notes(plan: SweepPlan, failed: int, overflowed: int) -> tuple[str, ...]:
     """What the user should read once about a finished sweep."""
     notes = list(plan.grid.notes)
     if failed:
         notes.append(f"{failed} of {plan.size} points fired without end (more than the spike "
                      "limits allow); their metrics are left empty")
+    if overflowed:
+        notes.append(f"{overflowed} of {plan.size} points overflowed (the state reached inf or "
+                     "NaN, as gif run refuses); their metrics and verdicts are left empty, "
+                     "with status overflowed")
     return tuple(notes)

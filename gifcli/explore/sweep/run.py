@@ -16,8 +16,9 @@ import numpy as np
 from gifcli.explore.sweep.axes import Axis
 from gifcli.explore.sweep.columns import COLUMNS, ChunkResult
 from gifcli.explore.sweep.plan import BATCH_POINTS, CHUNK_POINTS, SweepPlan, plan_sweep
-from gifcli.explore.sweep.result import SweepResult, grid_notes, sampled_points
+from gifcli.explore.sweep.result import SweepResult, grid_notes, sample_trains
 from gifcli.model.preset import DEFAULT_MAX_STEPS, Preset
+from gifcli.simulation.batch import OVERFLOWED, TOO_MANY_SPIKES
 
 #: progress(phase, done, total): phase is "simulate", "check" or "write"
 Progress = Callable[[str, int, int], None]
@@ -64,12 +65,12 @@ class Table:
     def result(self, plan: SweepPlan, chunks: dict[str, object] | None = None,
                seconds: dict[str, float] | None = None) -> SweepResult:
         """The finished sweep, with the trains that its figure draws."""
-        wanted = sampled_points(plan.axes)
         return SweepResult(
             plan=plan, preset=plan.preset, method=plan.method, dt=plan.dt, axes=plan.axes,
             columns=self.columns, status=self.status, passed=self.passed, margin=self.margin,
-            samples=plan.trains(wanted) if wanted.size else {},
-            notes=grid_notes(plan, int(np.count_nonzero(self.status))),
+            samples=sample_trains(plan, lambda points: self.status[points]),
+            notes=grid_notes(plan, int(np.count_nonzero(self.status == TOO_MANY_SPIKES)),
+                             int(np.count_nonzero(self.status == OVERFLOWED))),
             seconds=self.seconds | (seconds or {}),
             chunks=chunks or {"count": plan.chunks.count, "computed": plan.chunks.count,
                               "reused": 0, "points": math.prod(plan.chunks.chunk_shape)})

@@ -20,6 +20,7 @@ The modules, each importing only those above it:
 - ``run``: :func:`run_batch` and :class:`BatchResult`, and the layout of the whole.
 """
 
+from gifcli.simulation.batch.blocks import OVERFLOWED
 from gifcli.simulation.batch.run import (
     BLOCK,
     CHUNK_SECONDS,
@@ -37,6 +38,7 @@ __all__ = [
     "CHUNK_SECONDS",
     "MODAL_STEPS",
     "OK",
+    "OVERFLOWED",
     "TOO_MANY_SPIKES",
     "BatchResult",
     "ParamsLike",

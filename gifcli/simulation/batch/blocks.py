@@ -18,9 +18,12 @@ from gifcli.core import interrupts
 from gifcli.simulation import kernel
 from gifcli.simulation.batch.spike_pass import (
     OK,
+    OVERFLOWED,
+    TOO_MANY_SPIKES,
     _closes_burst,
     _kill,
     _modal_spike_pass,
+    _note_overflow,
     _record_spikes,
     _redo_steps,
     _store,
@@ -156,7 +159,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
             next_poll = k + kernel.POLL_STEPS
         while seg < last_seg and boundary_step[seg] == k and boundary_offset[seg] == 0.0:
             for j in range(n):
-                if status[order[lo + j]] != OK:
+                if status[order[lo + j]] == TOO_MANY_SPIKES:
                     continue
                 for r in range(4):
                     y[r] = Ya[r, j]
@@ -174,11 +177,12 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
             part = boundary_offset[seg]
             for j in range(n):
                 i = order[lo + j]
-                if status[i] != OK:
+                if status[i] == TOO_MANY_SPIKES:
                     continue
                 p = params[j]
                 for r in range(4):
                     y[r] = Ya[r, j]
+                _note_overflow(status, i, y)
                 count = kernel.advance_state(y, p, forms[j], modal,
                                              kernel.step_map(p, part, method, forms[j], modal),
                                              v_star[j], th_star[j], t0, part, method,
@@ -248,7 +252,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                 if words[w] == 0:
                     continue
                 for j in range(8 * w, min(8 * w + 8, n)):
-                    if F[j] != 0 and status[order[lo + j]] == OK:
+                    if F[j] != 0 and status[order[lo + j]] != TOO_MANY_SPIKES:
                         flagged[m] = j
                         m += 1
             if modal:
@@ -281,6 +285,19 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
             buffer[i, min(stats[0][i], buffer.shape[1]):] = np.nan
         if tracking:
             extrema[i, 0], extrema[i, 1] = peak[j], trough[j]
+        if status[i] == OK and not _finite_state(Ya, j, forms[j], modal, v_star[j], th_star[j],
+                                                 y):
+            status[i] = OVERFLOWED
+
+
+@njit(cache=True)
+def _finite_state(Ya, j, form, modal, v_star, th_star, y):
+    """Neuron j's state as simulate() records it is finite (inf and NaN never leave it)."""
+    for r in range(4):
+        y[r] = Ya[r, j]
+    y1, y2, yv, yt = kernel.deviation(y, form, modal)
+    return (math.isfinite(y1) and math.isfinite(y2) and math.isfinite(yv + v_star)
+            and math.isfinite(yt + th_star))
 
 
 @njit(parallel=True, cache=True, nogil=True)

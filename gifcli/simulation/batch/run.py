@@ -78,9 +78,10 @@ class BatchResult:
     Counts and times: ``n_spikes``, ``first_spike_ms`` and ``last_spike_ms`` (NaN without a
     spike), ``isi_mean_ms`` (NaN with fewer than 2 spikes), ``isi_cv`` and ``rate_hz``
     (properties), ``last_isi_ms``, ``n_bursts`` (runs of ≥ 2 spikes at most 10 ms apart that
-    end in a pause). ``status`` is OK, or TOO_MANY_SPIKES where a neuron fired without end
-    (its numbers then stop there). ``spike_times`` (with ``record`` > 0) is (N, record): the
-    first spikes, then NaN; ``trains()`` gives them as
+    end in a pause). ``status`` is OK, TOO_MANY_SPIKES where a neuron fired without end
+    (its numbers then stop there), or OVERFLOWED where its state reached inf or NaN (its
+    numbers mean nothing): exactly the neurons that ``simulate`` refuses. ``spike_times``
+    (with ``record`` > 0) is (N, record): the first spikes, then NaN; ``trains()`` gives them as
     :class:`gifcli.analysis.features.SpikeTrains`.
     With ``track_after``, ``peak_mV`` and ``trough_mV``: V's first peak after that time and
     the lowest V after it.
@@ -95,7 +96,7 @@ class BatchResult:
     isi_mean_ms: np.ndarray  # NaN with fewer than 2 spikes
     isi_m2: np.ndarray  # sum of squared deviations of the ISIs from their mean (ms^2)
     n_bursts: np.ndarray  # int64: runs of >= 2 spikes with ISIs <= 10 ms, ended by a pause
-    status: np.ndarray  # int8: OK, or TOO_MANY_SPIKES (the single path would raise)
+    status: np.ndarray  # int8: OK, TOO_MANY_SPIKES or OVERFLOWED (the single path would raise)
     spike_times: np.ndarray | None  # (N, record): the first spikes, then NaN; None if record=0
     last_isi_ms: np.ndarray  # the last interval; NaN with fewer than 2 spikes
     notes: tuple[str, ...] = ()

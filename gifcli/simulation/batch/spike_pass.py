@@ -9,6 +9,8 @@ located together first (``_modal_crossings``).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -17,6 +19,10 @@ from gifcli.simulation import kernel
 from gifcli.simulation.batch.tracking import _track_state
 
 OK, TOO_MANY_SPIKES = kernel.OK, kernel.TOO_MANY_SPIKES
+#: A neuron whose state overflowed to inf or NaN, which simulate() refuses; it runs on as
+#: the single path does, and firing without end still takes precedence (kernel.INTERRUPTED
+#: is 2).
+OVERFLOWED = 3
 
 
 # --- the scalar parts ---------------------------------------------------------------------------
@@ -74,6 +80,15 @@ def _record_spikes(stats, count, i, j, step_spikes, grid_time, exact, max_spikes
     return count
 
 
+@njit(cache=True, inline="always")
+def _note_overflow(status, i, y):
+    """Mark neuron i OVERFLOWED if its state y before a firing step is not finite: a NaN or
+    infinite state fires, and the reset would hide what simulate() refuses."""
+    if status[i] == OK and not (math.isfinite(y[0]) and math.isfinite(y[1])
+                                and math.isfinite(y[2]) and math.isfinite(y[3])):
+        status[i] = OVERFLOWED
+
+
 @njit(cache=True, _nrt=False)
 def _kill(j, Ya, G, status, i):
     """Stop a neuron that fired without end: zero state, and a gap that never crosses."""
@@ -108,6 +123,7 @@ def _redo_steps(j, i, k, start, n_sub, y, y0, dt, method, modal, G, props, forms
             _track_state(track, j, k + sub + 1, y, v_star)
             continue
         t0 = (k + sub) * dt
+        _note_overflow(stats[6], i, y0)
         if not exact:
             kernel.reset(y, params[j], v_star[j], th_star[j])
             count = 1
@@ -201,6 +217,7 @@ def _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props, 
         t0 = (k + first) * dt
         for r in range(4):
             y0[r], y[r] = X[q, X_START + r], X[q, X_END + r]
+        _note_overflow(stats[6], i, y0)
         settled = False
         if quick[q] and max_per_step > 0:
             kernel.modal_fire(y0, y, props[j], forms[j], params[j], v_star[j], th_star[j],
