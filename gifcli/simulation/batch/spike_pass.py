@@ -100,6 +100,12 @@ def _redo_steps(j, i, k, start, n_sub, y, y0, dt, method, modal, G, props, forms
             for r in range(4):
                 y[r] *= props[j, r]
             gap = kernel.modal_bound(y0[0], y0[1], y0[2], y0[3], y[0], y[1], y[2], y[3], G[j])
+        elif exact:
+            kernel.linear_step(y, props[j])
+            w = kernel.BOUND_WEIGHTS
+            gap = kernel.triangular_step_bound(y0[0], y0[1], y0[2], y0[3], y[0], y[1], y[2],
+                                               y[3], props[j, w], props[j, w + 1],
+                                               props[j, w + 2], props[j, w + 3], G[j])
         else:
             kernel.linear_step(y, props[j])
             threshold = y0[kernel.VTH] if method == kernel.EXP_EULER else y[kernel.VTH]
