@@ -18,6 +18,7 @@ from gifcli.core import interrupts
 from gifcli.simulation import kernel
 from gifcli.simulation.batch.spike_pass import (
     OK,
+    X_SIZE,
     _closes_burst,
     _kill,
     _modal_spike_pass,
@@ -85,9 +86,10 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
     scales = np.empty(n)
     runs = np.zeros((2, n))
     flagged = np.empty(n, dtype=np.int64)
-    X = np.empty((n if modal else 0, 13))
+    X = np.empty((n if modal else 0, X_SIZE))
     quick = np.empty(n, dtype=np.bool_)
     decays = np.zeros(4 * n if modal else 0)
+    active = np.empty(n if modal else 0, dtype=np.int64)
     y = np.empty(4)
     y0 = np.empty(4)
     D = np.empty((kernel.MAX_TAYLOR_TERMS, 4))
@@ -258,8 +260,8 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                         m += 1
             if modal:
                 _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props,
-                                  forms, params, v_star, th_star, X, quick, decays, y, y0, D,
-                                  step_spikes, max_per_step, max_spikes, burst_isi,
+                                  forms, params, v_star, th_star, X, quick, decays, active, y,
+                                  y0, D, step_spikes, max_per_step, max_spikes, burst_isi,
                                   runs, stats, (V_of, peak, trough, track_from))
             else:
                 for q in range(m):
