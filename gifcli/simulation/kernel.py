@@ -741,8 +741,15 @@ def modal_piece_crossing(c, c_end, F, gap_star, span):
         return -1.0  # convex, both ends below 0 (else modal_single_crossing)
     if upper > 0.0:
         return -2.0
-    if not (modal_slope(c, F) > 0.0 and modal_slope(c_end, F) < 0.0):
+    slope_start, slope_end = modal_slope(c, F), modal_slope(c_end, F)
+    if not (slope_start > 0.0 and slope_end < 0.0):
         return -1.0  # concave with its maximum at an end, both ends below 0
+    g0 = modal_gap(c[0], c[1], c[2], c[3], gap_star)
+    g1 = modal_gap(c_end[0], c_end[1], c_end[2], c_end[3], gap_star)
+    # A concave gap lies below both end tangents, so below the height where they meet.
+    meet = (g1 - g0 - slope_end * span) / (slope_start - slope_end)
+    if g0 + slope_start * meet < 0.0:
+        return -1.0
     peak = modal_peak(c, F, span)
     d1, d2, d3, d4 = modal_decays(F, peak)
     top = (c[0] * d1, c[1] * d2, c[2] * d3, c[3] * d4)
@@ -776,8 +783,10 @@ def modal_first_crossing(c, c_end, F, gap_star, span):
     while True:
         width = span / 2.0 ** level
         a = i * width
-        d1, d2, d3, d4 = modal_decays(F, a)
-        start = (c[0] * d1, c[1] * d2, c[2] * d3, c[3] * d4)
+        start = (c[0], c[1], c[2], c[3])
+        if a > 0.0:  # (short_exp(0) is 1 exactly: the piece at 0 starts at c itself)
+            d1, d2, d3, d4 = modal_decays(F, a)
+            start = (c[0] * d1, c[1] * d2, c[2] * d3, c[3] * d4)
         end = (c_end[0], c_end[1], c_end[2], c_end[3])
         if level > 0:
             d1, d2, d3, d4 = modal_decays(F, a + width)
