@@ -120,16 +120,16 @@ def decay_convolution2(x, y, z, s):
 # Then g lies below its chord plus B w^2 / 8 (docs/integrators.md, "What is guaranteed").
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def triangular_bound_weights(p, w):
     """beta_i with B w^2 / 8 = sum beta_i |y_i| for a piece of w ms from the deviation y."""
     k1, k2, mu, b, a, g = p[K1], p[K2], 1.0 / p[TAU], p[B], p[A], p[R] / p[TAU]
     alpha_v, alpha_t = abs(mu * (mu + a) + a * b), b * b
     reach_v = alpha_v + alpha_t * abs(a) * w  # what B takes per mV of |yV| over the piece
     square = 0.125 * w * w
-    return np.array([(g * abs(k1 + mu + a) + reach_v * g * w) * square,
-                     (g * abs(k2 + mu + a) + reach_v * g * w) * square,
-                     reach_v * square, alpha_t * square])
+    return ((g * abs(k1 + mu + a) + reach_v * g * w) * square,
+            (g * abs(k2 + mu + a) + reach_v * g * w) * square,
+            reach_v * square, alpha_t * square)
 
 
 @njit(cache=True, inline="always")
@@ -154,7 +154,9 @@ def propagator(p, h, method):
     k1, k2, mu, b, a, g = p[K1], p[K2], 1.0 / p[TAU], p[B], p[A], p[R] / p[TAU]
     P = np.zeros(P_SIZE)
     if method == EXACT:
-        P[BOUND_WEIGHTS:] = triangular_bound_weights(p, h)
+        w1, w2, w3, w4 = triangular_bound_weights(p, h)
+        P[BOUND_WEIGHTS], P[BOUND_WEIGHTS + 1] = w1, w2
+        P[BOUND_WEIGHTS + 2], P[BOUND_WEIGHTS + 3] = w3, w4
         P[P11], P[P22] = math.exp(-k1 * h), math.exp(-k2 * h)
         P[P33], P[P44] = math.exp(-mu * h), math.exp(-b * h)
         P[P31] = g * decay_convolution(k1, mu, h)
@@ -350,8 +352,8 @@ def triangular_piece(p, start, end, gap_star, width):
     NO_CROSSING, ONE_CROSSING (the gap rises all along and ends at or above 0) or HALVE."""
     g_a, slope_a = gap_slope(start, p, gap_star)
     g_b, slope_b = gap_slope(end, p, gap_star)
-    w = triangular_bound_weights(p, width)
-    bend = triangular_bend(start[I1], start[I2], start[V], start[VTH], w[0], w[1], w[2], w[3])
+    w1, w2, w3, w4 = triangular_bound_weights(p, width)
+    bend = triangular_bend(start[I1], start[I2], start[V], start[VTH], w1, w2, w3, w4)
     if not (max(g_a, g_b) + bend >= 0.0):
         return NO_CROSSING
     # g'' >= -B: g' >= g'(a) - B (t - a) and g' <= g'(b) + B (b - t), with B w = 8 bend / w.
