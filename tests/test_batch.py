@@ -18,7 +18,7 @@ from gifcli.analysis import features
 from gifcli.core.errors import GifError, SimulationError
 from gifcli.model.parameters import DEFAULTS, PARAMETER_NAMES, STATE_NAMES, parameter_problem
 from gifcli.model.preset import Preset
-from gifcli.simulation import batch
+from gifcli.simulation import batch, kernel
 from gifcli.simulation.batch import blocks, vector_pass
 from gifcli.simulation.single import parameter_vector, simulate
 
@@ -121,10 +121,11 @@ def test_presets_match_single_path_with_input_scale(shipped, method):
             assert_same(result, k, expected, f"{preset.name} x {scale}")
 
 
-@pytest.mark.parametrize("dt", [0.1, 0.25])
+@pytest.mark.parametrize("dt", [0.1, 0.25, 1.0, 2.0])
 def test_modal_crossings_are_those_of_the_single_path_to_the_bit(dt):
     """``exact`` in the modal form: a pass's crossings are located together in the batch, and
-    one at a time by kernel.modal_spikes in the single path, with the same arithmetic. From
+    one at a time by kernel.modal_spikes in the single path, with the same arithmetic (at
+    dt = 1 and 2 most take two or three Newton rounds, at 0.1 one). From
     a quiet neuron to one that fires several times in a step (where the batch hands the step
     back to modal_spikes), every spike time is the same float."""
     n = 120
@@ -260,26 +261,31 @@ def test_progress_is_reported_up_to_the_total():
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
-@pytest.mark.parametrize("step", ["_step_all_rows", "_step_threshold_rows", "_step_no_rows"])
+@pytest.mark.parametrize("step", ["_step_all_rows", "_step_threshold_rows", "_step_no_rows",
+                                  "_step2_threshold_rows", "_step2_no_rows", "_step_bounded"])
 def test_the_vector_step_is_vectorised(step):
     """Each variant of the straight-line step compiles to packed SIMD multiplies (AVX-512 zmm
     or AVX2 ymm registers), and to no fused multiply-add (which would change the rounding of
-    kernel.linear_step). Compiled afresh: a function loaded from the cache has no assembly."""
+    kernel.linear_step). Compiled afresh: a function loaded from the cache has no assembly.
+    _step_bounded (triangular ``exact``) also takes its bound: packed max as well."""
     import numba
 
     function = numba.njit(getattr(vector_pass, step).py_func)
     width = 264
     Y = np.zeros((4, width))
-    args = [Y, Y.copy(), np.zeros((9, width)), np.zeros(width), np.zeros(width, np.uint8), 256,
-            False, np.zeros(9)]
+    args = [Y, Y.copy(), np.zeros((kernel.P_SIZE, width)), np.zeros(width),
+            np.zeros(width, np.uint8), 256, False, np.zeros(kernel.P_SIZE)]
     if step == "_step_all_rows":
         args = args[:-1]
-    elif step == "_step_no_rows":
+    elif step == "_step_bounded":
+        args = args[:-2]
+    elif step.endswith("_no_rows"):
         del args[2]
     function(*args)
     asm = "".join(function.inspect_asm().values())
-    packed = [line for line in asm.splitlines() if "vmulpd" in line]
-    assert any("zmm" in line or "ymm" in line for line in packed), step
+    for instruction in ("vmulpd", "vmaxpd") if step == "_step_bounded" else ("vmulpd",):
+        packed = [line for line in asm.splitlines() if instruction in line]
+        assert any("zmm" in line or "ymm" in line for line in packed), (step, instruction)
     assert "vfmadd" not in asm and "vfmsub" not in asm
 
 

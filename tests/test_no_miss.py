@@ -5,9 +5,11 @@ guaranteed, and why").
   (1e-3, 1e-6, 1e-9 mV) above 0 inside one step, both ends of every step around it below 0.
   Every dt finds the one crossing, where the closed form has it; a peak 1e-9 mV below 0 fires
   at no dt.
-- Random points around every preset (a, A1, A2 and the input, the issue's ranges): dt = 0.1,
-  0.5 and 1.0 (those that fit the schedule) give the counts, statuses and spike times of
-  dt = 0.01.
+- The same in the triangular form (rates made to coincide), built on SciPy's matrix
+  exponential (tests/reference.py), which shares no code with the kernel.
+- Random points around every preset (a, A1, A2 and the input, the issue's ranges; a third of
+  them with coinciding rates, in the triangular form): dt = 0.1, 0.5 and 1.0 (those that fit
+  the schedule) give the counts, statuses and spike times of dt = 0.01.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reference import expm, system
 
 from gifcli.model.parameters import PARAMETER_NAMES, STATE_NAMES
 from gifcli.model.preset import Preset, shipped_presets
@@ -113,12 +116,84 @@ def test_a_peak_a_hair_below_threshold_fires_at_no_dt(preset):
                          initial=initial).n_spikes[0] == 0
 
 
+# --- the triangular form: rates that coincide, where the modal coordinates do not exist -------
+GAP_VECTOR = np.array([0.0, 0.0, 1.0, -1.0])
+TRIANGULAR = {  # a preset, and the rates made equal to its first one
+    "tonic_spiking, k1 = 1/tau": ("tonic_spiking", ("k1", "tau")),
+    "tonic_bursting, b = 1/tau": ("tonic_bursting", ("b", "tau")),
+    "spike_frequency_adaptation, k1 = 1/tau": ("spike_frequency_adaptation", ("k1", "tau")),
+}
+
+
+def coinciding(params, keys):
+    """params with the rates keys (tau as 1/tau) set to the first one's."""
+    params = dict(params)
+    rate = 1.0 / params["tau"] if keys[0] == "tau" else params[keys[0]]
+    for key in keys[1:]:
+        params[key] = 1.0 / rate if key == "tau" else rate
+    return params
+
+
+def triangular_grazing(params, amplitude, height):
+    """(initial state, gap(t)) with V - V_th peaking at height mV at PEAK_AT, from SciPy's
+    expm: I1 = 5 above its rest, V and V_th solve gap(PEAK_AT) = height, gap'(PEAK_AT) = 0."""
+    M, x_star = system(params, amplitude)
+    E = expm(M * PEAK_AT)
+    gap_star = GAP_VECTOR @ x_star
+    base = np.array([5.0, 0.0, 0.0, 0.0])
+    columns = E[:, 2:]  # how yV(0) and yTh(0) reach the state at PEAK_AT
+    system_2x2 = np.array([GAP_VECTOR @ columns, GAP_VECTOR @ M @ columns])
+    rhs = [height - gap_star - GAP_VECTOR @ E @ base, -(GAP_VECTOR @ M @ E @ base)]
+    y0 = base + np.concatenate([[0.0, 0.0], np.linalg.solve(system_2x2, rhs)])
+
+    def gap(t):
+        return gap_star + GAP_VECTOR @ expm(M * t) @ y0
+
+    return dict(zip(STATE_NAMES, y0 + x_star, strict=True)), gap, M, y0
+
+
+@pytest.mark.parametrize("height", [1e-3, 1e-6, 1e-9, -1e-9])
+@pytest.mark.parametrize("case", TRIANGULAR)
+def test_a_grazing_peak_in_the_triangular_form_is_decided_at_every_dt(case, height):
+    name, keys = TRIANGULAR[case]
+    preset = next(p for p in PRESETS if p.name == name)
+    params = coinciding(preset.params, keys)
+    amplitude = preset.segments[0][0]
+    assert not kernel.modal_form(parameter_vector(params), FINE, np.empty(kernel.MODAL_SIZE))
+    initial, gap, M, y0 = triangular_grazing(params, amplitude, height)
+    assert gap(0.0) < 0
+    for dt in (0.5, 1.0):  # both ends of the step around the peak below threshold
+        k = int(PEAK_AT / dt)
+        assert max(gap(k * dt), gap((k + 1) * dt)) < 0
+    short = Preset(name="graze", title="graze", segments=((amplitude, 2.0),), params=params,
+                   initial_given=initial)
+    expected = []
+    if height > 0:
+        lo, hi = 0.0, PEAK_AT
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (lo, mid) if gap(mid) >= 0 else (mid, hi)
+        slope = GAP_VECTOR @ M @ expm(M * hi) @ y0
+        expected = [hi]
+    for dt in COARSE + (FINE,):
+        result = simulate(short, dt=dt)
+        assert result.n_spikes == len(expected), f"dt {dt}: {result.spike_times}"
+        if expected:  # a grazing crossing is ill-conditioned: rounding / slope
+            assert abs(result.spike_times[0] - expected[0]) <= TIME_TOLERANCE + GAP_ROUNDING / slope
+        batched = run_batch(parameter_vector(params), short.segments, dt=dt, initial=initial,
+                            record=4)
+        np.testing.assert_array_equal(batched.spikes(0), result.spike_times)
+
+
 def around(preset, rng, n):
-    """n points of the issue's space around a preset: a, A1, A2 and the input scale."""
+    """n points of the issue's space around a preset: a, A1, A2 and the input scale; in a
+    third of them 1/tau is moved onto k1, k2 or b (the triangular form)."""
     params = {name: np.full(n, preset.params[name]) for name in PARAMETER_NAMES}
     params["a"] = rng.uniform(-0.05, 0.05, n)
     params["A1"] = rng.uniform(-10, 20, n)
     params["A2"] = rng.uniform(-2, 2, n)
+    for i in range(0, n, 3):
+        params["tau"][i] = 1.0 / params[("k1", "k2", "b")[i % 9 // 3]][i]
     return params, rng.uniform(0.5, 2.0, n)
 
 

@@ -33,12 +33,13 @@ well-conditioned (``locate_crossing``), or by bisection on the propagator when s
 The batched path (``gifcli.simulation.batch``) calls these same functions, so a neuron in a
 sweep gives the same numbers as a single run.
 
-In the modal form ``exact`` misses no crossing: an upper bound of the gap over each step
-(each modal term at its larger end: ``modal_bound``) proves nearly every step silent, and
-``modal_first_crossing`` searches the others for their first crossing, also one that enters
-and leaves within the step (docs/integrators.md, "What is guaranteed, and why"). The
-fixed-step methods, and ``exact`` in the triangular form, test the end of each (sub)step,
-so a crossing that enters and leaves within one step is missed there.
+``exact`` misses no crossing: an upper bound of the gap over each step proves nearly every
+step silent (modal form: each modal term at its larger end, ``modal_step_bound``;
+triangular form: the larger end plus a bound of how far the gap bends over the step,
+``triangular_step_bound``), and ``modal_first_crossing`` or ``triangular_first_crossing``
+searches the others for their first crossing, also one that enters and leaves within the
+step (docs/integrators.md, "What is guaranteed, and why"). The fixed-step methods test the
+end of each step, so a crossing that enters and leaves within one step is missed there.
 """
 
 from __future__ import annotations
@@ -55,14 +56,19 @@ METHOD_CODES = {"exact": EXACT, "euler": EULER, "exp-euler": EXP_EULER}
 (V_REST, V_RESET, V_TH_INF, V_TH_RESET, R, TAU, A, B, K1, K2, R1, R2, A1, A2) = range(14)
 # The state vector, in model.STATE_NAMES order.
 I1, I2, V, VTH = range(4)
-# The propagator: the nine non-zero entries of the lower-triangular P.
+# The propagator: the nine non-zero entries of the lower-triangular P, then (``exact``) the
+# weights of the triangular form's bound over the step (triangular_bound_weights).
 P11, P22, P31, P32, P33, P41, P42, P43, P44 = range(9)
+BOUND_WEIGHTS = 9
+P_SIZE = 13
 
 MAX_TAYLOR_TERMS = 48  # rows of the work array D of taylor_terms (4 columns: the state)
 TAYLOR_FLOOR = 1e-19  # a Taylor term this small, relative to the state, ends the series
 TAYLOR_REACH = 0.5  # largest rate * h per Taylor sub-interval; keeps the series well-conditioned
 MAX_TAYLOR_PIECES = 16  # stiffer than this (rate * dt > 8): bisect on the propagator instead
 CROSSING_TOLERANCE = 1e-12  # ms; the spec asks for 1e-9
+SEARCH_DEPTH = 40  # halvings of a step at most: pieces of dt / 2^40 (1e-13 ms at dt = 0.1)
+NO_CROSSING, ONE_CROSSING, HALVE = 0, 1, 2  # what a piece of a step holds (triangular_piece)
 OK, TOO_MANY_SPIKES, INTERRUPTED = 0, 1, 2
 POLL_STEPS = 4096  # steps between two looks at the stop flag (gifcli.core.interrupts)
 
@@ -107,12 +113,50 @@ def decay_convolution2(x, y, z, s):
     return math.exp(-lo * s) * total
 
 
+# --- the triangular form's crossing test: the gap bends by at most B over a step -----------
+# g = V - V_th obeys g'' = -g (k1 + mu + a) y1 - g (k2 + mu + a) y2 + (mu (mu + a) + a b) yV
+# - b^2 yTh (g = R/tau, mu = 1/tau), so |g''| <= B = sum |alpha_i| max|y_i| over the piece.
+# |y1| and |y2| only decay; |yV| grows at most at the rate g (|y1| + |y2|), |yTh| at |a| |yV|.
+# Then g lies below its chord plus B w^2 / 8 (docs/integrators.md, "What is guaranteed").
+
+
+@njit(cache=True, inline="always")
+def triangular_bound_weights(p, w):
+    """beta_i with B w^2 / 8 = sum beta_i |y_i| for a piece of w ms from the deviation y."""
+    k1, k2, mu, b, a, g = p[K1], p[K2], 1.0 / p[TAU], p[B], p[A], p[R] / p[TAU]
+    alpha_v, alpha_t = abs(mu * (mu + a) + a * b), b * b
+    reach_v = alpha_v + alpha_t * abs(a) * w  # what B takes per mV of |yV| over the piece
+    square = 0.125 * w * w
+    return ((g * abs(k1 + mu + a) + reach_v * g * w) * square,
+            (g * abs(k2 + mu + a) + reach_v * g * w) * square,
+            reach_v * square, alpha_t * square)
+
+
+@njit(cache=True, inline="always")
+def triangular_bend(y1, y2, yv, yt, w1, w2, w3, w4):
+    """B w^2 / 8 for the piece from the deviation y: how far the gap may rise above its chord."""
+    return (w1 * abs(y1) + w2 * abs(y2)) + (w3 * abs(yv) + w4 * abs(yt))
+
+
+@njit(cache=True, inline="always")
+def triangular_step_bound(y1, y2, yv, yt, n1, n2, nv, nt, w1, w2, w3, w4, gap_star):
+    """An upper bound of the gap over a step from y to n (the triangular form): the larger
+    end plus triangular_bend. Below 0, no crossing; NaN is none either. The vector pass of a
+    triangular ``exact`` block repeats this very sum."""
+    ends = max(yv - yt + gap_star, nv - nt + gap_star)
+    return ends + triangular_bend(y1, y2, yv, yt, w1, w2, w3, w4)
+
+
 @njit(cache=True)
 def propagator(p, h, method):
-    """The nine entries of P for a step of h ms (see the module docstring)."""
+    """The nine entries of P for a step of h ms (see the module docstring); for ``exact``,
+    then the triangular form's bound weights for that step."""
     k1, k2, mu, b, a, g = p[K1], p[K2], 1.0 / p[TAU], p[B], p[A], p[R] / p[TAU]
-    P = np.zeros(9)
+    P = np.zeros(P_SIZE)
     if method == EXACT:
+        w1, w2, w3, w4 = triangular_bound_weights(p, h)
+        P[BOUND_WEIGHTS], P[BOUND_WEIGHTS + 1] = w1, w2
+        P[BOUND_WEIGHTS + 2], P[BOUND_WEIGHTS + 3] = w3, w4
         P[P11], P[P22] = math.exp(-k1 * h), math.exp(-k2 * h)
         P[P33], P[P44] = math.exp(-mu * h), math.exp(-b * h)
         P[P31] = g * decay_convolution(k1, mu, h)
@@ -292,6 +336,69 @@ def locate_crossing(p, y, gap_star, h, D):
             return (j + s) * piece
         taylor_state(D, n_terms, 1.0, y)
     return h
+
+
+@njit(cache=True)
+def gap_slope(y, p, gap_star):
+    """V - V_th and its time derivative at the deviation y."""
+    g = p[R] / p[TAU]
+    slope = g * (y[I1] + y[I2]) - (1.0 / p[TAU] + p[A]) * y[V] + p[B] * y[VTH]
+    return y[V] - y[VTH] + gap_star, slope
+
+
+@njit(cache=True)
+def triangular_piece(p, start, end, gap_star, width):
+    """What the piece from the deviation start to end (width ms) holds, its start below 0:
+    NO_CROSSING, ONE_CROSSING (the gap rises all along and ends at or above 0) or HALVE."""
+    g_a, slope_a = gap_slope(start, p, gap_star)
+    g_b, slope_b = gap_slope(end, p, gap_star)
+    w1, w2, w3, w4 = triangular_bound_weights(p, width)
+    bend = triangular_bend(start[I1], start[I2], start[V], start[VTH], w1, w2, w3, w4)
+    if not (max(g_a, g_b) + bend >= 0.0):
+        return NO_CROSSING
+    # g'' >= -B: g' >= g'(a) - B (t - a) and g' <= g'(b) + B (b - t), with B w = 8 bend / w.
+    if slope_a * width > 8.0 * bend:
+        return ONE_CROSSING if g_b >= 0.0 else NO_CROSSING
+    if slope_b * width < -8.0 * bend:
+        return NO_CROSSING  # falling all along from a start below 0
+    return HALVE
+
+
+@njit(cache=True)
+def triangular_first_crossing(p, y, end, gap_star, span, D):
+    """The first instant in [0, span] at which the gap from the deviation y (end: the state
+    at span) reaches 0, with y moved there; -1 when there is none (y is then undefined).
+
+    Pieces that triangular_piece cannot settle are halved, left half first, as
+    modal_first_crossing does; at SEARCH_DEPTH only a piece's end is tested. A start at or
+    above threshold crosses at span if the end is too, else never.
+    """
+    if not (gap_slope(y, p, gap_star)[0] < 0.0):
+        y[:] = end
+        return span if gap_slope(end, p, gap_star)[0] >= 0.0 else -1.0
+    start, piece_end = y.copy(), end.copy()
+    level, i = 0, 0
+    while True:
+        width = span / 2.0 ** level
+        if level > 0:
+            piece_end[:] = start
+            taylor_advance(p, piece_end, width, D)
+        if not (gap_slope(start, p, gap_star)[0] < 0.0):
+            y[:] = start  # rounding: at or above 0 where the piece on its left ended below
+            return i * width
+        verdict = triangular_piece(p, start, piece_end, gap_star, width)
+        if verdict == HALVE and level < SEARCH_DEPTH:
+            level, i = level + 1, 2 * i
+            continue
+        if verdict != NO_CROSSING and gap_slope(piece_end, p, gap_star)[0] >= 0.0:
+            y[:] = start
+            return i * width + locate_crossing(p, y, gap_star, width, D)
+        start[:] = piece_end
+        while i % 2 == 1:  # the next piece to the right, up as far as needed
+            level, i = level - 1, i // 2
+        if level == 0:
+            return -1.0
+        i += 1
 
 
 # --- the modal form: the fast path of ``exact`` ---------------------------------------------
@@ -535,7 +642,6 @@ def modal_fire(c, c_end, e, F, p, v_star, th_star, d1, d2, d3, d4, s1, s2, s3, s
 # Over tau in [0, span] the gap is gap_star + sum c_i e^{-rate_i tau}: each term is monotone
 # (every rate > 0), so it lies between its values at the two ends, and so do its curvature
 # terms rate_i^2 c_i e^{-rate_i tau}. See docs/integrators.md, "What is guaranteed, and why".
-SEARCH_DEPTH = 40  # halvings of a step at most: pieces of dt / 2^40 (1e-13 ms at dt = 0.1)
 
 
 @njit(cache=True, inline="always")
@@ -637,8 +743,15 @@ def modal_piece_crossing(c, c_end, F, gap_star, span):
         return -1.0  # convex, both ends below 0 (else modal_single_crossing)
     if upper > 0.0:
         return -2.0
-    if not (modal_slope(c, F) > 0.0 and modal_slope(c_end, F) < 0.0):
+    slope_start, slope_end = modal_slope(c, F), modal_slope(c_end, F)
+    if not (slope_start > 0.0 and slope_end < 0.0):
         return -1.0  # concave with its maximum at an end, both ends below 0
+    g0 = modal_gap(c[0], c[1], c[2], c[3], gap_star)
+    g1 = modal_gap(c_end[0], c_end[1], c_end[2], c_end[3], gap_star)
+    # A concave gap lies below both end tangents, so below the height where they meet.
+    meet = (g1 - g0 - slope_end * span) / (slope_start - slope_end)
+    if g0 + slope_start * meet < 0.0:
+        return -1.0
     peak = modal_peak(c, F, span)
     d1, d2, d3, d4 = modal_decays(F, peak)
     top = (c[0] * d1, c[1] * d2, c[2] * d3, c[3] * d4)
@@ -672,8 +785,10 @@ def modal_first_crossing(c, c_end, F, gap_star, span):
     while True:
         width = span / 2.0 ** level
         a = i * width
-        d1, d2, d3, d4 = modal_decays(F, a)
-        start = (c[0] * d1, c[1] * d2, c[2] * d3, c[3] * d4)
+        start = (c[0], c[1], c[2], c[3])
+        if a > 0.0:  # (short_exp(0) is 1 exactly: the piece at 0 starts at c itself)
+            d1, d2, d3, d4 = modal_decays(F, a)
+            start = (c[0] * d1, c[1] * d2, c[2] * d3, c[3] * d4)
         end = (c_end[0], c_end[1], c_end[2], c_end[3])
         if level > 0:
             d1, d2, d3, d4 = modal_decays(F, a + width)
@@ -752,39 +867,46 @@ def modal_enter_segment(c, F, p, old_amplitude, new_amplitude):
 def advance(y, p, P, v_star, th_star, t0, h, method, spikes, n_spikes, max_per_step, D, y0):
     """One step (or part of one) of h ms from time t0 by the propagator P, spikes included.
 
-    ``exact`` locates each crossing with the piecewise Taylor series (the modal form's
-    fallback). D is a (MAX_TAYLOR_TERMS, 4) work array, y0 scratch. Returns the new spike
-    count, or -1 if the spike buffer or the per-step cap is exceeded.
+    ``exact`` (the triangular form, the modal form's fallback) tests the step with
+    triangular_step_bound and searches it with triangular_first_crossing where the bound
+    does not clear it, also after each of its spikes. D is a (MAX_TAYLOR_TERMS, 4) work
+    array, y0 scratch. Returns the new spike count, or -1 if the spike buffer or the
+    per-step cap is exceeded.
     """
     y0[:] = y
     linear_step(y, P)
     gap_star = v_star - th_star
-    threshold = y0[VTH] if method == EXP_EULER else y[VTH]
-    if y[V] - threshold + gap_star < 0.0:
-        return n_spikes
     if method != EXACT:
+        threshold = y0[VTH] if method == EXP_EULER else y[VTH]
+        if y[V] - threshold + gap_star < 0.0:
+            return n_spikes
         if n_spikes >= spikes.shape[0]:
             return -1
         spikes[n_spikes] = t0 + h
         reset(y, p, v_star, th_star)
         return n_spikes + 1
+    w = BOUND_WEIGHTS
+    if triangular_step_bound(y0[I1], y0[I2], y0[V], y0[VTH], y[I1], y[I2], y[V], y[VTH], P[w],
+                             P[w + 1], P[w + 2], P[w + 3], gap_star) < 0.0:
+        return n_spikes
     t, remaining, in_this_step = t0, h, 0
+    end = y.copy()
     y[:] = y0
     while True:
+        s = triangular_first_crossing(p, y, end, gap_star, remaining, D)
+        if s < 0.0:
+            y[:] = end
+            return n_spikes
         if n_spikes >= spikes.shape[0] or in_this_step >= max_per_step:
             return -1
-        s = locate_crossing(p, y, gap_star, remaining, D)
         t += s
         remaining -= s
         spikes[n_spikes] = t
         n_spikes += 1
         in_this_step += 1
         reset(y, p, v_star, th_star)
-        y0[:] = y  # where the search for a second crossing in this step starts
-        taylor_advance(p, y, remaining, D)
-        if y[V] - y[VTH] + gap_star < 0.0:
-            return n_spikes
-        y[:] = y0
+        end[:] = y  # where the search for a second crossing in this step starts
+        taylor_advance(p, end, remaining, D)
 
 
 # --- one interface to both forms, for the single-neuron path and the batch's rare steps -------

@@ -20,6 +20,7 @@ from gifcli.simulation.batch.spike_pass import (
     OK,
     OVERFLOWED,
     TOO_MANY_SPIKES,
+    X_SIZE,
     _closes_burst,
     _kill,
     _modal_spike_pass,
@@ -31,6 +32,7 @@ from gifcli.simulation.batch.spike_pass import (
 from gifcli.simulation.batch.tracking import P_WEIGHTS, _track, _track_value
 from gifcli.simulation.batch.vector_pass import (
     ALL_ROWS,
+    BOUNDED,
     MODAL_STEPS,
     NO_ROWS,
     THRESHOLD_ROWS,
@@ -41,6 +43,7 @@ from gifcli.simulation.batch.vector_pass import (
     _step2_no_rows,
     _step2_threshold_rows,
     _step_all_rows,
+    _step_bounded,
     _step_no_rows,
     _step_threshold_rows,
 )
@@ -71,24 +74,25 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
     status = stats[6]
     n = hi - lo
     # One allocation for the rows the vector passes stream through, with a stride of 64 k + 8
-    # doubles: no two of its 18 rows lie a multiple of 4 KiB apart, which would make the
+    # doubles: no two of its rows lie a multiple of 4 KiB apart, which would make the
     # core stall loads behind stores to the other row (apart, they could land anywhere).
     width = 64 * ((n + 63 - _ROW_PAD) // 64) + _ROW_PAD
-    rows = np.zeros((18, width))
-    Ya, Yb, P, G = rows[0:4], rows[4:8], rows[8:17], rows[17]
+    rows = np.zeros((9 + kernel.P_SIZE, width))
+    Ya, Yb, P, G = rows[0:4], rows[4:8], rows[8:8 + kernel.P_SIZE], rows[8 + kernel.P_SIZE]
     F = np.zeros(width, dtype=np.uint8)
     words = F.view(np.uint64)
     params = np.empty((n, 14))
     forms = np.empty((n, kernel.MODAL_SIZE))
-    props = np.empty((n, 9))
+    props = np.empty((n, kernel.P_SIZE))
     v_star = np.empty(n)
     th_star = np.empty(n)
     scales = np.empty(n)
     runs = np.zeros((2, n))
     flagged = np.empty(n, dtype=np.int64)
-    X = np.empty((n if modal else 0, 13))
+    X = np.empty((n if modal else 0, X_SIZE))
     quick = np.empty(n, dtype=np.bool_)
     decays = np.zeros(4 * n if modal else 0)
+    active = np.empty(n if modal else 0, dtype=np.int64)
     y = np.empty(4)
     y0 = np.empty(4)
     D = np.empty((kernel.MAX_TAYLOR_TERMS, 4))
@@ -135,8 +139,8 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
             V_of[5, j] = p[kernel.V_RESET]
             if track_from == 0:
                 _track_value(peak, trough, j, x[kernel.V], True)  # the initial state
-    variant = ALL_ROWS
-    if not modal:
+    variant = BOUNDED if exact else ALL_ROWS
+    if not modal and not exact:
         uniform = np.ones(9, dtype=np.bool_)
         for r in range(9):
             for j in range(1, n):
@@ -232,6 +236,9 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
         elif modal:
             n_sub = 1
             fired = _modal_step(Ya, Yb, P, G, F, n)
+        elif variant == BOUNDED:
+            n_sub = 1
+            fired = _step_bounded(Ya, Yb, P, G, F, n)
         elif variant != ALL_ROWS and free >= 2:
             n_sub = 2
             if variant == THRESHOLD_ROWS:
@@ -257,8 +264,8 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                         m += 1
             if modal:
                 _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props,
-                                  forms, params, v_star, th_star, X, quick, decays, y, y0, D,
-                                  step_spikes, max_per_step, max_spikes, burst_isi,
+                                  forms, params, v_star, th_star, X, quick, decays, active, y,
+                                  y0, D, step_spikes, max_per_step, max_spikes, burst_isi,
                                   runs, stats, (V_of, peak, trough, track_from))
             else:
                 for q in range(m):

@@ -115,6 +115,12 @@ def _redo_steps(j, i, k, start, n_sub, y, y0, dt, method, modal, G, props, forms
             for r in range(4):
                 y[r] *= props[j, r]
             gap = kernel.modal_bound(y0[0], y0[1], y0[2], y0[3], y[0], y[1], y[2], y[3], G[j])
+        elif exact:
+            kernel.linear_step(y, props[j])
+            w = kernel.BOUND_WEIGHTS
+            gap = kernel.triangular_step_bound(y0[0], y0[1], y0[2], y0[3], y[0], y[1], y[2],
+                                               y[3], props[j, w], props[j, w + 1],
+                                               props[j, w + 2], props[j, w + 3], G[j])
         else:
             kernel.linear_step(y, props[j])
             threshold = y0[kernel.VTH] if method == kernel.EXP_EULER else y[kernel.VTH]
@@ -155,14 +161,19 @@ def _store(j, i, y, Yb, G, status, count):
 # The modal form's crossings, for all the neurons a pass flagged at once: the core then
 # overlaps their long dependent chains (guess, exponentials, Newton, reset) instead of
 # waiting on one at a time. X[q] holds flagged neuron q's state before and after its first
-# firing step, then the crossing time and the decays to it.
-X_START, X_END, X_TAU, X_DECAY = 0, 4, 8, 9
+# firing step, then the crossing time, the decays to it and Newton's bracket.
+X_START, X_END, X_TAU, X_DECAY, X_LO, X_HI = 0, 4, 8, 9, 13, 14
+X_SIZE = 15
+NEWTON_ROUNDS = 200  # as kernel.modal_crossing
 
 
 @njit(cache=True, _nrt=False)
-def _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick, decays):
-    """For each flagged neuron, its first firing step and the first Newton step of
-    kernel.modal_crossing on it; quick[q] says that this Newton step found the crossing."""
+def _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick, decays, active):
+    """For each flagged neuron, its first firing step and, where kernel.modal_single_crossing
+    holds (quick[q]), its crossing as kernel.modal_crossing finds it, to the bit: the same
+    guess and Newton iterations, round by round for all of them, each round's decays in one
+    vectorised loop over the neurons still iterating (active)."""
+    n_active = 0
     for q in range(m):
         j = flagged[q]
         for r in range(4):
@@ -174,26 +185,49 @@ def _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick, de
             X[q, X_END + r] = X[q, X_START + r] * props[j, r]
         quick[q] = kernel.modal_single_crossing(X[q, X_START:X_END], X[q, X_END:X_TAU],
                                                 forms[j], G[j])
-    for q in range(m):
         if quick[q]:
+            X[q, X_TAU] = kernel.crossing_guess(X[q, X_START:X_END], X[q, X_END:X_TAU],
+                                                forms[j], G[j], dt)
+            X[q, X_LO], X[q, X_HI] = 0.0, dt
+            active[n_active] = q
+            n_active += 1
+    for _ in range(NEWTON_ROUNDS):
+        if n_active == 0:
+            return
+        _decays_at_tau(flagged, active, n_active, forms, X, decays)
+        still = 0
+        for a in range(n_active):
+            q = active[a]
             j = flagged[q]
-            tau = kernel.crossing_guess(X[q, X_START:X_END], X[q, X_END:X_TAU], forms[j], G[j],
-                                        dt)
-            X[q, X_TAU] = tau
-            for r in range(4):
-                decays[4 * q + r] = -forms[j, kernel.RATE + r] * tau  # the exponents, so far
-    for x in range(4 * m):  # kernel.modal_decays, in one vectorised loop
-        decays[x] = kernel.short_exp(decays[x])
-    for q in range(m):
-        if quick[q]:
-            j = flagged[q]
-            d = decays[4 * q: 4 * q + 4]
-            outcome, X[q, X_TAU], _, _, d1, d2, d3, d4 = kernel.newton_iteration(
-                X[q, X_START:X_END], forms[j], G[j], X[q, X_TAU], 0.0, dt, d[0], d[1], d[2],
-                d[3])
+            d = decays[4 * a: 4 * a + 4]
+            outcome, X[q, X_TAU], X[q, X_LO], X[q, X_HI], d1, d2, d3, d4 = \
+                kernel.newton_iteration(X[q, X_START:X_END], forms[j], G[j], X[q, X_TAU],
+                                        X[q, X_LO], X[q, X_HI], d[0], d[1], d[2], d[3])
+            if outcome == kernel.NEWTON_DONE:  # converged: the decays at its tau, as there
+                d1, d2, d3, d4 = kernel.modal_decays(forms[j], X[q, X_TAU])
             X[q, X_DECAY], X[q, X_DECAY + 1], X[q, X_DECAY + 2], X[q, X_DECAY + 3] = \
                 d1, d2, d3, d4
-            quick[q] = outcome == kernel.NEWTON_NUDGED
+            if outcome == kernel.NEWTON_GOING:
+                active[still] = q
+                still += 1
+        n_active = still
+    for a in range(n_active):  # past NEWTON_ROUNDS: the decays at the last tau, as there
+        q = active[a]
+        d1, d2, d3, d4 = kernel.modal_decays(forms[flagged[q]], X[q, X_TAU])
+        X[q, X_DECAY], X[q, X_DECAY + 1], X[q, X_DECAY + 2], X[q, X_DECAY + 3] = \
+            d1, d2, d3, d4
+
+
+@njit(cache=True, inline="always")
+def _decays_at_tau(flagged, active, n_active, forms, X, decays):
+    """kernel.modal_decays at X_TAU for the active neurons, into decays[4 a: 4 a + 4]: the
+    exponents first, then short_exp over all of them in one vectorised loop."""
+    for a in range(n_active):
+        q = active[a]
+        for r in range(4):
+            decays[4 * a + r] = -forms[flagged[q], kernel.RATE + r] * X[q, X_TAU]
+    for x in range(4 * n_active):
+        decays[x] = kernel.short_exp(decays[x])
 
 
 @njit(cache=True, inline="always")
@@ -204,12 +238,12 @@ def _rest_weight(props, X, j, q, r):
 
 @njit(cache=True, _nrt=False)
 def _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props, forms, params,
-                      v_star, th_star, X, quick, decays, y, y0, D, step_spikes, max_per_step,
-                      max_spikes, burst_isi, runs, stats, track):
+                      v_star, th_star, X, quick, decays, active, y, y0, D, step_spikes,
+                      max_per_step, max_spikes, burst_isi, runs, stats, track):
     """The flagged neurons of a modal pass: their spikes, each as kernel.modal_spikes makes
     it (which a crossing that _modal_crossings did not settle, or a second one in the same
     step, goes to), then the rest of their pass."""
-    _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick, decays)
+    _modal_crossings(flagged, m, n_sub, dt, Ya, F, G, props, forms, X, quick, decays, active)
     for q in range(m):
         j = flagged[q]
         i = order[lo + j]

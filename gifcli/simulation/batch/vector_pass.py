@@ -17,8 +17,9 @@ from gifcli.simulation.batch.tracking import P_WEIGHTS, _peak_trough, _v_from
 
 MODAL_STEPS = 4  # steps per vector pass in the modal form
 
-# The propagator rows that are loaded per neuron in each vector variant of the step.
-ALL_ROWS, THRESHOLD_ROWS, NO_ROWS = 0, 1, 2
+# The propagator rows that are loaded per neuron in each vector variant of the step; BOUNDED:
+# all rows, and the bound of the triangular ``exact`` step (kernel.triangular_step_bound).
+ALL_ROWS, THRESHOLD_ROWS, NO_ROWS, BOUNDED = 0, 1, 2, 3
 
 
 # --- the vector step --------------------------------------------------------------------------
@@ -53,6 +54,27 @@ def _step_all_rows(Ya, Yb, P, G, F, n, old_threshold):
             fired = not (nv - nt + G[j] < 0.0)
             F[j] = fired
             count += fired
+    return count
+
+
+@njit(cache=True, inline="always")
+def _step_bounded(Ya, Yb, P, G, F, n):
+    """_step_all_rows for ``exact`` in the triangular form: F[j] = 1 where
+    kernel.triangular_step_bound (weights in P's rows from kernel.BOUND_WEIGHTS) is not < 0."""
+    w = kernel.BOUND_WEIGHTS
+    count = 0
+    for j in range(n):
+        y1, y2, yv, yt = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
+        n1 = P[0, j] * y1
+        n2 = P[1, j] * y2
+        nv = P[2, j] * y1 + P[3, j] * y2 + P[4, j] * yv
+        nt = P[5, j] * y1 + P[6, j] * y2 + P[7, j] * yv + P[8, j] * yt
+        Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = n1, n2, nv, nt
+        bound = kernel.triangular_step_bound(y1, y2, yv, yt, n1, n2, nv, nt, P[w, j],
+                                             P[w + 1, j], P[w + 2, j], P[w + 3, j], G[j])
+        fired = not (bound < 0.0)
+        F[j] = fired
+        count += fired
     return count
 
 
