@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import textwrap
 import threading
 import time
 
@@ -174,3 +175,25 @@ def test_an_interrupted_sweep_says_what_is_kept_and_what_may_still_land(tmp_path
                          _Running() if state == "some" else None)
     assert exit_.exit_code == 130
     assert said.format(path=path) in capsys.readouterr().err
+
+
+def test_the_clusters_own_logs_say_nothing_gif_says_what_went_wrong():
+    """A worker killed on a run that then succeeds made the scheduler log "Couldn't gather
+    keys" (3 of 8 tries), and a closing cluster made its worker log a 30-line traceback of
+    a failed heartbeat: gif's one line (or its exit 0) is the whole story, so the cluster's
+    loggers stay silent. In a process of its own: distributed binds its handler to the
+    stderr of the moment it is imported."""
+    import subprocess
+    import sys
+
+    code = textwrap.dedent("""
+        import logging
+        from gifcli.explore.cluster import Cluster
+        with Cluster(workers=1) as cluster:
+            assert cluster.client.submit(sum, [1, 2]).result() == 3
+            logging.getLogger("distributed.scheduler").error("Couldn't gather keys: {}")
+            logging.getLogger("asyncio").error("Task was destroyed but it is pending!")
+    """)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0 and run.stderr == "" and run.stdout == "", run.stderr

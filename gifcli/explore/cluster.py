@@ -32,6 +32,22 @@ WORKERS_PER_CORE = 4  # local workers beyond this many per core only cost memory
 _KERNEL_TURN = threading.Lock()  # one kernel call at a time in a worker process
 
 
+#: gif says in one line what went wrong (a killed worker, a lost scheduler, Ctrl-C), so the
+#: cluster's own logs say nothing: not "Couldn't gather keys" from the scheduler after a
+#: worker died on a run that then succeeds, nor asyncio's tasks cut short by Ctrl-C.
+QUIET_LOGGERS = ("distributed", "tornado", "asyncio")
+QUIET_LEVEL = logging.CRITICAL + 1
+
+
+def _quiet_logs() -> None:
+    """QUIET_LOGGERS and every logger under them silenced (distributed gives some of its own
+    loggers a level of their own, which a parent's level does not override)."""
+    names = [name for name in logging.root.manager.loggerDict
+             if name.split(".")[0] in QUIET_LOGGERS]
+    for name in {*QUIET_LOGGERS, *names}:
+        logging.getLogger(name).setLevel(QUIET_LEVEL)
+
+
 def _on_worker(function: Callable[..., Any], plan: Any, k: int, *args: Any) -> Any:
     """Run ``function(plan, k, *args)`` on a Dask worker, with the worker's thread count."""
     import numba
@@ -146,12 +162,16 @@ class Cluster:
 
     def __enter__(self) -> Cluster:
         started = time.perf_counter()
-        for name in ("distributed", "tornado", "asyncio"):
-            logging.getLogger(name).setLevel(logging.ERROR)  # one line per error is ours
+        _quiet_logs()
         if self.workers is not None:
             from distributed import Client
 
-            self._local = self._start_local(self.workers)
+            try:
+                self._local = self._start_local(self.workers)
+            except Exception as error:  # noqa: BLE001 - a worker killed as it started, ...
+                raise GifError(f"the {self.workers} local Dask workers did not start "
+                               f"({type(error).__name__}: {error}); run the sweep again, or "
+                               "without --workers") from None
             self.client = Client(self._local)
         else:
             self.client = _connect(self.scheduler)
@@ -162,12 +182,19 @@ class Cluster:
                 self.__exit__(None, None, None)
                 raise GifError(f"the Dask scheduler at {self.scheduler} has no workers "
                                f"(waited {CONNECT_TIMEOUT_S} s)") from None
-        self.client.run(_warm)
+        self._warm()
         self.seconds = time.perf_counter() - started
         count = len(self.client.scheduler_info().get("workers", {}))
         self.description = (f"{self.workers} local Dask workers" if self.workers is not None
                             else f"the Dask cluster at {self.scheduler} ({count} workers)")
         return self
+
+    def _warm(self) -> None:
+        """Compile the kernels on every worker now, so that the chunks' times are the
+        simulations' own. A worker that dies meanwhile is restarted by its nanny and
+        compiles at its first chunk: warming is no reason to fail the sweep."""
+        with contextlib.suppress(OSError):  # distributed's CommClosedError among them
+            self.client.run(_warm)
 
     @staticmethod
     def _start_local(workers: int) -> Any:
@@ -181,7 +208,7 @@ class Cluster:
         return LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True,
                             host="127.0.0.1", dashboard_address="127.0.0.1:0",
                             scheduler_kwargs={"dashboard": False},
-                            silence_logs=logging.ERROR)
+                            silence_logs=QUIET_LEVEL)
 
     def __exit__(self, *_exc: object) -> None:
         for closing in (self.client, self._local):
