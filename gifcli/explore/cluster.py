@@ -161,6 +161,13 @@ class Cluster:
         self.description = ""  # where the chunks run, once entered
 
     def __enter__(self) -> Cluster:
+        try:
+            return self._start()
+        except BaseException:  # Ctrl-C while it starts: close what has started, once
+            self.__exit__(None, None, None)
+            raise
+
+    def _start(self) -> Cluster:
         started = time.perf_counter()
         _quiet_logs()
         if self.workers is not None:
@@ -179,7 +186,6 @@ class Cluster:
             try:
                 self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
             except TimeoutError:
-                self.__exit__(None, None, None)
                 raise GifError(f"the Dask scheduler at {self.scheduler} has no workers "
                                f"(waited {CONNECT_TIMEOUT_S} s)") from None
         self._warm()
@@ -201,20 +207,33 @@ class Cluster:
         import os
 
         from distributed import LocalCluster
+        from distributed.deploy.spec import SpecCluster
 
         threads = max(1, (os.cpu_count() or 1) // workers)
-        # No dashboard, and the scheduler's HTTP routes on a free port (not 8787, which
-        # another cluster on this machine may hold).
-        return LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True,
-                            host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                            scheduler_kwargs={"dashboard": False},
-                            silence_logs=QUIET_LEVEL)
+        earlier = set(SpecCluster._instances)
+        try:
+            # No dashboard, and the scheduler's HTTP routes on a free port (not 8787, which
+            # another cluster on this machine may hold).
+            return LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True,
+                                host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                scheduler_kwargs={"dashboard": False},
+                                silence_logs=QUIET_LEVEL)
+        except BaseException:
+            # Ctrl-C while it was built: its workers are still starting, so distributed's
+            # atexit close would fail and print a traceback. Its processes end with ours.
+            for half_built in set(SpecCluster._instances) - earlier:
+                half_built.shutdown_on_close = False
+            raise
 
     def __exit__(self, *_exc: object) -> None:
         for closing in (self.client, self._local):
             if closing is not None:
                 with contextlib.suppress(Exception):  # a cluster already gone is closed
                     closing.close()
+        if self._local is not None:
+            # Closed as far as it can be. Ctrl-C may leave a worker starting, which fails
+            # the close; distributed's atexit would then try again and print a traceback.
+            self._local.shutdown_on_close = False
         self.client = self._local = None
 
     def run(self, function: Callable[..., Any], plan: Any, chunks: Sequence[int],
