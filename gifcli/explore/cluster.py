@@ -48,6 +48,15 @@ def _quiet_logs() -> None:
         logging.getLogger(name).setLevel(QUIET_LEVEL)
 
 
+def _no_gc_diagnosis() -> None:
+    """Remove the garbage collector callback that the scheduler started here installs: it
+    only logs GC pauses (silenced above), and a signal raised inside it leaves it asserting,
+    in a 9-line "Exception ignored" traceback, at the next collection."""
+    from distributed.gc import disable_gc_diagnosis
+
+    disable_gc_diagnosis(force=True)
+
+
 def _on_worker(function: Callable[..., Any], plan: Any, k: int, *args: Any) -> Any:
     """Run ``function(plan, k, *args)`` on a Dask worker, with the worker's thread count."""
     import numba
@@ -180,6 +189,7 @@ class Cluster:
                                f"({type(error).__name__}: {error}); run the sweep again, or "
                                "without --workers") from None
             self.client = Client(self._local)
+            _no_gc_diagnosis()
         else:
             self.client = _connect(self.scheduler)
         if not self.client.scheduler_info().get("workers"):
