@@ -16,10 +16,14 @@ def main() -> None:
     interrupts.install()
     try:
         from gifcli.cli import main as command_line
-    except KeyboardInterrupt as stop:
-        what = getattr(stop, "what", "interrupted")  # as gifcli.cli.terminal.interruption
-        sys.stderr.write(f"gif: error: {what}; every file already written is complete\n")
-        sys.exit(getattr(stop, "exit_code", 130))
+    except BaseException as error:
+        stop = interrupts.signal_behind(error)
+        if stop is None:
+            raise
+        _ignore_signals_from_now(interrupts.SIGNALS)
+        # The sentence of gifcli.cli.terminal.interruption, which is not imported yet.
+        sys.stderr.write(f"gif: error: {stop.what}; every file already written is complete\n")
+        sys.exit(stop.exit_code)
     try:
         command_line()
     finally:

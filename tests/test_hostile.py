@@ -280,3 +280,27 @@ def test_the_batch_gives_the_same_numbers_without_jit(tmp_path):
     compiled = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout == compiled.stdout
+
+
+@pytest.mark.parametrize("command", [
+    ["sweep", "A", "-p", "a=0,0.01", "-f", "csv"],
+    ["fi", "A", "--start", "0.5", "--stop", "1.5", "--num", "2", "-f", "csv"],
+])
+def test_control_characters_of_out_are_printed_escaped(capsys, tmp_path, command):
+    """``wrote PATH`` shows the folder as typed, its control characters escaped: an escape
+    sequence in --out must not retitle or clear the terminal."""
+    out = tmp_path / f"o{ESCAPES}"
+    code = cli.run([*command, "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "\x1b" not in captured.out + captured.err and "\\x1b[2J" in captured.out
+
+
+def test_resume_with_no_store_is_refused_and_writes_nothing(capsys, tmp_path):
+    """A mistyped --out with --resume would start the whole sweep again, silently."""
+    pytest.importorskip("zarr")
+    out = tmp_path / "typo"
+    code = cli.run(["sweep", "A", "-p", "a=0,0.01", "-f", "zarr", "--resume", "--out", str(out)])
+    line = one_error(capsys.readouterr().err)
+    assert code == 2 and "no store" in line and "without --resume" in line
+    assert not out.exists()

@@ -19,6 +19,7 @@ import random
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -337,3 +338,31 @@ def test_once_the_command_is_over_a_signal_no_longer_kills_it():
     done = subprocess.run([sys.executable, "-c", SHUTDOWN_PROBE], capture_output=True,
                           text=True, timeout=120, check=False)
     assert done.stderr.strip().splitlines()[-1] == "0 [True, True, True]", done.stderr
+
+
+def test_a_signal_that_an_import_turns_into_another_error_is_still_one_line(tmp_path):
+    """Python turns an exception raised while a class is built (``__set_name__``, as in
+    pydantic's import) into a RuntimeError: a signal there, during gif's start-up, once gave
+    a traceback and exit 1. It is the signal's one line and exit code."""
+    script = tmp_path / "hostile_import.py"
+    script.write_text(textwrap.dedent("""
+        import signal, sys, types
+
+        class Hostile:
+            def __set_name__(self, owner, name):
+                signal.raise_signal(signal.SIGTERM)
+
+        def attribute(name):
+            class Victim:  # built while gifcli.cli is imported
+                field = Hostile()
+
+        module = types.ModuleType("gifcli.cli")
+        module.__getattr__ = attribute
+        sys.modules["gifcli.cli"] = module
+        from gifcli.__main__ import main
+        main()
+    """), encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         cwd=tmp_path)
+    assert (run.returncode, run.stderr) == (
+        143, "gif: error: terminated; every file already written is complete\n"), run.stderr

@@ -30,7 +30,7 @@ def test_values_linear_inclusive_and_explicit():
     np.testing.assert_array_equal(sweep.sweep_values(0.0, 1.0, 5), [0, 0.25, 0.5, 0.75, 1.0])
     np.testing.assert_array_equal(sweep.sweep_values(2.0, 2.0, 1), [2.0])
     np.testing.assert_array_equal(sweep.sweep_values(3.0, 1.0, 1), [3.0])  # one value: start
-    np.testing.assert_array_equal(sweep.sweep_values(values=[3, 1, 2]), [3.0, 1.0, 2.0])
+    np.testing.assert_array_equal(sweep.sweep_values(values=[1, 2, 3]), [1.0, 2.0, 3.0])
     assert sweep.parse_values(" 1, 2.5,-3 ") == [1.0, 2.5, -3.0]
     # grid values read as the decimals a person expects
     values = sweep.sweep_values(-0.01, 0.02, 61)
@@ -81,7 +81,7 @@ def test_unknown_parameter_suggests_the_closest():
 
 
 @pytest.mark.parametrize("param, values, words", [
-    ("tau", [10.0, 0.0], "at tau = 0, tau must be > 0"),
+    ("tau", [0.0, 10.0], "at tau = 0, tau must be > 0"),
     ("b", [-0.01], "at b = -0.01, b must be > 0"),
     ("V_reset", [-70.0, -55.0], "at V_reset = -55, V_reset must be < V_th_reset"),
     ("V_th_reset", [-75.0], "at V_th_reset = -75, V_reset must be < V_th_reset"),
@@ -96,19 +96,22 @@ def test_values_that_make_a_parameter_invalid_are_refused_before_running(param, 
 def test_two_axes_are_validated_together():
     preset = resolve("tonic_spiking")
     with pytest.raises(PresetError, match="given twice"):
-        sweep.check_sweep(preset, [sweep.Axis("a", np.zeros(2)), sweep.Axis("a", np.ones(2))])
+        sweep.check_sweep(preset, [sweep.Axis("a", [0.0, 0.01]), sweep.Axis("a", [0.02, 0.03])])
     with pytest.raises(PresetError, match="every grid point"):
         sweep.check_sweep(preset, [sweep.Axis("V_reset", np.array([-70.0, -62.0])),
                                    sweep.Axis("V_th_reset", np.array([-63.0, -60.0]))])
-    two_million = [sweep.Axis("a", np.zeros(2000)), sweep.Axis("b", np.full(1000, 0.01))]
+    two_million = [sweep.Axis("a", np.arange(2000) * 1e-5),
+                   sweep.Axis("b", 0.01 + np.arange(1000) * 1e-5)]
     with pytest.raises(PresetError, match="written only as zarr"):
         sweep.check_sweep(preset, two_million)
     sweep.check_sweep(preset, two_million, stored=True)  # a store takes it, chunk by chunk
     with pytest.raises(PresetError, match="above the cap of 1,000,000,000"):
-        sweep.check_sweep(preset, [sweep.Axis(p, np.full(1001, 0.1)) for p in ("a", "b", "k1")],
+        sweep.check_sweep(preset, [sweep.Axis(p, 0.1 + np.arange(1001) * 1e-4)
+                                   for p in ("a", "b", "k1")],
                           stored=True)
     with pytest.raises(GifError, match="one to 3 axes"):
-        sweep.check_sweep(preset, [sweep.Axis(p, np.ones(2)) for p in ("a", "b", "k1", "k2")])
+        sweep.check_sweep(preset, [sweep.Axis(p, np.array([1.0, 2.0]))
+                                   for p in ("a", "b", "k1", "k2")])
 
 
 def test_the_general_axis_form():

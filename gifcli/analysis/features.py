@@ -30,6 +30,7 @@ from functools import cached_property
 
 import numpy as np
 
+from gifcli.core.arguments import ArgumentError, positive, shown
 from gifcli.model.bursts import (  # noqa: F401  (features.BURST_* as before)
     BURST_MAX_ISI_MS,
     BURST_MIN_PAUSE_MS,
@@ -60,16 +61,42 @@ class Features:
         }
 
 
-def as_spike_array(spike_times: Sequence[float] | np.ndarray) -> np.ndarray:
-    """The spike times as a 1-D float64 array; raises ValueError unless finite and sorted."""
-    spikes = np.asarray(spike_times, dtype=np.float64)
-    if spikes.ndim != 1:
-        raise ValueError(f"spike times must be a 1-D sequence, got shape {spikes.shape}")
-    if not np.all(np.isfinite(spikes)):
-        raise ValueError("spike times must be finite")
+def as_spike_array(spike_times: Sequence[float] | np.ndarray, name: str = "spike times"
+                   ) -> np.ndarray:
+    """The spike times as a 1-D float64 array; ArgumentError (a GifError and a ValueError)
+    unless finite and sorted."""
+    spikes = _finite_times(spike_times, name)
     if spikes.size > 1 and np.any(np.diff(spikes) < 0):
-        raise ValueError("spike times must be sorted in increasing order")
+        raise ArgumentError(f"{name} must be sorted in increasing order")
     return spikes
+
+
+def _finite_times(values, name: str) -> np.ndarray:
+    try:
+        times = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"{name} must be a sequence of numbers (ms), got "
+                            f"{type(values).__name__} {shown(values)}") from None
+    if times.ndim != 1:
+        raise ArgumentError(f"{name} must be a 1-D sequence, got shape {times.shape}")
+    if not np.all(np.isfinite(times)):
+        raise ArgumentError(f"{name} must be finite")
+    return times
+
+
+def _checked_offsets(offsets, n_times: int) -> np.ndarray:
+    """Offsets that cut ``n_times`` spike times into trains: 0, ..., n_times, never falling."""
+    array = np.asarray(offsets) if isinstance(offsets, np.ndarray | list | tuple) else None
+    if array is None or array.ndim != 1 or array.size == 0 or array.dtype.kind not in "iu":
+        raise ArgumentError(f"offsets must be a 1-D sequence of whole numbers, got "
+                            f"{shown(offsets)}")
+    if array[0] != 0 or array[-1] != n_times:
+        raise ArgumentError(f"offsets must start at 0 and end at the number of spike times "
+                            f"({n_times}), got {int(array[0])} and {int(array[-1])}")
+    if np.any(np.diff(array) < 0):
+        raise ArgumentError("offsets must never decrease: train i is "
+                            "times[offsets[i]:offsets[i + 1]]")
+    return np.ascontiguousarray(array, dtype=np.int64)
 
 
 def _loop(name: str, *args):
@@ -96,14 +123,31 @@ class SpikeTrains:
     """
 
     def __init__(self, times: np.ndarray, offsets: np.ndarray, end: float):
+        times = _finite_times(times, "spike times")
+        offsets = _checked_offsets(offsets, times.size)
+        falls = np.diff(times) < 0
+        falls[offsets[(offsets > 0) & (offsets < times.size)] - 1] = False  # a new train
+        if np.any(falls):
+            raise ArgumentError("spike times must be sorted in increasing order within "
+                                "each train")
+        self._set(times, offsets, positive(end, "end", "ms"))
+
+    def _set(self, times: np.ndarray, offsets: np.ndarray, end: float) -> None:
         self.times = np.ascontiguousarray(times, dtype=np.float64)
         self.offsets = np.ascontiguousarray(offsets, dtype=np.int64)
         self.end = float(end)
 
     @classmethod
+    def _built(cls, times: np.ndarray, offsets: np.ndarray, end: float) -> SpikeTrains:
+        """Trains built here from valid ones: not checked again (a sweep's can be long)."""
+        trains = cls.__new__(cls)
+        trains._set(times, offsets, end)
+        return trains
+
+    @classmethod
     def single(cls, spike_times, end: float) -> SpikeTrains:
         spikes = as_spike_array(spike_times)
-        return cls(spikes, np.array([0, spikes.size]), end)
+        return cls._built(spikes, np.array([0, spikes.size]), positive(end, "end", "ms"))
 
     @classmethod
     def from_rows(cls, rows: np.ndarray, counts: np.ndarray, end: float) -> SpikeTrains:
@@ -112,14 +156,14 @@ class SpikeTrains:
         offsets = np.concatenate(([0], np.cumsum(counts)))
         times = np.empty(int(offsets[-1]))
         _loop("gather_rows", rows, offsets, times)
-        return cls(times, offsets, end)
+        return cls._built(times, offsets, end)
 
     @classmethod
     def concatenate(cls, parts: Sequence[SpikeTrains]) -> SpikeTrains:
         """The trains of ``parts``, one after the other (all of one run length)."""
         sizes = np.concatenate([np.diff(p.offsets) for p in parts])
-        return cls(np.concatenate([p.times for p in parts]),
-                   np.concatenate(([0], np.cumsum(sizes))), parts[0].end)
+        return cls._built(np.concatenate([p.times for p in parts]),
+                          np.concatenate(([0], np.cumsum(sizes))), parts[0].end)
 
     def take(self, points: np.ndarray) -> SpikeTrains:
         """The trains of ``points`` (indices), in that order."""
@@ -127,7 +171,8 @@ class SpikeTrains:
         counts = self.counts[points]
         offsets = np.concatenate(([0], np.cumsum(counts)))
         spikes = np.repeat(self.offsets[points] - offsets[:-1], counts)
-        return SpikeTrains(self.times[spikes + np.arange(offsets[-1])], offsets, self.end)
+        return SpikeTrains._built(self.times[spikes + np.arange(offsets[-1])], offsets,
+                                  self.end)
 
     def __len__(self) -> int:
         return self.offsets.size - 1
@@ -263,8 +308,8 @@ class Bursts:
         first, last, counts, in_burst = _loop("bursts", trains.times, trains.offsets,
                                               trains.end, BURST_MAX_ISI_MS,
                                               BURST_MIN_PAUSE_MS, BURST_PAUSE_FACTOR)
-        starts = SpikeTrains(trains.times[first], np.concatenate(([0], np.cumsum(counts))),
-                             trains.end)
+        starts = SpikeTrains._built(trains.times[first],
+                                    np.concatenate(([0], np.cumsum(counts))), trains.end)
         return cls(starts, last - first + 1, first, last, in_burst)
 
     def runs_of(self, trains: SpikeTrains, i: int) -> list[tuple[int, int]]:
@@ -297,14 +342,13 @@ def coefficient_of_variation(values) -> float | None:
 
 def spike_features(spike_times, duration_ms: float) -> Features:
     """All summary features of a run of ``duration_ms`` ms that fired at ``spike_times``."""
-    if not duration_ms > 0:
-        raise ValueError(f"duration must be > 0 ms, got {duration_ms}")
-    return SpikeTrains.single(spike_times, duration_ms).features_of(0)
+    return SpikeTrains.single(spike_times, positive(duration_ms, "duration_ms", "ms")
+                              ).features_of(0)
 
 
 def bursts(spike_times, end_ms: float) -> list[tuple[int, int]]:
     """The bursts of one train in a run of ``end_ms`` ms, as (first, last) spike indices."""
-    trains = SpikeTrains.single(spike_times, end_ms)
+    trains = SpikeTrains.single(spike_times, positive(end_ms, "end_ms", "ms"))
     return trains.bursts.runs_of(trains, 0)
 
 

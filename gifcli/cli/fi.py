@@ -28,6 +28,7 @@ from gifcli.cli.options import (
 )
 from gifcli.cli.terminal import (
     compiled_kernels,
+    markup_safe,
     new_table,
     points_progress,
     print_json,
@@ -135,5 +136,5 @@ def _onset_table(curves: Sequence[Any], method: str, written: Sequence[Path]) ->
     console = stdout()
     console.print(table)
     files_text = ", ".join(str(p) for p in written) if written else "no files"
-    console.print(f"[dim]wrote {escape(files_text)}[/dim]")
+    console.print(f"[dim]wrote {markup_safe(files_text)}[/dim]")
 

@@ -34,6 +34,7 @@ from gifcli.cli.terminal import (
     compiled_kernels,
     fail,
     interruption,
+    markup_safe,
     new_table,
     number_text,
     print_json,
@@ -277,6 +278,8 @@ def _run(plan: Any, out: Path, formats: Sequence[str], workers: int | None,
         executor = Cluster(workers, scheduler)
     stem = sweep_files.sweep_stem(plan.preset, [axis.param for axis in plan.axes])
     store_path = out / f"{stem}.zarr"
+    if resume:
+        sweep_store.check_resumable(store_path)  # before a cluster starts or a folder is made
     with chunk_progress(plan.chunks.count, hidden) as progress, executor as cluster:
         if "zarr" not in formats:
             result = sw.run_plan(plan, progress, cluster)
@@ -398,7 +401,7 @@ def _pass_table(summary: dict[str, Any], written: Sequence[Path]) -> None:
     span = (f"{metric} from {low_high[0]:.4g} to {low_high[1]:.4g}" if low_high
             else f"{metric} undefined everywhere")
     files_text = ", ".join(str(p) for p in written) if written else "no files"
-    console.print(f"[dim]{span}  ·  wrote {escape(files_text)}[/dim]")
+    console.print(f"[dim]{span}  ·  wrote {markup_safe(files_text)}[/dim]")
 
 
 MAX_BOX_LINES = 8  # a third axis with more values gets one line for all of them

@@ -227,6 +227,17 @@ def check() -> None:
         raise Interrupted(_State.unacknowledged)
 
 
+def signal_behind(error: BaseException) -> Interrupted | None:
+    """The signal that ``error`` stands for, if any: the signal itself, or whatever Python
+    turned it into (an exception raised while a class is built becomes a RuntimeError) while
+    :func:`install`'s handler had raised it and nothing had reported it yet."""
+    if isinstance(error, Interrupted):
+        return error
+    if _State.unacknowledged is not None:
+        return Interrupted(_State.unacknowledged)
+    return last_signal() if isinstance(error, KeyboardInterrupt) else None
+
+
 def acknowledge() -> None:
     """The interruption has been reported: :func:`check` raises it no more."""
     _State.unacknowledged = None

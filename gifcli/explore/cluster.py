@@ -32,6 +32,31 @@ WORKERS_PER_CORE = 4  # local workers beyond this many per core only cost memory
 _KERNEL_TURN = threading.Lock()  # one kernel call at a time in a worker process
 
 
+#: gif says in one line what went wrong (a killed worker, a lost scheduler, Ctrl-C), so the
+#: cluster's own logs say nothing: not "Couldn't gather keys" from the scheduler after a
+#: worker died on a run that then succeeds, nor asyncio's tasks cut short by Ctrl-C.
+QUIET_LOGGERS = ("distributed", "tornado", "asyncio")
+QUIET_LEVEL = logging.CRITICAL + 1
+
+
+def _quiet_logs() -> None:
+    """QUIET_LOGGERS and every logger under them silenced (distributed gives some of its own
+    loggers a level of their own, which a parent's level does not override)."""
+    names = [name for name in logging.root.manager.loggerDict
+             if name.split(".")[0] in QUIET_LOGGERS]
+    for name in {*QUIET_LOGGERS, *names}:
+        logging.getLogger(name).setLevel(QUIET_LEVEL)
+
+
+def _no_gc_diagnosis() -> None:
+    """Remove the garbage collector callback that the scheduler started here installs: it
+    only logs GC pauses (silenced above), and a signal raised inside it leaves it asserting,
+    in a 9-line "Exception ignored" traceback, at the next collection."""
+    from distributed.gc import disable_gc_diagnosis
+
+    disable_gc_diagnosis(force=True)
+
+
 def _on_worker(function: Callable[..., Any], plan: Any, k: int, *args: Any) -> Any:
     """Run ``function(plan, k, *args)`` on a Dask worker, with the worker's thread count."""
     import numba
@@ -145,49 +170,80 @@ class Cluster:
         self.description = ""  # where the chunks run, once entered
 
     def __enter__(self) -> Cluster:
+        try:
+            return self._start()
+        except BaseException:  # Ctrl-C while it starts: close what has started, once
+            self.__exit__(None, None, None)
+            raise
+
+    def _start(self) -> Cluster:
         started = time.perf_counter()
-        for name in ("distributed", "tornado", "asyncio"):
-            logging.getLogger(name).setLevel(logging.ERROR)  # one line per error is ours
+        _quiet_logs()
         if self.workers is not None:
             from distributed import Client
 
-            self._local = self._start_local(self.workers)
+            try:
+                self._local = self._start_local(self.workers)
+            except Exception as error:  # noqa: BLE001 - a worker killed as it started, ...
+                raise GifError(f"the {self.workers} local Dask workers did not start "
+                               f"({type(error).__name__}: {error}); run the sweep again, or "
+                               "without --workers") from None
             self.client = Client(self._local)
+            _no_gc_diagnosis()
         else:
             self.client = _connect(self.scheduler)
         if not self.client.scheduler_info().get("workers"):
             try:
                 self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
             except TimeoutError:
-                self.__exit__(None, None, None)
                 raise GifError(f"the Dask scheduler at {self.scheduler} has no workers "
                                f"(waited {CONNECT_TIMEOUT_S} s)") from None
-        self.client.run(_warm)
+        self._warm()
         self.seconds = time.perf_counter() - started
         count = len(self.client.scheduler_info().get("workers", {}))
         self.description = (f"{self.workers} local Dask workers" if self.workers is not None
                             else f"the Dask cluster at {self.scheduler} ({count} workers)")
         return self
 
+    def _warm(self) -> None:
+        """Compile the kernels on every worker now, so that the chunks' times are the
+        simulations' own. A worker that dies meanwhile is restarted by its nanny and
+        compiles at its first chunk: warming is no reason to fail the sweep."""
+        with contextlib.suppress(OSError):  # distributed's CommClosedError among them
+            self.client.run(_warm)
+
     @staticmethod
     def _start_local(workers: int) -> Any:
         import os
 
         from distributed import LocalCluster
+        from distributed.deploy.spec import SpecCluster
 
         threads = max(1, (os.cpu_count() or 1) // workers)
-        # No dashboard, and the scheduler's HTTP routes on a free port (not 8787, which
-        # another cluster on this machine may hold).
-        return LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True,
-                            host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                            scheduler_kwargs={"dashboard": False},
-                            silence_logs=logging.ERROR)
+        earlier = set(SpecCluster._instances)
+        try:
+            # No dashboard, and the scheduler's HTTP routes on a free port (not 8787, which
+            # another cluster on this machine may hold).
+            return LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True,
+                                host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                scheduler_kwargs={"dashboard": False},
+                                silence_logs=QUIET_LEVEL)
+        except BaseException:
+            # Ctrl-C while it was built: its workers are still starting, so distributed's
+            # atexit close would fail and print a traceback. Its processes end with ours.
+            for half_built in set(SpecCluster._instances) - earlier:
+                half_built.shutdown_on_close = False
+            raise
 
     def __exit__(self, *_exc: object) -> None:
         for closing in (self.client, self._local):
             if closing is not None:
                 with contextlib.suppress(Exception):  # a cluster already gone is closed
                     closing.close()
+        if self._local is not None:
+            # Closed as far as it can be. Ctrl-C may leave a worker starting, which fails
+            # the close; distributed's atexit would then try again and print a traceback.
+            self._local.shutdown_on_close = False
         self.client = self._local = None
 
     def run(self, function: Callable[..., Any], plan: Any, chunks: Sequence[int],

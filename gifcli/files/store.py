@@ -112,6 +112,8 @@ class Store:
         """The store for ``plan``: created, or the existing one of the same sweep (its
         marks kept with ``resume``, cleared without). Another sweep's store is refused."""
         store = cls(Path(path).absolute(), uuid.uuid4().hex)
+        if resume:
+            check_resumable(path)
         if not store.path.exists():
             store._create(plan, command)
             return store
@@ -323,6 +325,14 @@ def chunk_to_store(plan: SweepPlan, k: int, store: Store) -> tuple[np.ndarray, d
     started = time.perf_counter()
     store.write(plan, k, chunk)
     return chunk.stats(), chunk.seconds | {"write": time.perf_counter() - started}
+
+
+def check_resumable(path: Path) -> None:
+    """``--resume`` needs something to resume: a mistyped --out would otherwise start the
+    whole sweep again, in a new place, silently."""
+    if not Path(path).exists():
+        raise GifError(f"--resume: there is no store at {path} to resume; run the same "
+                       "command without --resume to start the sweep")
 
 
 def run_into_store(plan: SweepPlan, path: Path, command: str, resume: bool = False,

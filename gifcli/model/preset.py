@@ -17,6 +17,7 @@ import os
 import re
 import stat
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -95,6 +96,9 @@ class Preset:
         ``preset.replace(initial={"V_th": -45})`` sets an initial value. Wrong names and values
         raise PresetError with the same sentence as ``--set`` on the command line.
         """
+        if initial is not None and not isinstance(initial, Mapping):
+            raise PresetError("replace()", "initial", "must be a mapping of initial values, "
+                              f"such as {{'V': -65.0}}, got {_kind(initial)}")
         changes = dict(values) | {f"initial.{k}": v for k, v in (initial or {}).items()}
         return apply_overrides(self, [(str(k), _api_number(k, v)) for k, v in changes.items()],
                                "replace()")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import numpy as np
 
 from gifcli.core import interrupts
-from gifcli.core.errors import GifError, SimulationError
+from gifcli.core.arguments import choice
+from gifcli.core.arguments import count as whole_number  # the names other modules import
+from gifcli.core.arguments import number as run_number
+from gifcli.core.errors import SimulationError
 from gifcli.model.parameters import METHODS, PARAMETER_NAMES, STATE_NAMES
 from gifcli.model.preset import (
     DEFAULT_MAX_STEPS,
@@ -52,11 +54,10 @@ def simulate(preset: Preset | str | os.PathLike, method: str = "exact",
     """
     if not isinstance(preset, Preset):
         preset = resolve(preset)
-    if overrides or initial:
+    if overrides or initial is not None:
         preset = preset.replace(initial=initial, **overrides)
     preset = validate_preset(preset)
-    if method not in METHODS:
-        raise GifError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    method = choice(method, "method", METHODS)
     dt = effective_dt(preset, run_number(dt, "dt"))
     check_run_size(preset, dt, whole_number(max_steps, "max_steps", minimum=1))
     check_memory(preset, dt)
@@ -82,24 +83,6 @@ def simulate(preset: Preset | str | os.PathLike, method: str = "exact",
         V=states[:, 2].copy(), V_th=states[:, 3].copy(),
         I_ext=inputs, spike_times=spikes.copy(), notes=grid.notes,
     )
-
-
-def run_number(value: Any, name: str) -> float | None:
-    """A keyword of the Python API that takes a number (NumPy's too), as a float."""
-    if value is None or (isinstance(value, float) and type(value) is float):
-        return value
-    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-            value, bool | np.bool_):
-        return float(value)
-    raise GifError(f"{name} must be a number, got {type(value).__name__} {value!r:.40}")
-
-
-def whole_number(value: Any, name: str, minimum: int) -> int:
-    """A keyword of the Python API that takes a count (``record``, ``max_steps``...)."""
-    if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_) \
-            and value >= minimum:
-        return int(value)
-    raise GifError(f"{name} must be a whole number >= {minimum}, got {value!r:.40}")
 
 
 def check_memory(preset: Preset, dt: float) -> None:

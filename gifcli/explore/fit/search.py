@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from gifcli.analysis import checks
+from gifcli.core.arguments import choice, count, items, number
 from gifcli.core.errors import GifError, PresetError
 from gifcli.explore.fit import polish
 from gifcli.explore.fit.targets import (
@@ -25,6 +26,7 @@ from gifcli.explore.fit.targets import (
     check_free,
     coincidence_factor,
     coincidence_factors,
+    fit_targets,
     start_values,
 )
 from gifcli.explore.sweep import INITIAL_PARAMS, Points
@@ -36,6 +38,7 @@ from gifcli.model.preset import (
     apply_overrides,
     check_run_size,
     effective_dt,
+    validate_preset,
 )
 from gifcli.simulation.result import Result
 
@@ -307,8 +310,7 @@ def _restarted_search(problem: _Problem, x0: list[float], rng: np.random.Generat
 def _check_options(preset: Preset, free: tuple[Free, ...], targets: tuple[Target, ...],
                    method: str, budget: int, restarts: int, seed: int) -> None:
     """GifError for a fit that cannot be run as asked, before anything is simulated."""
-    if method not in METHODS:
-        raise GifError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    choice(method, "method", METHODS)
     check_free(preset, free)
     if not targets:
         raise GifError("give at least one target")
@@ -320,8 +322,8 @@ def _check_options(preset: Preset, free: tuple[Free, ...], targets: tuple[Target
         raise GifError("every target train needs the same --window")
     for name, value, low in (("--budget", budget, 1), ("--restarts", restarts, 0),
                              ("--seed", seed, 0)):
-        if isinstance(value, bool) or int(value) != value or value < low:
-            raise GifError(f"{name} must be a whole number ≥ {low}, got {value}")
+        count(int(value) if isinstance(value, float) and value.is_integer() else value,
+              name, low)
     if budget > MAX_BUDGET:
         raise GifError(f"--budget must be ≤ {MAX_BUDGET:,}, got {budget:,}")
 
@@ -341,18 +343,20 @@ def fit(preset: Preset, free: Sequence[Free], target: Target | Sequence[SpikeTar
     population; ``popsize`` defaults to :func:`default_popsize`. ``progress`` is told each
     :class:`Generation`. Everything is validated before anything is simulated (GifError).
     """
-    free = tuple(free)
-    targets = (target,) if isinstance(target, SpikeTarget | PatternTarget) else tuple(target)
+    preset, free = validate_preset(preset), items(free, "free", Free)
+    targets = fit_targets(target)
     _check_options(preset, free, targets, method, budget, restarts, seed)
-    dt = effective_dt(preset, dt)
-    check_run_size(preset, dt, max_steps)
+    budget, restarts, seed = int(budget), int(restarts), int(seed)  # 1e4 is taken as 10000
+    dt = effective_dt(preset, number(dt, "dt"))
+    check_run_size(preset, dt, count(max_steps, "max_steps", 1))
     start = start_values(preset, free)
     notes = [f"the start {f.name} = {start[f.name]:g} lies outside [{f.lo:g}, {f.hi:g}]; "
              f"the search starts at the nearest bound" for f in free
              if not f.lo <= start[f.name] <= f.hi]
     # pycma needs two coordinates or more: one free quantity gets a second that nothing reads
     x0 = [min(1.0, max(0.0, f.scaled(start[f.name]))) for f in free] + [0.5] * (len(free) < 2)
-    first_popsize = popsize or default_popsize(len(free))
+    first_popsize = count(popsize, "popsize", 2) if popsize is not None else \
+        default_popsize(len(free))
     if budget < first_popsize:
         raise GifError(f"--budget {budget} is smaller than one generation of "
                        f"{first_popsize} simulations")

@@ -18,6 +18,7 @@ from numba import njit
 
 from gifcli.analysis import checks
 from gifcli.analysis.features import SpikeTrains, as_spike_array
+from gifcli.core.arguments import positive, shown
 from gifcli.core.errors import GifError, PresetError
 from gifcli.core.numbers import number_from_text
 from gifcli.explore.sweep import INITIAL_PARAMS, Axis, Points, check_axis, resolve_param
@@ -143,12 +144,10 @@ def coincidence_factor(model, target, duration: float, window: float = WINDOW_MS
     Jolivet R, Kobayashi R, Rauch A, Naud R, Shinomoto S, Gerstner W (2008). A benchmark
     test for a quantitative assessment of simple neuron models. J Neurosci Methods 169:417.
     """
-    if not (math.isfinite(duration) and duration > 0):
-        raise ValueError(f"duration must be a finite number of ms > 0, got {duration}")
-    if not (math.isfinite(window) and window > 0):
-        raise ValueError(f"window must be a finite number of ms > 0, got {window}")
-    train = SpikeTrains.single(model, duration)
-    return float(Coincidences.of(train, as_spike_array(target), duration, window).gamma()[0, 0])
+    duration, window = positive(duration, "duration", "ms"), positive(window, "window", "ms")
+    train = SpikeTrains.single(as_spike_array(model, "model"), duration)
+    return float(Coincidences.of(train, as_spike_array(target, "target"), duration, window
+                                 ).gamma()[0, 0])
 
 
 def coincidence_factors(trains: SpikeTrains, target: np.ndarray, duration: float,
@@ -168,6 +167,11 @@ class Free:
     name: str
     lo: float
     hi: float
+
+    def __post_init__(self) -> None:
+        lo, hi = free_bounds(self.name, self.lo, self.hi, "Free")
+        object.__setattr__(self, "lo", lo)
+        object.__setattr__(self, "hi", hi)
 
     def value(self, x: np.ndarray) -> np.ndarray:
         """The value at the scaled coordinate ``x`` (0 at lo, 1 at hi)."""
@@ -195,10 +199,24 @@ def parse_free(text: str) -> Free:
         except ValueError as problem:
             raise PresetError("--free", name, f"{what} must be a finite number, got "
                                               f"{part.strip()!r}; {problem}") from None
-    lo, hi = values
-    if lo >= hi:
-        raise PresetError("--free", name, f"LO ({lo:g}) must be less than HI ({hi:g})")
-    return Free(name, lo, hi)
+    return Free(name, *free_bounds(name, *values, "--free"))
+
+
+def free_bounds(name: object, lo: object, hi: object, where: str) -> tuple[float, float]:
+    """(lo, hi) as floats for a quantity that can be swept: finite, LO < HI."""
+    if not isinstance(name, str):
+        raise PresetError(where, None, f"the name must be text, got {shown(name)}")
+    resolve_param(name, where)
+    bounds = []
+    for value, what in ((lo, "LO"), (hi, "HI")):
+        if not isinstance(value, int | float | np.integer | np.floating) or isinstance(
+                value, bool | np.bool_) or not math.isfinite(value):
+            raise PresetError(where, name, f"{what} must be a finite number, got {shown(value)}")
+        bounds.append(float(value))
+    if bounds[0] >= bounds[1]:
+        raise PresetError(where, name, f"LO ({bounds[0]:g}) must be less than HI "
+                                       f"({bounds[1]:g})")
+    return bounds[0], bounds[1]
 
 
 def check_free(preset: Preset, free: Sequence[Free]) -> None:
@@ -436,3 +454,15 @@ def _judge(name: str, preset: Preset, points: Points, result, method: str, dt: f
 
 
 Target = SpikeTarget | PatternTarget
+
+
+def fit_targets(target: object) -> tuple:
+    """fit()'s ``target`` as a tuple of targets: a SpikeTarget, a PatternTarget, or a list of
+    SpikeTargets (bare spike times are refused, with how to wrap them)."""
+    if isinstance(target, Target):
+        return (target,)
+    if isinstance(target, list | tuple) and all(isinstance(t, Target) for t in target):
+        return tuple(target)
+    raise GifError(f"target must be a SpikeTarget, a PatternTarget or a list of SpikeTargets, "
+                   f"got {type(target).__name__} {shown(target)}; give spike times as "
+                   "SpikeTarget(times)")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gifcli.core.arguments import shown
 from gifcli.core.errors import GifError, PresetError
 from gifcli.core.numbers import not_finite, number_from_text
 from gifcli.model.parameters import PARAMETER_NAMES, parameter_problem
@@ -109,7 +110,7 @@ def sweep_values(start: float | None = None, stop: float | None = None, num: int
         if array.size > MAX_AXIS_VALUES:
             raise PresetError(values_opt, None, f"has {array.size:,} values, above the cap of "
                                                 f"{MAX_AXIS_VALUES:,} per axis")
-        return array
+        return _increasing(array, values_opt)
     missing = [o for o, v in ((start_opt, start), (stop_opt, stop), (num_opt, num)) if v is None]
     if missing:
         raise PresetError(missing[0], None, f"is missing: give {start_opt}, {stop_opt} and "
@@ -127,15 +128,34 @@ def sweep_values(start: float | None = None, stop: float | None = None, num: int
     if num > 1 and start > stop:
         raise PresetError(start_opt, None, f"({start:g}) must be ≤ {stop_opt} ({stop:g}) when "
                                            f"{num_opt} > 1")
+    if num > 1 and start == stop:
+        raise PresetError(num_opt, None, f"must be 1 when {start_opt} = {stop_opt} "
+                                         f"({start:g}): more would repeat one value")
     if num == 1:
         return np.array([float(start)])
     start, stop = float(start), float(stop)
     step = stop / (num - 1) - start / (num - 1)  # finite even where stop - start is not
     if math.isfinite(stop - start):
-        return _tidy(np.linspace(start, stop, num), step)
-    # Beyond ±1.8e308 the span overflows: weigh the two ends instead of adding steps.
-    weight = np.arange(num) / (num - 1)
-    return _tidy(start * (1.0 - weight) + stop * weight, step)
+        values = _tidy(np.linspace(start, stop, num), step)
+    else:  # beyond ±1.8e308 the span overflows: weigh the two ends instead of adding steps
+        weight = np.arange(num) / (num - 1)
+        values = _tidy(start * (1.0 - weight) + stop * weight, step)
+    return _increasing(values, num_opt)
+
+
+def _increasing(values: np.ndarray, option: str) -> np.ndarray:
+    """``values`` if strictly increasing: an axis is a coordinate, each value once and in
+    order, so that its columns, figures and store index line up (docs/sweeps.md)."""
+    steps = np.diff(values)
+    if steps.size and not np.all(steps > 0):
+        k = int(np.argmax(steps <= 0))
+        before, after = values[k], values[k + 1]
+        if before == after:
+            raise PresetError(option, None, f"has {before:g} twice (values {k + 1} and {k + 2}); "
+                                            "give each value once")
+        raise PresetError(option, None, f"must be in increasing order, got {before:g} before "
+                                        f"{after:g}")
+    return values
 
 
 def _tidy(values: np.ndarray, step: float) -> np.ndarray:
@@ -162,10 +182,10 @@ class Axis:
     values: np.ndarray  # any sequence of numbers is taken, and held as a float64 array
 
     def __post_init__(self) -> None:
-        values = self.values
-        if not (isinstance(values, np.ndarray) and values.dtype == np.float64
-                and values.ndim == 1):
-            object.__setattr__(self, "values", _axis_values(self.param, values))
+        if not isinstance(self.param, str):
+            raise PresetError("Axis", None, f"the name must be text, got {shown(self.param)}")
+        resolve_param(self.param, "Axis")
+        object.__setattr__(self, "values", _axis_values(self.param, self.values))
 
     @property
     def size(self) -> int:

@@ -15,12 +15,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from gifcli.analysis import checks
+from gifcli.core.arguments import choice, count, items, number
 from gifcli.core.errors import GifError
 from gifcli.explore.sweep.axes import Axis, check_sweep
 from gifcli.explore.sweep.columns import COLUMNS, ChunkResult
 from gifcli.explore.sweep.points import Points, judge, simulate
 from gifcli.model.parameters import METHODS
-from gifcli.model.preset import DEFAULT_MAX_STEPS, Preset, check_run_size, effective_dt
+from gifcli.model.preset import (
+    DEFAULT_MAX_STEPS,
+    Preset,
+    check_run_size,
+    effective_dt,
+    validate_preset,
+)
 
 CHUNK_POINTS = 100_000  # points per chunk: a worker's unit of work and a zarr chunk
 BATCH_POINTS = 8_192  # points per batched call: its spike buffer and trains, some 14 MB
@@ -164,12 +171,11 @@ def plan_sweep(preset: Preset, axes: Sequence[Axis], method: str = "exact",
     """Validate a sweep (PresetError, GifError) and cut its grid into chunks."""
     from gifcli.simulation.grid import build_grid
 
-    if method not in METHODS:
-        raise GifError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    axes = tuple(axes)
+    preset, axes = validate_preset(preset), items(axes, "axes", Axis)
+    method = choice(method, "method", METHODS)
     check_sweep(preset, axes, stored)
-    dt = effective_dt(preset, dt)
-    check_run_size(preset, dt, max_steps)
+    dt = effective_dt(preset, number(dt, "dt"))
+    check_run_size(preset, dt, count(max_steps, "max_steps", 1))
     grid = build_grid(list(preset.segments), dt, exact=method == "exact")
     chunks = Chunks.of([axis.size for axis in axes], chunk_points)
     return SweepPlan(preset, axes, method, dt, grid, chunks, max(1, int(batch_points)))

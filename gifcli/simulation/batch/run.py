@@ -57,12 +57,13 @@ from numba import get_num_threads
 from gifcli.core import interrupts
 from gifcli.core.errors import GifError
 from gifcli.model.bursts import BURST_MAX_ISI_MS
-from gifcli.model.parameters import DEFAULTS, METHODS, PARAMETER_NAMES, PARAMETERS, STATE_NAMES
+from gifcli.model.parameters import DEFAULTS, PARAMETER_NAMES, PARAMETERS, STATE_NAMES
 from gifcli.model.preset import checked_schedule
 from gifcli.simulation import kernel
+from gifcli.simulation.batch.arguments import check_size, checked_initial, checked_options, floats
 from gifcli.simulation.batch.blocks import _balanced_block, _blocks, _run_chunk
 from gifcli.simulation.grid import Grid, build_grid
-from gifcli.simulation.single import MAX_SPIKES, MAX_SPIKES_PER_STEP, run_number, whole_number
+from gifcli.simulation.single import MAX_SPIKES, MAX_SPIKES_PER_STEP
 
 if TYPE_CHECKING:
     from gifcli.analysis.features import SpikeTrains
@@ -158,10 +159,11 @@ def split_params(params: ParamsLike) -> tuple[np.ndarray, np.ndarray, np.ndarray
             if name not in DEFAULTS:
                 raise GifError(f"unknown parameter {name!r}; the parameters are "
                                f"{', '.join(PARAMETER_NAMES)}")
-        base = np.array([float(params[n]) if n in params and np.ndim(params[n]) == 0
+        given = {name: floats(value, f"parameter {name}") for name, value in params.items()}
+        base = np.array([float(given[n]) if n in given and given[n].ndim == 0
                          else DEFAULTS[n] for n in PARAMETER_NAMES])
-        varied = [(c, np.asarray(params[n], dtype=np.float64)) for c, n in
-                  enumerate(PARAMETER_NAMES) if n in params and np.ndim(params[n]) > 0]
+        varied = [(c, given[n]) for c, n in enumerate(PARAMETER_NAMES)
+                  if n in given and given[n].ndim > 0]
         if not varied:
             return base, np.zeros(0, np.int64), np.zeros((1, 0))
         sizes = {v.size for _, v in varied}
@@ -170,11 +172,12 @@ def split_params(params: ParamsLike) -> tuple[np.ndarray, np.ndarray, np.ndarray
         columns = np.array([c for c, _ in varied], dtype=np.int64)
         values = np.ascontiguousarray(np.stack([v for _, v in varied], axis=1))
         return base, columns, values
-    array = np.asarray(params, dtype=np.float64)
+    array = floats(params, "params")
     if array.shape == (14,):
         return array.copy(), np.zeros(0, np.int64), np.zeros((1, 0))
     if array.ndim != 2 or array.shape[1] != 14:
         raise GifError(f"parameters must have shape (14,) or (N, 14), got {array.shape}")
+    check_size(array.shape[0], 0)  # no rows: no neurons
     return array[0].copy(), np.arange(14, dtype=np.int64), np.ascontiguousarray(array)
 
 
@@ -243,17 +246,12 @@ def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid
     first peak and the lowest V after the peak (``peak_mV``, ``trough_mV``), as
     :class:`gifcli.analysis.checks.Extrema` reads them off a single run's trace.
     """
-    if method not in METHODS:
-        raise GifError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    dt = run_number(dt, "dt")
-    if not (dt is not None and math.isfinite(dt) and dt > 0):
-        raise GifError(f"dt must be a finite number of ms > 0, got {dt}")
-    record, block = whole_number(record, "record", 0), whole_number(block, "block", 1)
-    max_spikes = whole_number(max_spikes, "max_spikes", 1)
-    max_per_step = whole_number(max_per_step, "max_per_step", 1)
+    method, dt, record, max_spikes, max_per_step, block = checked_options(
+        method, dt, record, max_spikes, max_per_step, block)
     if not isinstance(segments, Grid):
         segments = checked_schedule(segments, dt, "run_batch()")
     base, columns, values, x_init, scale, N = _per_neuron(params, initial, input_scale)
+    check_size(N, record)
     grid = segments if isinstance(segments, Grid) else build_grid(list(segments), dt,
                                                                   exact=method == "exact")
     if not math.isclose(grid.dt, dt, rel_tol=0, abs_tol=0):
@@ -276,13 +274,10 @@ def _per_neuron(params: ParamsLike, initial, input_scale):
     """(base, columns, values, x_init, scale, N): run_batch's per-neuron arguments, checked."""
     base, columns, values = split_params(params)
     _check_values(base, columns, values)
-    if isinstance(initial, np.ndarray):
-        x_init = np.ascontiguousarray(np.atleast_2d(np.asarray(initial, dtype=np.float64)))
-        if x_init.shape[1] != 4:
-            raise GifError(f"initial states must have shape (4,) or (N, 4), got {initial.shape}")
-    else:
-        x_init = initial_states(base, columns, values, initial)
-    scale = np.ascontiguousarray(np.atleast_1d(np.asarray(input_scale, dtype=np.float64)))
+    initial = checked_initial(initial)
+    x_init = initial if isinstance(initial, np.ndarray) else \
+        initial_states(base, columns, values, initial)
+    scale = np.ascontiguousarray(np.atleast_1d(floats(input_scale, "input_scale")))
     if scale.ndim != 1:
         raise GifError("input_scale must be a scalar or a 1-D array")
     if not np.all(np.isfinite(scale)) or not np.all(np.isfinite(x_init)):
