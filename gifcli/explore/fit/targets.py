@@ -216,6 +216,9 @@ def free_bounds(name: object, lo: object, hi: object, where: str) -> tuple[float
     if bounds[0] >= bounds[1]:
         raise PresetError(where, name, f"LO ({bounds[0]:g}) must be less than HI "
                                        f"({bounds[1]:g})")
+    if not math.isfinite(bounds[1] - bounds[0]):  # the search steps across the box's span
+        raise PresetError(where, name, f"the span HI − LO of [{bounds[0]:g}, {bounds[1]:g}] is "
+                                       "beyond the range of a float; give closer bounds")
     return bounds[0], bounds[1]
 
 
@@ -230,10 +233,6 @@ def check_free(preset: Preset, free: Sequence[Free]) -> None:
         raise PresetError("--free", repeated, "is given twice; give each quantity once")
     for f in free:
         check_axis(preset, Axis(f.name, np.array([f.lo, f.hi])), "--free")
-        if not math.isfinite(f.hi - f.lo):  # the search steps across the box in its span
-            raise PresetError("--free", f.name, f"the span HI − LO of [{f.lo:g}, {f.hi:g}] is "
-                                                "beyond the range of a float; give closer "
-                                                "bounds")
     bounds = {f.name: f for f in free}
     if "V_reset" in bounds and "V_th_reset" in bounds:  # the one rule between two parameters
         worst = preset.params | {"V_reset": bounds["V_reset"].hi,
