@@ -192,7 +192,7 @@ def test_the_compile_notice_says_how_long_each_commands_warm_up_takes():
 
     assert set(warmup.COMPILE_CPU_S) == {"warm_single_runs", "warm_batches"}
     assert "about 30 s, up to 75 s" in terminal.compiling_notice(warmup.warm_single_runs)
-    assert "about 75 s, up to 3 min" in terminal.compiling_notice(warmup.warm_batches)
+    assert "about 80 s, up to 3 min" in terminal.compiling_notice(warmup.warm_batches)
     assert "a minute or two" in terminal.compiling_notice(fit.warm_up)  # not measured
 
 

@@ -21,7 +21,7 @@ TINY = Preset(name="warm_up", title="warm-up", segments=((1.5, 20.05), (0.0, 9.9
 SWEPT = ("tonic_spiking", "class_1_excitability", "afterpotentials", "tonic_bursting")
 #: CPU seconds each warm-up takes with an empty cache, rounded up (bench/startup.py --cold;
 #: docs/performance.md): what the compile notice promises, and more on a busy machine.
-COMPILE_CPU_S = {"warm_single_runs": 30, "warm_batches": 75}
+COMPILE_CPU_S = {"warm_single_runs": 30, "warm_batches": 80}
 
 
 def warm_single_runs() -> None:
