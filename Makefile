@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 OUT ?= outputs
 FIGURE_REPORT ?= build/figure-report
 
-.PHONY: demo test figures figures-accept lint clean
+.PHONY: demo test test-slow figures figures-accept lint clean
 
 # gif export's targets, each in a venv of its own (Brian2 needs numpy < 2.4); tests/test_export.py
 # finds them by path and runs the exported files in them. A failed install leaves no venv behind.
@@ -35,11 +35,19 @@ demo: $(BIN)/python
 	$(BIN)/gif gallery --out $(OUT) --quiet
 	@echo "make demo: done; the 20 figures and $(OUT)/gallery.png are in $(OUT)/; try: $(BIN)/gif list"
 
-test: $(BIN)/python .venv-brian2/bin/python .venv-brainpy/bin/python .venv-nestml/bin/python
+# `make test` leaves out the tests of the `slow` mark (5 s or more each: tests/conftest.py's
+# SLOW); `make test-slow` runs just those, and .ci/run both.
+TEST_VENVS := $(BIN)/python .venv-brian2/bin/python .venv-brainpy/bin/python .venv-nestml/bin/python
+
+test: $(TEST_VENVS)
 	$(BIN)/python -m pip install --quiet -e ".[test,cluster,notebook]"  # notebook: the tutorial runs
 	$(BIN)/ruff check gifcli tests bench
 	$(BIN)/lint-imports  # the layering of pyproject.toml's [tool.importlinter]
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-slow: $(TEST_VENVS)
+	$(BIN)/python -m pip install --quiet -e ".[test,cluster,notebook]"
+	$(BIN)/python -m pytest -q -m slow
 
 # Every kind of figure drawn and compared with tests/figures/baseline/; the report (baseline,
 # new and difference side by side) in $(FIGURE_REPORT)/index.html.

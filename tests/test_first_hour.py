@@ -1,10 +1,16 @@
 """What a new user meets in the first hour: the check matrix at 80 columns, the grid's notes
-said once per dt and kind, a changed run that would replace a shipped preset's files, and
-`gif show` naming where a shipped preset lives."""
+said once per dt and kind, a changed run that would replace a shipped preset's files,
+`gif show` naming where a shipped preset lives, what a command compiles, and the slow tests
+`make test` leaves out."""
 
 from __future__ import annotations
 
+import collections
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -142,3 +148,78 @@ def test_values_are_written_to_the_precision_of_their_grid():
     assert _on_grid(-0.0075000000001, 0.0025) == "-0.0075"
     assert _on_grid(250.0, 50.0) == "250"
     assert _on_grid(0.1, 0.0) == "0.1"
+
+
+# --- what a cold start compiles, and what `make test` runs ------------------------------------
+
+COMPILED_BY = """
+import sys
+from numba.core.registry import CPUDispatcher
+from gifcli.cli import run
+code = run(sys.argv[1:])
+for module in list(sys.modules.values()):
+    if getattr(module, "__name__", "").startswith("gifcli"):
+        for name, value in vars(module).items():
+            if isinstance(value, CPUDispatcher) and value.signatures:
+                print(f"{module.__name__}.{name}")
+sys.exit(code)
+"""
+
+
+def compiled_by(*args: str) -> set[str]:
+    """The compiled functions a `gif` command calls from Python (loaded from Numba's cache,
+    which the session's warm-up filled, or compiled), in a process of its own."""
+    done = subprocess.run([sys.executable, "-c", COMPILED_BY, *args], capture_output=True,
+                          text=True, check=True)
+    return set(done.stdout.split())
+
+
+def test_gif_run_compiles_no_batch_kernel(tmp_path):
+    used = compiled_by("run", "A", "--format", "json", "--out", str(tmp_path), "--quiet")
+    assert "gifcli.simulation.kernel.simulate_trace" in used
+    assert not {name for name in used if name.startswith("gifcli.simulation.batch")}, used
+
+
+def test_gif_sweep_compiles_the_batch_kernel(tmp_path):
+    used = compiled_by("sweep", "M", "-p", "a=0:0.01:3", "-f", "csv", "--out", str(tmp_path),
+                       "--quiet")
+    assert "gifcli.simulation.batch.blocks._run_chunk" in used
+
+
+def test_the_compile_notice_says_how_long_each_commands_warm_up_takes():
+    from gifcli.cli import terminal, warmup
+    from gifcli.explore import fit
+
+    assert set(warmup.COMPILE_CPU_S) == {"warm_single_runs", "warm_batches"}
+    assert "about 30 s, up to 75 s" in terminal.compiling_notice(warmup.warm_single_runs)
+    assert "about 80 s, up to 3 min" in terminal.compiling_notice(warmup.warm_batches)
+    assert "a minute or two" in terminal.compiling_notice(fit.warm_up)  # not measured
+
+
+#: Kernels with two signatures on purpose, each a specialization that prunes the other's
+#: branch (``modal`` is the literal True in the modal pass, False in the triangular one),
+#: or where two call sites pass a state as an array and as a tuple (#21's kernels).
+TWO_SIGNATURES = {"spike_pass._redo_steps", "kernel.propagator", "kernel.modal_crossing",
+                  "kernel.modal_single_crossing", "kernel.modal_slope"}
+
+
+@pytest.mark.slow  # compiles every kernel from nothing: minutes
+def test_every_kernel_is_compiled_once_by_the_warm_up(tmp_path):
+    subprocess.run([sys.executable, "-m", "gifcli.cli.warmup"], check=True,
+                   env=dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path)))
+    signatures = collections.Counter()
+    for compiled in tmp_path.rglob("*.nbc"):  # e.g. blocks._run_block-59.py311.1.nbc
+        signatures[compiled.name.split("-")[0]] += 1
+    assert signatures["blocks._run_chunk"] == 1 and signatures["kernel.simulate_trace"] == 1
+    twice = {name for name, count in signatures.items() if count > 1}
+    assert twice <= TWO_SIGNATURES, signatures
+    assert all(signatures[name] <= 2 for name in TWO_SIGNATURES), signatures
+
+
+def test_each_slow_test_named_in_conftest_exists():
+    from conftest import SLOW
+
+    for file, names in SLOW.items():
+        source = (Path(__file__).parent / file).read_text(encoding="utf-8")
+        for name in names:
+            assert re.search(rf"^def {name}\(", source, re.MULTILINE), f"{file}::{name}"

@@ -22,6 +22,7 @@ import pytest
 from gifcli import __version__, plots
 from gifcli.core.errors import GifError
 from gifcli.model.preset import parse_preset, resolve
+from gifcli.plots.pattern import TH_COLOR
 from gifcli.simulation.single import simulate
 
 LETTERS = "ABCDEFGHIJKLMNOPQRST"
@@ -283,6 +284,46 @@ def test_input_tick_labels_never_print_over_each_other(gallery):
     j_ticks = panels(gallery)[LETTERS.index("J")][1]
     assert list(j_ticks.get_yticks()) == [0.0, 1.7]
     assert 1.5 in j_ticks.yaxis.get_minorticklocs()  # still marked, not labelled
+
+
+def threshold_labels(ax):
+    """The V axis's tick labels drawn in the threshold's colour, as text."""
+    return [label.get_text() for label in ax.get_yticklabels()
+            if matplotlib.colors.same_color(label.get_color(), TH_COLOR)]
+
+
+def test_the_threshold_at_rest_is_labelled_on_every_v_axis_that_shows_it(gallery, results):
+    for letter, (top, _) in zip(LETTERS, panels(gallery), strict=True):
+        low, high = top.get_ylim()
+        rest = results[letter].preset.params["V_th_inf"]
+        assert threshold_labels(top) == (["−50"] if low <= rest <= high else []), letter
+        labels = [label for label in top.get_yticklabels() if label.get_text()]
+        boxes = [label.get_window_extent() for label in labels]
+        for a, b in itertools.combinations(boxes, 2):
+            assert not overlap(a, b), (letter, [label.get_text() for label in labels])
+    for letter in "AB":  # their V axis went -64, -56, -48: the threshold was never named
+        fig = plots.pattern_figure(results[letter])
+        fig.canvas.draw()
+        assert threshold_labels(fig.axes[0]) == ["−50"]
+
+
+def test_tick_labels_are_at_least_9_points_in_the_gallery_and_the_pattern_figures(gallery,
+                                                                               results):
+    fig = plots.pattern_figure(results["M"])
+    fig.canvas.draw()
+    for ax in [*gallery.axes, *fig.axes]:
+        labels = [label for label in ax.get_xticklabels() + ax.get_yticklabels()
+                  if label.get_visible() and label.get_text()]
+        for label in labels:
+            assert label.get_fontsize() >= 9, (ax.get_label(), label.get_text())
+
+
+def test_a_zoom_below_the_traces_leaves_them_two_thirds_of_the_panel(gallery):
+    top, _ = panels(gallery)[LETTERS.index("L")]  # L's traces fill its panel: no room beside
+    panel = top.get_window_extent()
+    lowest = display_points(top)[:, 1].min()
+    assert top.child_axes[0].get_window_extent().y0 < lowest  # the band below them holds it
+    assert (panel.y1 - lowest) / panel.height >= 0.6  # 0.48 with the full-size inset
 
 
 def test_the_check_failed_flag_never_meets_the_letter_or_the_title(gallery):

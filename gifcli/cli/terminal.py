@@ -197,10 +197,26 @@ def progress_bar(total: int, hidden: bool) -> Iterator[Callable[[str], Callable[
         yield phase
 
 
-# bench/startup.py --cold: 25 s of CPU for gif run or check, 70 s for gif fi or sweep
-COMPILING = ("compiling the simulation kernels (once after an install: 30 s to 2 min, "
-             "longer on a busy machine; make demo compiles them all)")
+COMPILING = "compiling the simulation kernels, once after an install: {wait}; make demo " \
+    "compiles them all"
 NOTICE_AFTER_S = 1.0  # loading them from Numba's cache takes less: then nothing is said
+BUSY_FACTOR = 2.5  # wall time over CPU time of a cold start at a load of 3-5 on 2 cores
+
+
+def compiling_notice(warm: Callable[[], None]) -> str:
+    """The spinner's text: how long ``warm`` compiles on a free core, and on a busy machine."""
+    from gifcli.cli.warmup import COMPILE_CPU_S
+
+    seconds = COMPILE_CPU_S.get(warm.__name__)
+    if seconds is None:
+        return COMPILING.format(wait="a minute or two, longer on a busy machine")
+    busy = BUSY_FACTOR * seconds
+    return COMPILING.format(wait=f"about {_seconds(seconds)}, up to {_seconds(busy)} on a busy "
+                                 "machine")
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 100 else f"{seconds / 60:.0f} min"
 
 
 def compiled_kernels(warm: Callable[[], None], hidden: bool) -> None:
@@ -212,7 +228,7 @@ def compiled_kernels(warm: Callable[[], None], hidden: bool) -> None:
     if console is None:
         warm()
         return
-    status = console.status(COMPILING, spinner="dots")
+    status = console.status(compiling_notice(warm), spinner="dots")
     timer = threading.Timer(NOTICE_AFTER_S, status.start)
     timer.start()
     try:

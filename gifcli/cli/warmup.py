@@ -1,10 +1,10 @@
 """Compile the kernels, or load them from Numba's cache, before the real work starts.
 
-The first command after an install compiles for 20–35 s; later ones load the compiled code
-in well under a second. Running tiny workloads through the same code paths first lets the
-command line say "compiling..." while that happens, before its progress bar starts, and
-lets ``make demo`` leave every kernel compiled (``python -m gifcli.cli.warmup``), sweeps and the
-f–I probe included. Each workload takes milliseconds once compiled.
+The first command after an install compiles (:data:`COMPILE_CPU_S`); later ones load the
+compiled code in well under a second. Running tiny workloads through the same code paths
+first lets the command line say "compiling..." while that happens, before its progress bar
+starts, and lets ``make demo`` leave every kernel compiled (``python -m gifcli.cli.warmup``),
+sweeps and the f–I probe included. Each workload takes milliseconds once compiled.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from gifcli.model.preset import Preset, resolve
 TINY = Preset(name="warm_up", title="warm-up", segments=((1.5, 20.05), (0.0, 9.95)),
               params=dict(DEFAULTS), source="<warm-up>")
 SWEPT = ("tonic_spiking", "class_1_excitability", "afterpotentials", "tonic_bursting")
+#: CPU seconds each warm-up takes with an empty cache, rounded up (bench/startup.py --cold;
+#: docs/performance.md): what the compile notice promises, and more on a busy machine.
+COMPILE_CPU_S = {"warm_single_runs": 30, "warm_batches": 80}
 
 
 def warm_single_runs() -> None:

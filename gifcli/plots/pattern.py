@@ -64,7 +64,11 @@ NARROW_PT = 3.0
 ZOOM_SPIKES, ZOOM_SEGMENTS = 8, 6  # a zoom shows at most so many spikes or input segments
 MAX_PULSE_LEVELS = 3  # narrow segments at more levels are a sampled waveform: no zoom
 INSET_SIZES = ((0.36, 0.42), (0.3, 0.34))  # of the trace panel, the larger where it fits
+#: where neither fits: a band below the traces holds a lower inset, so that the traces keep
+#: about two thirds of the panel's height (L's gallery panel)
+BAND_INSET = (0.36, 0.26)
 GRID_CELLS = 50  # the panel is searched for room in cells of 1/50 of its width and height
+TICK_SIZE = 9  # points: tick labels of the pattern figures and the gallery, readable as printed
 #: the project's style, over matplotlib's defaults (see isolated_style)
 RC = {
     "font.size": 9,
@@ -263,6 +267,26 @@ def _draw_traces(ax: Axes, traces: _Traces, linewidth: float, spike_width: float
 def _offset_left_spine(ax: Axes) -> None:
     # Data at t = 0 (S's first pulse) would otherwise sit on the axis line and vanish in it.
     ax.spines["left"].set_position(("outward", 3))
+
+
+def _tick_threshold(ax: Axes, threshold: float) -> None:
+    """Label the threshold at rest (V_th_inf) on the V axis, in the threshold's colour, in
+    place of any tick whose label would crowd it; the other ticks stay as they were."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter
+
+    low, high = ax.get_ylim()
+    if not low <= threshold <= high:
+        return
+    ticks = [t for t in ax.yaxis.get_major_locator().tick_values(low, high) if low <= t <= high]
+    height_pt = ax.get_position().height * ax.get_figure().get_figheight() * 72
+    min_gap = 2.0 * TICK_SIZE / height_pt * (high - low)  # a label's height and a gap
+    ticks = sorted([t for t in ticks if abs(t - threshold) >= min_gap] + [threshold])
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_major_formatter(FuncFormatter(_tick_text))
+    for value, tick in zip(ticks, ax.yaxis.get_major_ticks(len(ticks)), strict=True):
+        color = TH_COLOR if value == threshold else "black"
+        tick.label1.set_color(color)
+        tick.tick1line.set_color(color)
 
 
 def _draw_input(ax: Axes, traces: _Traces, linewidth: float, tick_size: float) -> None:
@@ -478,7 +502,7 @@ def _make_room(ax: Axes, traces: _Traces, window: Window) -> list[float]:
             return [*spot, *size]
     ticks = ax.yaxis.get_major_locator().tick_values(y0, y1)
     ax.yaxis.set_major_locator(FixedLocator([t for t in ticks if y0 <= t <= y1]))
-    size = INSET_SIZES[0]
+    size = BAND_INSET
     band = size[1] + 3.5 / GRID_CELLS
     ax.set_ylim(y0 - band / (1 - band) * (y1 - y0), y1)
     return [*_free_spot(_occupied(ax, traces), avoid, size)[0], *size]
@@ -580,9 +604,11 @@ def pattern_figure(result: Result) -> Figure:
         bottom = fig.add_subplot(grid[1], sharex=top)
         traces = _traces(result)
         _draw_traces(top, traces, linewidth=1.1, spike_width=0.85)
-        _draw_input(bottom, traces, linewidth=1.0, tick_size=8)
+        _draw_input(bottom, traces, linewidth=1.0, tick_size=TICK_SIZE)
         _zoom(top, traces, linewidth=0.9, text_size=6.5)
-        top.tick_params(labelbottom=False)
+        _tick_threshold(top, result.preset.params["V_th_inf"])
+        top.tick_params(labelbottom=False, labelsize=TICK_SIZE)
+        bottom.tick_params(axis="x", labelsize=TICK_SIZE)
         top.set_ylabel("membrane potential (mV)")
         bottom.set_ylabel("$I_e/C$ (V/s)", parse_math=True)
         bottom.set_xlabel("time (ms)")
@@ -634,11 +660,12 @@ def _gallery_panel(fig: Figure, cell: Any, result: Result, letter: str, failed: 
     bottom = fig.add_subplot(grid[1], sharex=top)
     traces = _traces(result)
     _draw_traces(top, traces, linewidth=0.8, spike_width=0.45)
-    _draw_input(bottom, traces, linewidth=0.8, tick_size=7)
+    _draw_input(bottom, traces, linewidth=0.8, tick_size=TICK_SIZE)
     top.yaxis.set_major_locator(MaxNLocator(4))
     _zoom(top, traces, linewidth=0.6, text_size=6)
-    top.tick_params(labelbottom=False, labelsize=7)
-    bottom.tick_params(axis="x", labelsize=7)
+    _tick_threshold(top, result.preset.params["V_th_inf"])
+    top.tick_params(labelbottom=False, labelsize=TICK_SIZE)
+    bottom.tick_params(axis="x", labelsize=TICK_SIZE)
     renderer = fig.canvas.get_renderer()
     box = top.get_window_extent(renderer)
     # Titles share one offset; their heights are set apart, the title's a line above the flag.

@@ -973,7 +973,9 @@ def simulate_trace(p, x_init, amplitudes, boundary_step, boundary_offset, n_step
     spikes = np.empty(max_spikes)
     D = np.empty((MAX_TAYLOR_TERMS, 4))
     state, scratch = np.empty(4), np.empty(4)
-    seg, n_spikes, last_seg = 0, 0, amplitudes.shape[0] - 1
+    # np.int64(0), not 0 (here and for the counts the batch passes): Numba compiles a kernel
+    # called with a literal 0 for Literal[int](0), and again for int64 once the count grows
+    seg, n_spikes, last_seg = 0, np.int64(0), amplitudes.shape[0] - 1
     v_star, th_star = fixed_point(p, amplitudes[0])
     y1, y2, yv, yt = x_init[I1], x_init[I2], x_init[V] - v_star, x_init[VTH] - th_star
     if modal:

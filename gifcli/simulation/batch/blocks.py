@@ -154,7 +154,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
     u = props[0].copy()
 
     seg = 0
-    k = 0
+    k = np.int64(0)  # not 0: see kernel.simulate_trace's n_spikes
     next_poll = 0
     while k < n_steps:
         if k >= next_poll:
@@ -190,7 +190,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                 count = kernel.advance_state(y, p, forms[j], modal,
                                              kernel.step_map(p, part, method, forms[j], modal),
                                              v_star[j], th_star[j], t0, part, method,
-                                             step_spikes, 0, max_per_step, D, y0)
+                                             step_spikes, np.int64(0), max_per_step, D, y0)
                 count = _record_spikes(stats, count, i, j, step_spikes, (k + 1) * dt, exact,
                                        max_spikes, burst_isi, runs)
                 if count >= 0:
@@ -201,8 +201,8 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                     rest = dt - part
                     count = kernel.advance_state(y, p, forms[j], modal,
                                                  kernel.step_map(p, rest, method, forms[j], modal),
-                                                 vs, ts, t0 + part, rest, method, step_spikes, 0,
-                                                 max_per_step, D, y0)
+                                                 vs, ts, t0 + part, rest, method, step_spikes,
+                                                 np.int64(0), max_per_step, D, y0)
                     count = _record_spikes(stats, count, i, j, step_spikes, (k + 1) * dt,
                                            exact, max_spikes, burst_isi, runs)
                 for r in range(4):
@@ -253,7 +253,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                 fired = _step_no_rows(Ya, Yb, G, F, n, old_threshold, u)
             else:
                 fired = _step_all_rows(Ya, Yb, P, G, F, n, old_threshold)
-        m = 0
+        m = np.int64(0)
         if fired:
             for w in range(words.shape[0]):
                 if words[w] == 0:
@@ -273,10 +273,10 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                     i = order[lo + j]
                     for r in range(4):
                         y[r] = Ya[r, j]
-                    count = _redo_steps(j, i, k, 0, n_sub, y, y0, dt, method, False, G, props,
-                                        forms, params, v_star, th_star, D, step_spikes,
+                    count = _redo_steps(j, i, k, np.int64(0), n_sub, y, y0, dt, method, False,
+                                        G, props, forms, params, v_star, th_star, D, step_spikes,
                                         max_per_step, max_spikes, burst_isi, runs,
-                                        stats, (V_of, peak, trough, -1))  # see below
+                                        stats, (V_of, peak, trough, np.int64(-1)))  # see below
                     _store(j, i, y, Yb, G, status, count)
         k += n_sub
         if 0 <= track_from <= k and not modal:  # one step, every neuron, after its spikes

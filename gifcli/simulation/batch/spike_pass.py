@@ -135,12 +135,13 @@ def _redo_steps(j, i, k, start, n_sub, y, y0, dt, method, modal, G, props, forms
             count = 1
         elif modal:
             count = kernel.modal_spikes(y0, y, props[j], forms[j], params[j], v_star[j],
-                                        th_star[j], t0, dt, step_spikes, 0, max_per_step)
+                                        th_star[j], t0, dt, step_spikes, np.int64(0),
+                                        max_per_step)
         else:
             for r in range(4):
                 y[r] = y0[r]
             count = kernel.advance(y, params[j], props[j], v_star[j], th_star[j], t0, dt,
-                                   method, step_spikes, 0, max_per_step, D, y0)
+                                   method, step_spikes, np.int64(0), max_per_step, D, y0)
         count = _record_spikes(stats, count, i, j, step_spikes, (k + sub + 1) * dt, exact,
                                max_spikes, burst_isi, runs)
         if count < 0:
@@ -269,7 +270,8 @@ def _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props, 
             count = 1
         else:
             count = kernel.modal_spikes(y0, y, props[j], forms[j], params[j], v_star[j],
-                                        th_star[j], t0, dt, step_spikes, 0, max_per_step)
+                                        th_star[j], t0, dt, step_spikes, np.int64(0),
+                                        max_per_step)
         count = _record_spikes(stats, count, i, j, step_spikes, (k + first + 1) * dt, True,
                                max_spikes, burst_isi, runs)
         if count >= 0:
