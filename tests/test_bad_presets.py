@@ -506,6 +506,8 @@ def test_unknown_preset_names(ref, phrase):
     # parameter ranges (docs/model.md)
     ("params: {tau: 0}", "params.tau", "must be > 0 (membrane time constant, ms), got 0"),
     ("params: {tau: -20}", "params.tau", "must be > 0 (membrane time constant, ms), got -20"),
+    ("params: {tau: 1e-310}", "params.tau", "the rates 1/tau and R/tau stay within a float's"),
+    ("params: {tau: 1e-300, R: 1e10}", "params.tau", "got 1e-300 ms"),
     ("params: {R: 0}", "params.R", "must be > 0 (input resistance, mV/input), got 0"),
     ("params: {b: 0}", "params.b", "must be > 0 (threshold's rate of return to V_th_inf"),
     ("params: {b: -1e-300}", "params.b", "must be > 0"),

@@ -124,7 +124,7 @@ EXTREME_BUT_CALM = [
     ({"k1": 1e-300, "k2": 1e-300}, 1.5, None),
     ({"a": 1e300}, 1.5, None),
     ({"tau": 1e6}, 1.5, None),
-    ({"tau": 1e-310}, 1.5, None),  # subnormal: 1 / tau overflows to infinity
+    ({"tau": 1e-300}, 1.5, None),  # 1 / tau = 1e300 (below, the rates overflow: refused)
     ({"R": 1e-300}, 1e300, None),
     ({"V_th_inf": 1e308, "V_rest": -1e308, "V_th_reset": 1e307, "V_reset": -1e308}, 1.5, None),
     ({"V_rest": 1e300}, 0.0, None),

@@ -77,6 +77,10 @@ def parameter_problem(params: dict[str, float]) -> tuple[str, str] | None:
             return p.name, f"must be a finite number, got {value}"
         if p.positive and value <= 0:
             return p.name, f"must be > 0 ({p.meaning}, {p.unit}), got {value:g}"
+    tau = params["tau"]
+    if not (math.isfinite(1.0 / tau) and math.isfinite(params["R"] / tau)):
+        return "tau", (f"must be large enough that the rates 1/tau and R/tau stay within a "
+                       f"float's range (1.8e308), got {tau:g} ms")
     if params["V_reset"] >= params["V_th_reset"]:
         return "V_reset", (
             f"must be < V_th_reset ({params['V_th_reset']:g} mV), got {params['V_reset']:g}: "
