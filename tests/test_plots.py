@@ -482,3 +482,17 @@ def test_input_ticks_say_0_not_minus_0():
     bottom = plots.pattern_figure(result).axes[1]
     formatter = bottom.yaxis.get_major_formatter()
     assert [formatter(tick) for tick in bottom.get_yticks()] == ["0", "2"]
+
+
+@pytest.mark.parametrize(("letter", "params", "passed"),
+                         [("A", {}, True), ("F", {"a": 0.0}, False)])
+def test_the_pattern_figure_shows_the_verdict(letter, params, passed):
+    """A run's figure says whether its check passed, and why not when it failed."""
+    from gifcli.plots.pattern import FAIL_COLOR, PASS_COLOR
+
+    result = simulate(resolve(letter).replace(**params))
+    figure = plots.pattern_figure(result)
+    (note,) = [t for t in figure.texts if "check " in t.get_text()]
+    words = "check passed" if passed else "check failed: "
+    assert words in note.get_text() and result.verdict.passed is passed
+    assert note.get_color() == (PASS_COLOR if passed else FAIL_COLOR)

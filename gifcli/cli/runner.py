@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gifcli import __version__, files
-from gifcli.analysis.checks import Verdict, evaluate
+from gifcli.analysis.checks import Verdict
 from gifcli.analysis.features import Features, spike_features
 from gifcli.core.errors import GifError
 from gifcli.model.preset import (
@@ -93,7 +93,8 @@ def check_sizes(presets: Sequence[Preset], dts: Sequence[float | None],
 
 def outcome_of(result: Result) -> Outcome:
     """The features and the check's verdict of one result."""
-    return Outcome(result, spike_features(result.spike_times, result.duration), evaluate(result))
+    # result.verdict, cached: the figure shows it too, and a check may run controls
+    return Outcome(result, spike_features(result.spike_times, result.duration), result.verdict)
 
 
 def simulate_presets(presets: Sequence[Preset], method: str = "exact", dt: float | None = None,

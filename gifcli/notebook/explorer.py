@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from gifcli.analysis.checks import evaluate
 from gifcli.core.errors import GifError
 from gifcli.core.extras import require_extra
 from gifcli.model.parameters import PARAMETERS
@@ -99,7 +98,7 @@ class Explorer:
         try:
             self.result = simulate(self.preset.replace(initial=initial, **changed),
                                    self.method, self.dt)
-            self.verdict = evaluate(self.result)
+            self.verdict = self.result.verdict  # cached: the figure shows it too
         except GifError as error:
             self.result = self.verdict = self.figure = None
             self.status.value = f"<b style='color:#b00'>{html.escape(str(error))}</b>"

@@ -45,6 +45,7 @@ V_COLOR = "#1f4e79"
 TH_COLOR = "#d95f02"
 INPUT_COLOR = "#2e7d32"
 FAIL_COLOR = "#c62828"
+PASS_COLOR = "#2e7d32"  # a verdict that holds, beside FAIL_COLOR
 NOTE_COLOR = "0.35"
 SPIKE_COLOR = "0.15"
 FRAME_COLOR = "0.55"  # the zoom's frame and the box it zooms into
@@ -594,7 +595,8 @@ def _scale_bar(inset: Axes, window: Window, y: float, size: float) -> None:
 def pattern_figure(result: Result) -> Figure:
     """One pattern: V, V_th and spikes on top, the input below, on one time axis in ms.
 
-    The subtitle names the preset, the method and dt, the number of spikes and any overrides.
+    The subtitle names the preset, the method and dt, the number of spikes and any
+    overrides, then the check's verdict (the reason too when it fails).
     """
     with isolated_style():
         fig = new_figure(figsize=(8.0, 4.4), dpi=PNG_DPI, layout=None)
@@ -623,13 +625,26 @@ def pattern_figure(result: Result) -> Figure:
         subtitle = _joined(result.preset.name, f"method {result.method}, dt = {result.dt:g} ms",
                            _count(result.n_spikes, "spike"),
                            overrides_text(result.preset.overrides))
-        _fit(fig.text(0.09, 0.905, subtitle, fontsize=9, color="0.3", va="center"),
-             0.98 * fig.bbox.width)
+        subtitle = fig.text(0.09, 0.905, subtitle, fontsize=9, color="0.3", va="center")
+        _fit(subtitle, 0.98 * fig.bbox.width)
+        if result.verdict is not None:
+            _verdict_note(fig, subtitle, result.verdict)
         if traces.clipped:  # on a line of its own above the traces, where it is never cut
             fig.text(0.98, 0.865, CLIP_NOTE, fontsize=8, color=NOTE_COLOR, ha="right",
                      va="bottom")
         fig.set_label(_label(result))
     return fig
+
+
+def _verdict_note(fig: Figure, subtitle: Text, verdict: Any) -> None:
+    """The check's verdict after the subtitle, on its line: "check passed" in green, or
+    "check failed" and its reason in red, shortened to end inside the figure."""
+    renderer = fig.canvas.get_renderer()
+    x = fig.transFigure.inverted().transform((subtitle.get_window_extent(renderer).x1, 0))[0]
+    words = "check passed" if verdict.passed else f"check failed: {verdict.reason}"
+    note = fig.text(x, 0.905, f"  ·  {words}", fontsize=9, va="center",
+                    color=PASS_COLOR if verdict.passed else FAIL_COLOR)
+    _fit(note, 0.98 * fig.bbox.width)
 
 
 def _keep_ylabels_inside(fig: Figure, grid: Any, axes: Sequence[Axes]) -> None:
