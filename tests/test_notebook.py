@@ -236,7 +236,8 @@ def test_a_spike_target_takes_any_sequence(kind):
 
 
 @pytest.mark.parametrize(("times", "words"), [([], "no spike times"), ([3.0, 1.0], "sorted"),
-                                              ([1.0, math.nan], "finite"), ("abc", "sequence of numbers")])
+                                              ([1.0, math.nan], "finite"),
+                                              ("abc", "sequence of numbers")])
 def test_a_bad_spike_target_is_one_sentence(times, words):
     from gifcli.explore.fit import SpikeTarget
 
