@@ -28,6 +28,7 @@ SLOW = {
     "test_cluster.py": ("test_ten_million_points_keep_the_client_under_a_gigabyte",
                         "test_ctrl_c_then_resume_gives_the_same_store_computing_only_the_rest",
                         "test_a_worker_killed_in_mid_run_loses_nothing",
+                        "test_all_workers_killed_in_mid_run_is_one_sentence_not_a_wait",
                         "test_an_external_cluster_gives_the_in_process_grid",
                         "test_a_store_of_another_sweep_is_refused_not_overwritten",
                         "test_local_workers_give_the_in_process_grid"),

@@ -8,6 +8,7 @@ uninterrupted run in one process writes: every variable, every coordinate, every
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -106,9 +107,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    """``dask scheduler`` and two single-threaded ``dask worker`` processes on 127.0.0.1."""
+@contextlib.contextmanager
+def dask_processes(n_workers: int):
+    """``dask scheduler`` and ``n_workers`` single-threaded ``dask worker`` processes on
+    127.0.0.1, stopped by their process ids: (address, the workers' processes)."""
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
@@ -116,13 +118,14 @@ def cluster():
                                   str(port), "--no-dashboard"], **quiet)
     workers = [subprocess.Popen([DASK, "worker", address, "--nthreads", "1", "--no-nanny",
                                  "--host", "127.0.0.1", "--no-dashboard", "--memory-limit",
-                                 "0", "--name", f"worker-{i}"], **quiet) for i in range(2)]
+                                 "0", "--name", f"worker-{i}"], **quiet)
+               for i in range(n_workers)]
     processes = [scheduler, *workers]
     try:
         from distributed import Client
 
         with Client(address, timeout=30) as client:
-            client.wait_for_workers(2, timeout=60)
+            client.wait_for_workers(n_workers, timeout=60)
         yield address, workers
     finally:
         for process in reversed(processes):
@@ -134,6 +137,13 @@ def cluster():
             except subprocess.TimeoutExpired:
                 os.kill(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A scheduler and two workers for the module's tests."""
+    with dask_processes(2) as started:
+        yield started
 
 
 # --- the store --------------------------------------------------------------------------------
@@ -272,6 +282,31 @@ def test_a_worker_killed_in_mid_run_loses_nothing(slow, cluster, tmp_path):
     assert client.returncode == 0, err
     assert marked(store) == set(range(SLOW_CHUNKS))
     assert_same_grid(grid(store), want)
+
+
+def test_all_workers_killed_in_mid_run_is_one_sentence_not_a_wait(slow, tmp_path):
+    """With its last worker gone, the client says so once no worker has been seen for
+    CONNECT_TIMEOUT_S (it used to wait for ever), and the chunks done stay for --resume."""
+    from gifcli.explore.cluster import CONNECT_TIMEOUT_S
+
+    preset, _ = slow
+    (tmp_path / "slow.yaml").write_text(preset.read_text())
+    with dask_processes(1) as (address, (worker,)):
+        client = subprocess.Popen([GIF, "sweep", "slow.yaml", *SLOW_GRID, "--format", "zarr",
+                                   "--out", "out", "--scheduler", address, "--quiet"],
+                                  cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
+        store = tmp_path / "out" / "slow_sweep_a_A1_A2.zarr"
+        wait_until(lambda: len(marked(store)) >= 1 or client.poll() is not None, 120,
+                   "a chunk")
+        assert client.poll() is None and len(marked(store)) < SLOW_CHUNKS  # still running
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+        _out, err = client.communicate(timeout=CONNECT_TIMEOUT_S + 120)
+    lines = err.strip().splitlines()
+    assert client.returncode != 0 and client.returncode != 3, err
+    assert any(f"has had no worker for {CONNECT_TIMEOUT_S} s" in line for line in lines), err
+    assert "Traceback" not in err and 1 <= len(marked(store)) < SLOW_CHUNKS
 
 
 # --- Ctrl-C and --resume ------------------------------------------------------------------------
