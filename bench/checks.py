@@ -27,19 +27,11 @@ from contextlib import contextmanager
 from unittest import mock
 
 import numpy as np
+from sweep import W1_PRESET  # bench/sweep.py: run as python bench/checks.py
 
 from gifcli.analysis.probe import Probe
 from gifcli.explore import sweep
 from gifcli.model.preset import parse_preset, resolve
-
-W1_PRESET = """name: w1
-title: W1 of the benchmarks
-params: {A1: 10.0, A2: -0.6}
-input:
-  - {amplitude: 2.0, duration: 1000}
-dt: 0.1
-check: tonic_bursting
-"""
 
 
 @contextmanager

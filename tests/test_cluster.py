@@ -264,18 +264,26 @@ def test_an_external_cluster_gives_the_in_process_grid(reference, cluster, tmp_p
     np.testing.assert_array_equal(rates, reference["rate_hz"].values.ravel())
 
 
+def slow_sweep_under_way(preset: Path, address: str, folder: Path, chunks: int
+                         ) -> tuple[subprocess.Popen, Path]:
+    """The slow sweep on the cluster at ``address`` (from the reference's very source), once
+    ``chunks`` of its chunks are marked done and the rest are not: (the client, its store)."""
+    (folder / "slow.yaml").write_text(preset.read_text())
+    client = subprocess.Popen([GIF, "sweep", "slow.yaml", *SLOW_GRID, "--format", "zarr",
+                               "--out", "out", "--scheduler", address, "--quiet"],
+                              cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    store = folder / "out" / "slow_sweep_a_A1_A2.zarr"
+    wait_until(lambda: len(marked(store)) >= chunks or client.poll() is not None, 120,
+               f"{chunks} chunks")
+    assert client.poll() is None and len(marked(store)) < SLOW_CHUNKS  # still running
+    return client, store
+
+
 def test_a_worker_killed_in_mid_run_loses_nothing(slow, cluster, tmp_path):
     preset, want = slow
     address, workers = cluster
-    (tmp_path / "slow.yaml").write_text(preset.read_text())  # the same source as the reference
-    client = subprocess.Popen([GIF, "sweep", "slow.yaml", *SLOW_GRID, "--format", "zarr",
-                               "--out", "out", "--scheduler", address, "--quiet"],
-                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)
-    store = tmp_path / "out" / "slow_sweep_a_A1_A2.zarr"
-    wait_until(lambda: len(marked(store)) >= 2 or client.poll() is not None, 120,
-               "two chunks")
-    assert client.poll() is None and len(marked(store)) < SLOW_CHUNKS  # still running
+    client, store = slow_sweep_under_way(preset, address, tmp_path, chunks=2)
     os.kill(workers[0].pid, signal.SIGKILL)
     workers[0].wait(timeout=10)
     _out, err = client.communicate(timeout=240)
@@ -290,16 +298,8 @@ def test_all_workers_killed_in_mid_run_is_one_sentence_not_a_wait(slow, tmp_path
     from gifcli.explore.cluster import CONNECT_TIMEOUT_S
 
     preset, _ = slow
-    (tmp_path / "slow.yaml").write_text(preset.read_text())
     with dask_processes(1) as (address, (worker,)):
-        client = subprocess.Popen([GIF, "sweep", "slow.yaml", *SLOW_GRID, "--format", "zarr",
-                                   "--out", "out", "--scheduler", address, "--quiet"],
-                                  cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True)
-        store = tmp_path / "out" / "slow_sweep_a_A1_A2.zarr"
-        wait_until(lambda: len(marked(store)) >= 1 or client.poll() is not None, 120,
-                   "a chunk")
-        assert client.poll() is None and len(marked(store)) < SLOW_CHUNKS  # still running
+        client, store = slow_sweep_under_way(preset, address, tmp_path, chunks=1)
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
         _out, err = client.communicate(timeout=CONNECT_TIMEOUT_S + 120)
