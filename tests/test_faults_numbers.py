@@ -96,6 +96,16 @@ def test_a_sweep_counts_overflowed_points_apart(shipped):
     assert result.samples[2].size == 0 and result.samples[1].size == 9
 
 
+def test_the_sweep_figure_names_an_overflowed_point_as_such(shipped):
+    """Its column beside the metric says "overflowed", not "fired without end"."""
+    from gifcli.plots.sweep import sweep_figure
+
+    view = overflowing_sweep(shipped).view("rate_hz")
+    assert view.failed.tolist() == [False, False, True] and view.failure == "overflowed"
+    labels = [t.get_text() for ax in sweep_figure(view).axes for t in ax.get_xticklabels()]
+    assert "overflowed" in labels and "fired without end" not in labels
+
+
 def test_the_csv_and_json_say_overflowed_with_no_numbers_and_no_cast_warning(shipped, tmp_path):
     result = overflowing_sweep(shipped)
     with warnings.catch_warnings():

@@ -43,7 +43,7 @@ NEUTRAL_COLOR = "0.15"
 METRIC_COLOR = "0.25"
 OWN_COLOR = "#CC0077"  # the preset's own value
 NO_VALUE_COLOR = "0.86"  # a metric without a value (no spike, too few intervals)
-FAILED_COLOR = "0.55"  # a point that fired without end
+FAILED_COLOR = "0.55"  # a point with no numbers: fired without end, or overflowed
 MAX_TICKS = 12
 MAX_COUNT_BINS = 12  # a whole-number metric's colour bar: one band per value up to this
 PANEL_COLUMNS = 4  # small multiples per row
@@ -188,8 +188,8 @@ def _metric_colours(name: str, values: np.ndarray):
 
 
 def _undefined(view: GridView) -> tuple[np.ndarray, np.ndarray]:
-    """Masks over the drawn points: no metric value (silent, too few spikes), and fired
-    without end (every metric empty and the check failed)."""
+    """Masks over the drawn points: no metric value (silent, too few spikes), and no
+    numbers at all (fired without end or overflowed: view.failure says which)."""
     empty = ~np.isfinite(view.metric)
     return empty & ~view.failed, empty & view.failed
 
@@ -286,7 +286,7 @@ def _draw_side(side, view: GridView, positions: np.ndarray) -> None:
     plain = len(ticks)
     right = hi
     for mask, label, colour in ((no_value, NO_VALUE[name], NO_VALUE_COLOR),
-                                (failed, "fired without end", FAILED_COLOR)):
+                                (failed, view.failure, FAILED_COLOR)):
         if mask.any():
             right += 0.22 * span
             side.plot(np.full(mask.sum(), right), positions[mask], "x", color="0.35",
@@ -386,7 +386,7 @@ def _legend_handles(view: GridView, own: bool, check: bool) -> list:
     if no_value.any():
         handles.append(Patch(color=NO_VALUE_COLOR, label=NO_VALUE[view.metric_name]))
     if failed.any():
-        handles.append(Patch(color=FAILED_COLOR, label="fired without end"))
+        handles.append(Patch(color=FAILED_COLOR, label=view.failure))
     if own:
         handles.append(Line2D([], [], marker="*", color=OWN_COLOR, linestyle="none",
                               markersize=8, label="the preset's own values"))
@@ -465,7 +465,7 @@ def panels_figure(view: GridView) -> Figure:
             panel = GridView(view.preset, view.method, view.dt, view.axes[:2], view.shown[:2],
                              view.metric_name, view.metric[:, :, p],
                              None if view.passed is None else view.passed[:, :, p], {},
-                             view.failed[:, :, p])
+                             view.failed[:, :, p], view.failure)
             geometry = _Map(panel)
             no_value, failed = _undefined(panel)
             top, bottom = (fig.add_subplot(block[row, column]) for block in blocks)

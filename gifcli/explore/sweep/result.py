@@ -19,7 +19,7 @@ from gifcli.explore.sweep.axes import Axis
 from gifcli.explore.sweep.columns import ChunkResult, merge_stats, resolve_metric
 from gifcli.explore.sweep.plan import SweepPlan
 from gifcli.model.preset import Preset
-from gifcli.simulation.batch import OVERFLOWED, TOO_MANY_SPIKES
+from gifcli.simulation.batch import OK, OVERFLOWED, TOO_MANY_SPIKES
 
 MAX_RASTER_ROWS = 300  # a 1-D sweep's figure draws at most this many rows of spikes
 
@@ -81,9 +81,10 @@ class SweepResult:
         return self.samples[i]
 
     def read(self, name: str, index: tuple[np.ndarray, ...]) -> np.ndarray:
-        """``name`` (a metric or ``check_passed``) at the grid points ``index`` (one array
-        of indices per axis, as numpy.ix_ takes them)."""
-        values = self.passed if name == "check_passed" else self.metric(name)
+        """``name`` (a metric, ``check_passed`` or ``status``) at the grid points ``index``
+        (one array of indices per axis, as numpy.ix_ takes them)."""
+        values = {"check_passed": self.passed, "status": self.status}.get(name)
+        values = self.metric(name) if values is None else values
         return values.reshape(self.shape)[np.ix_(*index)]
 
     def view(self, metric: str) -> GridView:
@@ -194,8 +195,9 @@ class GridView:
     ``shown`` holds, per axis, the indices of the values drawn: a 1-D sweep's raster rows
     (:func:`sampled_points`), every value of a 2-D grid up to MAX_MAP_CELLS per axis, and
     up to MAX_PANELS values of a third axis (small multiples of MAX_PANEL_CELLS). ``metric``,
-    ``passed`` (None without a check) and ``failed`` (fired without end) have one entry per
-    point drawn.
+    ``passed`` (None without a check) and ``failed`` (no numbers: fired without end or
+    overflowed) have one entry per point drawn; ``failure`` names what the failed points
+    did.
     """
 
     preset: Preset
@@ -208,6 +210,7 @@ class GridView:
     passed: np.ndarray | None
     samples: dict[int, np.ndarray]
     failed: np.ndarray
+    failure: str = "fired without end"
 
     @property
     def size(self) -> int:
@@ -231,9 +234,13 @@ def grid_view(preset: Preset, method: str, dt: float, axes: Sequence[Axis],
         shown = tuple(spread(n, MAX_MAP_CELLS) for n in sizes)
     else:
         shown = (*(spread(n, MAX_PANEL_CELLS) for n in sizes[:2]), spread(sizes[2], MAX_PANELS))
+    status = read("status", shown)
+    failure = " or ".join(what for code, what in ((TOO_MANY_SPIKES, "fired without end"),
+                                                  (OVERFLOWED, "overflowed"))
+                          if (status == code).any())
     return GridView(preset, method, dt, tuple(axes), shown, metric, read(metric, shown),
                     read("check_passed", shown) if checked else None, samples,
-                    ~np.isfinite(read("n_spikes", shown)))
+                    status != OK, failure or "fired without end")
 
 
 def grid_notes(plan: SweepPlan, failed: int, overflowed: int) -> tuple[str, ...]:
