@@ -134,16 +134,19 @@ def _connect(address: str) -> Any:
     raise GifError(f"cannot reach the Dask scheduler at {address} ({reason})")
 
 
-def _result(future: Any, k: int) -> Any:
-    """A chunk's result; a chunk that killed its workers is one sentence, not a traceback."""
+def _result(future: Any, k: int, timeout: float) -> Any:
+    """A chunk's result (TimeoutError after ``timeout`` s); a chunk that killed its workers
+    is one sentence, not a traceback."""
     from distributed.scheduler import KilledWorker
 
     try:
-        return future.result()
+        return future.result(timeout=timeout)
     except KilledWorker:
         raise GifError(f"chunk {k} killed the Dask worker that ran it, again on retry; the "
                        "workers may lack memory (--chunk-points smaller, or fewer workers "
                        "per machine)") from None
+    except TimeoutError:  # an OSError too, but only the wait ending: the caller waits on
+        raise
     except OSError as error:
         raise GifError(f"lost the Dask scheduler while chunk {k} ran ({error})") from None
 
@@ -192,6 +195,7 @@ class Cluster:
             _no_gc_diagnosis()
         else:
             self.client = _connect(self.scheduler)
+        _quiet_logs()  # again: importing distributed gives some of its loggers their levels
         if not self.client.scheduler_info().get("workers"):
             try:
                 self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
@@ -262,7 +266,7 @@ class Cluster:
         try:
             for future in self._as_completed(futures):
                 k = futures.pop(future)
-                on_done(k, _result(future, k))
+                on_done(k, self._result_while_workers(future, k))
                 future.release()
         finally:
             if futures:  # interrupted or failed: nothing more may run for this sweep
@@ -286,13 +290,27 @@ class Cluster:
             except OSError as error:
                 raise GifError(f"lost the Dask scheduler at {self.where} ({error})") from None
             yield from done
-            if done or self._has_workers():
-                alone_since = None
-            elif alone_since is None:
-                alone_since = time.monotonic()
-            elif time.monotonic() - alone_since > CONNECT_TIMEOUT_S:
-                raise GifError(f"the Dask cluster at {self.where} has had no worker for "
-                               f"{CONNECT_TIMEOUT_S} s")
+            alone_since = None if done else self._alone_since(alone_since)
+
+    def _result_while_workers(self, future: Any, k: int) -> Any:
+        """The result of a finished chunk. Its worker may die before it is fetched, and the
+        chunk is then run again, which needs a worker: GifError as in _as_completed."""
+        alone_since = None
+        while True:
+            try:
+                return _result(future, k, timeout=POLL_S)
+            except TimeoutError:
+                alone_since = self._alone_since(alone_since)
+
+    def _alone_since(self, since: float | None) -> float | None:
+        """When the cluster was last seen without a worker (None: it has one now); GifError
+        once that is more than CONNECT_TIMEOUT_S ago."""
+        if self._has_workers():
+            return None
+        if since is not None and time.monotonic() - since > CONNECT_TIMEOUT_S:
+            raise GifError(f"the Dask cluster at {self.where} has had no worker for "
+                           f"{CONNECT_TIMEOUT_S} s")
+        return time.monotonic() if since is None else since
 
     def _has_workers(self) -> bool:
         try:
