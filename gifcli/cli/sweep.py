@@ -290,6 +290,8 @@ def _run(plan: Any, out: Path, formats: Sequence[str], workers: int | None,
                                                 progress, cluster)
         except KeyboardInterrupt as stop:
             raise _interrupted(stop, store_path, plan, cluster) from None
+        except sweep_store.StoreFull as full:
+            raise _disk_full(full, store_path, plan) from None
     stored = _with_cluster_time(stored, cluster)
     if plan.size <= sw.MAX_POINTS:
         return stored.store.load(plan, stored.seconds, stored.chunks)
@@ -319,23 +321,36 @@ def _with_cluster_time(run: Any, cluster: Any) -> Any:
     return run
 
 
-def _interrupted(stop: KeyboardInterrupt, store_path: Path, plan: Any,
-                 cluster: Any) -> typer.Exit:
-    """Ctrl-C (or SIGTERM, SIGHUP) during a zarr sweep: what is kept, and how to go on."""
+def _kept(store_path: Path, plan: Any) -> str | None:
+    """What a store cut short holds, and how to go on (None: there is no store)."""
     from gifcli.files import store as sweep_store
 
-    message, code = interruption(stop)
     try:
         done = int(sweep_store.Store(store_path.absolute()).done().sum())
     except Exception:  # noqa: BLE001 - no store yet: nothing was kept
-        return fail(f"{message}: no chunk was stored; the same command starts the sweep", code)
+        return None
     count = plan.chunks.count
     if done == count:
-        kept = (f"all {count:,} chunks are in {store_path}, and the same command with "
+        return (f"all {count:,} chunks are in {store_path}, and the same command with "
                 "--resume finishes it without computing any")
-    else:
-        kept = (f"{done:,} of {count:,} chunks are in {store_path}, and the same command "
-                "with --resume computes the rest")
+    return (f"{done:,} of {count:,} chunks are in {store_path}, and the same command "
+            "with --resume computes the rest")
+
+
+def _disk_full(full: Exception, store_path: Path, plan: Any) -> typer.Exit:
+    """A full disk mid-sweep: like an interruption, the marked chunks are kept."""
+    kept = _kept(store_path, plan) or "no chunk was stored; the same command starts the sweep"
+    return fail(f"{full}: {kept} once space is free")
+
+
+def _interrupted(stop: KeyboardInterrupt, store_path: Path, plan: Any,
+                 cluster: Any) -> typer.Exit:
+    """Ctrl-C (or SIGTERM, SIGHUP) during a zarr sweep: what is kept, and how to go on."""
+
+    message, code = interruption(stop)
+    kept = _kept(store_path, plan)
+    if kept is None:
+        return fail(f"{message}: no chunk was stored; the same command starts the sweep", code)
     running = getattr(cluster, "still_running", 0)
     if running:
         kept += (f"; {running:,} chunk{'s' * (running != 1)} still running on the workers "

@@ -25,6 +25,8 @@ says so in one sentence when it is missing. The Dataset itself, in memory, is bu
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
 import json
 import math
 import os
@@ -94,6 +96,50 @@ class StoreChanged(GifError):
     """The store a chunk was planned for is no longer at its path (another run took it)."""
 
 
+class StoreDamaged(GifError):
+    """A store whose files cannot be read as the sweep they should hold."""
+
+
+class StoreFull(GifError):
+    """The disk filled while a chunk was written: the marked chunks are kept."""
+
+
+NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
+# What zarr, numcodecs and json raise for a missing, truncated or malformed file.
+DAMAGE = (OSError, KeyError, ValueError, RuntimeError)
+
+
+def _guarded(method):
+    """``method`` of a Store, with a store that cannot be read or written said in one sentence
+    (a GifError) instead of zarr's exception."""
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except GifError:
+            raise
+        except DAMAGE as error:
+            raise store_error(self.path, error) from None
+
+    return guarded
+
+
+def store_error(path: Path, error: BaseException) -> GifError:
+    """The sentence for ``error`` raised while ``path`` was read or written."""
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return StoreFull(f"the disk of {path} is full")
+    if isinstance(error, OSError) and error.errno in NOT_WRITABLE:
+        return GifError(f"cannot write {path} ({error.strerror}); make it writable or "
+                        "choose another --out")
+    reason = ((error.strerror if isinstance(error, OSError) else None)
+              or (str(error.args[0]) if error.args else "") or type(error).__name__)
+    if isinstance(error, KeyError) and " " not in reason:
+        reason = f"{reason} is missing"
+    reason = reason.strip().splitlines()[0]
+    return StoreDamaged(f"{path} is damaged ({reason}); remove it or choose another --out")
+
+
 @dataclass(frozen=True)
 class Store:
     """A sweep's zarr store at ``path`` (a folder that every worker reaches).
@@ -111,13 +157,16 @@ class Store:
     def prepare(cls, path: Path, plan: SweepPlan, command: str, resume: bool) -> Store:
         """The store for ``plan``: created, or the existing one of the same sweep (its
         marks kept with ``resume``, cleared without). Another sweep's store is refused."""
-        store = cls(Path(path).absolute(), uuid.uuid4().hex)
+        return cls(Path(path).absolute(), uuid.uuid4().hex)._prepare(path, plan, command, resume)
+
+    @_guarded
+    def _prepare(self, path: Path, plan: SweepPlan, command: str, resume: bool) -> Store:
         if resume:
             check_resumable(path)
-        if not store.path.exists():
-            store._create(plan, command)
-            return store
-        found = store._identity()
+        if not self.path.exists():
+            self._create(plan, command)
+            return self
+        found = self._identity()
         if found is None:
             raise GifError(f"{path} exists and is not a gifcli sweep store; it is not "
                            "overwritten: remove it or choose another --out")
@@ -125,12 +174,13 @@ class Store:
         if difference:
             raise GifError(f"{path} holds {difference}; it is not overwritten: remove it, "
                            "choose another --out, or run the same sweep")
-        store._remove_partial_files()
-        store._set_attrs(PROGRESS_GROUP, run=store.token)
+        self._remove_partial_files()
+        self._set_attrs(PROGRESS_GROUP, run=self.token)
+        # `command` names the latest run that wrote the store, a resumed one too.
+        self._set_attrs(command=command, **({} if resume else {"complete": False}))
         if not resume:
-            store._set_attrs(command=command, complete=False)
-            store._group()[f"{PROGRESS_GROUP}/done"][:] = 0
-        return store
+            self._group()[f"{PROGRESS_GROUP}/done"][:] = 0
+        return self
 
     def _create(self, plan: SweepPlan, command: str) -> None:
         """The empty store, built in a temporary folder beside ``path`` and renamed into
@@ -159,7 +209,16 @@ class Store:
             text = self._group("r").attrs.get("gifcli_sweep")
         except (zarr.errors.GroupNotFoundError, OSError, ValueError, KeyError, TypeError):
             return None  # a file, an empty folder, another kind of zarr store
-        return json.loads(text) if isinstance(text, str) else None
+        if not isinstance(text, str):
+            return None
+        try:
+            found = json.loads(text)
+        except ValueError:
+            found = None
+        if not isinstance(found, dict):
+            raise StoreDamaged(f"{self.path} is damaged (its gifcli_sweep attribute is not a "
+                               "JSON mapping); remove it or choose another --out")
+        return found
 
     def _set_attrs(self, group: str | None = None, **values: Any) -> None:
         """Attributes of the store (or of one of its groups), and the metadata reconsolidated."""
@@ -178,17 +237,44 @@ class Store:
                 if now - partial.stat().st_mtime > STALE_PARTIAL_S:
                     partial.unlink()
 
+    @_guarded
     def done(self) -> np.ndarray:
         """Per chunk, whether it is complete (marked)."""
         return self._group("r")[f"{PROGRESS_GROUP}/done"][:].astype(bool)
 
+    @_guarded
+    def complete_chunks(self, plan: SweepPlan) -> np.ndarray:
+        """Per chunk, whether it is marked and its data is there. A mark alone is not
+        trusted: a chunk file may have been deleted or cut short since it was set."""
+        done = self.done()
+        status = self._group("r")["status"]
+        for k in np.flatnonzero(done):
+            done[k] = self._chunk_present(plan, int(k), status)
+        return done
+
+    def _chunk_present(self, plan: SweepPlan, k: int, status: Any) -> bool:
+        """Whether chunk ``k`` has a file in every variable and a status at every point
+        (a computed point never has the fill value there)."""
+        region = plan.chunks.region(k)
+        key = ".".join(str(s.start // c) for s, c in zip(region, plan.chunks.chunk_shape,
+                                                          strict=True))
+        if not all((self.path / name / key).is_file() for name in variables(plan.checked)):
+            return False
+        try:
+            return not np.any(status[region] == fill_value("status"))
+        except DAMAGE:  # a file cut short
+            return False
+
+    @_guarded
     def write(self, plan: SweepPlan, k: int, chunk: ChunkResult) -> None:
         """Chunk ``k``'s variables into its region, then its summary, then its mark, each
         only while the store is still this run's (StoreChanged otherwise)."""
         region = plan.chunks.region(k)
         block = tuple(s.stop - s.start for s in region)
         for name in variables(plan.checked):
-            self._still_ours(plan, k)[name][region] = encoded(chunk, name).reshape(block)
+            # Every chunk a file, even one all at the fill value: --resume checks they are there.
+            array = self._still_ours(plan, k)[name].with_config({"write_empty_chunks": True})
+            array[region] = encoded(chunk, name).reshape(block)
         self._still_ours(plan, k)[f"{PROGRESS_GROUP}/stats"][k, :] = chunk.stats()
         self._still_ours(plan, k)[f"{PROGRESS_GROUP}/done"][k] = 1
 
@@ -206,20 +292,24 @@ class Store:
                                "run of gif sweep")
         return group
 
+    @_guarded
     def finish(self) -> None:
         """Say that every chunk is complete (after the last one's mark)."""
         self._set_attrs(complete=True)
 
+    @_guarded
     def stats(self) -> dict[str, float | None]:
         """The grid's summary, from the chunks' summary rows."""
         return merge_stats(self._group("r")[f"{PROGRESS_GROUP}/stats"][:])
 
+    @_guarded
     def read(self, name: str, index: tuple[np.ndarray, ...]) -> np.ndarray:
         """``name`` at the grid points ``index`` (one array of indices per axis, as
         numpy.ix_ takes them), decoded; only the chunks that hold them are read."""
         array = self._group("r")[name]
         return decoded(name, array.get_orthogonal_selection(tuple(np.asarray(i) for i in index)))
 
+    @_guarded
     def load(self, plan: SweepPlan, seconds: dict[str, float], chunks: dict[str, Any]
              ) -> SweepResult:
         """The whole sweep back in memory (for grids of up to MAX_POINTS points)."""
@@ -342,7 +432,7 @@ def run_into_store(plan: SweepPlan, path: Path, command: str, resume: bool = Fal
     ``executor`` (a :class:`gifcli.explore.cluster.Cluster`), each chunk written as soon as it is
     done. With ``resume``, the chunks that the store marks as complete are kept."""
     store = Store.prepare(path, plan, command, resume)
-    pending = np.flatnonzero(~store.done()).tolist()
+    pending = np.flatnonzero(~store.complete_chunks(plan)).tolist()
     count = plan.chunks.count
     finished = count - len(pending)
     seconds: dict[str, float] = {"simulate": 0.0, "check": 0.0, "write": 0.0}

@@ -1,0 +1,149 @@
+"""A damaged, read-only or full store: one sentence and exit 2, never an internal error; and
+--resume trusts a chunk's data, not only its mark (docs/sweeps.md, "Faults and --resume")."""
+
+from __future__ import annotations
+
+import errno
+import shutil
+from pathlib import Path
+
+import pytest
+
+xr = pytest.importorskip("xarray")
+zarr = pytest.importorskip("zarr")
+
+STORE = "tonic_spiking_sweep_a.zarr"
+SWEEP = ["sweep", "A", "-p", "a=0:0.01:40", "--chunk-points", "10", "-f", "zarr", "-q"]
+
+
+def gif(*args: str) -> int:
+    """``gif ARGS...`` in this process, as the console script runs it; its exit code."""
+    from gifcli import cli
+
+    return cli.run(list(args))
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Path:
+    """A sweep's store computed in one uninterrupted run (4 chunks of 10 points)."""
+    out = tmp_path_factory.mktemp("reference")
+    assert gif(*SWEEP, "--out", str(out)) == 0
+    return out / STORE
+
+
+@pytest.fixture()
+def copy(reference: Path, tmp_path: Path) -> Path:
+    """A copy of the reference run's --out folder, to damage."""
+    shutil.copytree(reference.parent, tmp_path / "out")
+    return tmp_path / "out"
+
+
+def grid(store: Path):
+    ds = xr.open_zarr(store).load()
+    ds.attrs.pop("command")
+    return ds
+
+
+def refused(capsys, code: int, store: Path, *said: str) -> str:
+    """The one line of a refusal (exit 2) that names ``store``."""
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("gif: error: "), lines
+    assert str(store) in lines[0] and all(part in lines[0] for part in said), lines[0]
+    return lines[0]
+
+
+def set_identity(store: Path, text: str) -> None:
+    group = zarr.open_group(store, mode="r+")
+    group.attrs["gifcli_sweep"] = text
+    zarr.consolidate_metadata(store)
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:5])
+
+
+DAMAGES = {
+    "a truncated chunk of a variable": lambda s: truncate(s / "n_spikes" / "1"),
+    "no progress group": lambda s: shutil.rmtree(s / "gifcli_chunks"),
+    "an identity that is not JSON": lambda s: set_identity(s, "{not json"),
+    "an identity that is not a mapping": lambda s: set_identity(s, "[1, 2]"),
+    "a deleted variable": lambda s: shutil.rmtree(s / "n_spikes"),
+    "no .zattrs": lambda s: (s / ".zattrs").unlink(),
+}
+# What a fresh run (without --resume) can do with the store: compute it again, or refuse it.
+FRESH_RECOMPUTES = {"a truncated chunk of a variable"}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+@pytest.mark.parametrize("resume", [True, False], ids=["resume", "fresh"])
+def test_a_damaged_store_is_one_sentence_and_exit_2(copy, reference, capsys, damage, resume):
+    store = copy / STORE
+    DAMAGES[damage](store)
+    code = gif(*SWEEP, "--out", str(copy), *(["--resume"] if resume else []))
+    if not resume and damage in FRESH_RECOMPUTES:
+        assert code == 0
+        assert grid(store).identical(grid(reference))
+        return
+    refused(capsys, code, store, "remove it or choose another --out")
+
+
+@pytest.mark.parametrize("damage", [
+    lambda s: (s / "rate_hz" / "2").unlink(),      # a chunk file deleted
+    lambda s: truncate(s / "status" / "1"),         # a chunk's status cut short
+    lambda s: (s / "check_margin" / "0").unlink(),  # a variable that may be all fill
+], ids=["deleted", "truncated status", "deleted margin"])
+def test_resume_recomputes_a_marked_chunk_whose_data_is_gone(copy, reference, monkeypatch,
+                                                             damage):
+    store = copy / STORE
+    damage(store)
+    resuming = [*SWEEP, "--out", str(copy), "--resume"]
+    monkeypatch.setattr("sys.argv", ["gif", *resuming])  # what the command attribute records
+    assert gif(*resuming) == 0
+    assert grid(store).identical(grid(reference))
+    assert zarr.open_group(store, mode="r").attrs["command"].endswith(" --resume")
+
+
+def test_every_chunk_of_every_variable_is_a_file(reference):
+    """Even a chunk all at the fill value: that is how --resume sees one deleted."""
+    for name in ("n_spikes", "check_margin", "check_passed", "status", "isi_cv"):
+        assert sorted(p.name for p in (reference / name).iterdir()
+                      if not p.name.startswith(".")) == ["0", "1", "2", "3"], name
+
+
+def failing_writes(monkeypatch, error: int, where=lambda path: True) -> None:
+    """Every file that zarr writes where ``where(path)`` fails with OSError ``error``."""
+    from zarr.storage import _local
+
+    put = _local._put
+
+    def failing(path: Path, *args, **kwargs):
+        if where(Path(path)):
+            raise OSError(error, __import__("os").strerror(error), str(path))
+        return put(path, *args, **kwargs)
+
+    monkeypatch.setattr(_local, "_put", failing)
+
+
+@pytest.mark.parametrize("error", [errno.EACCES, errno.EROFS])
+def test_a_store_that_cannot_be_written_is_one_sentence(copy, capsys, monkeypatch, error):
+    # chmod cannot stop root (the tests may run as root): the file system's error, simulated.
+    store = copy / STORE
+    zarr.open_group(store, mode="r+")["gifcli_chunks/done"][2] = 0
+    failing_writes(monkeypatch, error)
+    code = gif(*SWEEP, "--out", str(copy), "--resume")
+    refused(capsys, code, store, "cannot write", "make it writable or choose another --out")
+
+
+@pytest.mark.parametrize("resume", [True, False], ids=["resume", "fresh"])
+def test_a_full_disk_mid_sweep_keeps_the_marked_chunks(copy, reference, capsys, monkeypatch,
+                                                       resume):
+    store = copy / STORE
+    if resume:
+        zarr.open_group(store, mode="r+")["gifcli_chunks/done"][2:] = 0
+    failing_writes(monkeypatch, errno.ENOSPC, lambda path: path.parts[-2:] == ("rate_hz", "3"))
+    code = gif(*SWEEP, "--out", str(copy), *(["--resume"] if resume else []))
+    refused(capsys, code, store, "the disk of", "is full: 3 of 4 chunks are in",
+            "--resume computes the rest once space is free")
+    monkeypatch.undo()
+    assert gif(*SWEEP, "--out", str(copy), "--resume") == 0
+    assert grid(store).identical(grid(reference))
