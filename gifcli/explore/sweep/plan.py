@@ -121,9 +121,19 @@ class SweepPlan:
         return self.preset.check is not None
 
     @property
+    def estimate_grid(self) -> tuple[int, float]:
+        """(steps, dt) that the time estimate counts: the preset's default grid, also for a
+        coarse sweep, whose time goes mostly to the spikes (the same at any grid) and which
+        is not slower (docs/performance.md)."""
+        from gifcli.simulation.grid import n_steps_for
+
+        dt = effective_dt(self.preset, None) if self.coarse else self.dt
+        return n_steps_for(self.preset.duration, dt), dt
+
+    @property
     def seconds_estimate(self) -> float:
         """About how long the sweep takes, at SWEEP_RATE."""
-        return self.size * self.grid.n_steps / SWEEP_RATE
+        return self.size * self.estimate_grid[0] / SWEEP_RATE
 
     def compute(self, k: int) -> ChunkResult:
         """Simulate and judge chunk ``k``'s points."""
