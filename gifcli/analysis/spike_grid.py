@@ -14,9 +14,12 @@ import numpy as np
 
 from gifcli.analysis.checks.conditions import Afterpotential
 from gifcli.analysis.checks.definitions import CHECKS
-from gifcli.simulation.grid import coarsest_dt
+from gifcli.model.preset import DEFAULT_DT
+from gifcli.simulation.grid import MODAL_REACH, coarsest_dt
 
 RATES = ("k1", "k2", "b")  # rates of the model (1/ms); 1/tau is the fourth
+# 4.9/ms, a hair less: the coarsest grid for it is 0.1 ms where 0.1 fits the schedule
+GRID_RATE_CAP = MODAL_REACH / (DEFAULT_DT * (1.0 + 1e-9))
 
 
 def fastest_rate(params: Mapping[str, float | np.ndarray]) -> float:
@@ -36,9 +39,13 @@ def reads_trace(check: str | None) -> bool:
 
 
 def coarse_rate(method: str, dt: float | None, rate: float) -> float | None:
-    """``rate`` if a run of ``method`` with ``dt`` (None: not given) steps at the coarsest
-    grid (``exact`` and no dt given), else None (it steps at its dt or the default)."""
-    return rate if method == "exact" and dt is None else None
+    """The rate that sets the coarsest grid of a run of ``method`` with ``dt`` (None: not
+    given), or None if it steps at its dt or the default (fixed-step, or dt given).
+
+    A rate faster than :data:`GRID_RATE_CAP` counts as that one: the grid is never finer
+    than the default 0.1 ms, where such a rate leaves the modal form anyway (the
+    triangular form, as exact at any dt) and a finer grid would only cost steps."""
+    return min(rate, GRID_RATE_CAP) if method == "exact" and dt is None else None
 
 
 def spike_dt(segments: Sequence[tuple[float, float]], rate: float | None,
