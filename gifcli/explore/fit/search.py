@@ -180,7 +180,7 @@ class _Problem:
         from gifcli.simulation.grid import build_grid
 
         self.preset, self.free, self.targets, self.method = preset, free, targets, method
-        # with a fastest_rate, the search steps at the coarsest grid (search_grid)
+        # with a fastest_rate (exact, no dt given) the search steps at the coarsest grid
         self.fastest_rate = fastest_rate
         self.dt = spike_dt(preset.segments, fastest_rate, dt)
         self.grid = build_grid(list(preset.segments), self.dt, exact=method == "exact")
