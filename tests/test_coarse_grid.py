@@ -269,3 +269,14 @@ def test_cli_fit_json_records_both_grids(tmp_path):
     coarse = coarsest_dt([(1.5, 200.0)], 0.2)
     assert summary["dt"] == 0.1 and summary["search_dt"] == coarse
     assert f"dt = 0.1 ms (searched at {coarse:.4g} ms)" in " ".join(run.output.split())
+
+
+def test_the_example_of_sweeps_md_prints_what_the_page_shows(tmp_path, monkeypatch):
+    page = (Path(__file__).resolve().parent.parent / "docs" / "sweeps.md").read_text(
+        encoding="utf-8")
+    command = "$ gif sweep M -p a=0:0.01:5 -f csv --out x\n"
+    shown = page[page.index(command) + len(command):].split("```")[0]
+    monkeypatch.chdir(tmp_path)
+    run = gif(*command.split()[2:])  # less "$ gif"
+    assert run.exit_code == 0, run.output
+    assert run.output.split() == shown.split()  # the same words, wrapped at any width
