@@ -319,7 +319,8 @@ def test_a_long_sweep_says_its_time_and_size_first(tmp_path, capsys, monkeypatch
     out = tmp_path / "out"
     assert gif("sweep", "A", "-p", "a=0:0.01:4", "-f", "zarr", "--out", str(out)) == 0
     err = capsys.readouterr().err
-    assert ("gif: warning: 4 points × 2,000 steps: about 1.33 min at 1e+02 neuron-steps/s"
+    assert ("gif: warning: 4 points × 2,000 steps of 0.1 ms (it steps at 2.439 ms, no slower): "
+            "about 1.33 min at 1e+02 neuron-steps/s"
             in err)
     assert "its store about 44 bytes on disk (up to 168 bytes)" in err
 

@@ -50,7 +50,8 @@ def own_point(preset, axes: list[sweep.Axis]) -> int:
 def test_batched_verdicts_and_margins_equal_single_runs(name, method):
     preset = PRESETS[name]
     axes = random_axes(name, seed=sum(map(ord, name + method)))
-    result = sweep.run_sweep(preset, axes, method=method)
+    # on the single runs' grid: a coarse grid against it is tests/test_coarse_grid.py's
+    result = sweep.run_sweep(preset, axes, method=method, dt=preset.dt)
     for i in range(result.size):
         verdict = checks.evaluate(simulate(sweep.point_preset(preset, axes, i), method))
         margin = np.nan if verdict.margin is None else verdict.margin.relative

@@ -175,9 +175,10 @@ def test_results_do_not_depend_on_how_the_grid_is_cut(shipped):
 # --- results ---------------------------------------------------------------------------------
 
 
-def assert_point_is_a_single_run(preset, axes, result, i, method="exact", dt=None):
-    """Point i's features, verdict and margin are those of simulate() + evaluate()."""
-    single = simulate(sweep.point_preset(preset, axes, i), method, dt)
+def assert_point_is_a_single_run(preset, axes, result, i, method="exact"):
+    """Point i's features, verdict and margin are those of simulate() + evaluate() on the
+    sweep's grid (a coarse one against dt 0.1: tests/test_coarse_grid.py)."""
+    single = simulate(sweep.point_preset(preset, axes, i), method, result.dt)
     f = spike_features(single.spike_times, single.duration)
     for name in sweep.COLUMNS:
         expected = getattr(f, name)
@@ -203,7 +204,8 @@ def test_every_point_matches_a_single_run_and_its_check(shipped):
                                 sweep.Axis("V_rest", np.array([-72.0, -68.0]))]),
                          ("K", one_axis("initial.V_th", -80.0, -40.0, 5))):
         preset = shipped[letter]
-        result = sweep.run_sweep(preset, axes, method="exact")
+        # at a given grid; the f–I probe of a single run's check steps at it too
+        result = sweep.run_sweep(preset, axes, method="exact", dt=0.1)
         assert result.passed is not None and result.passed.any() and not result.passed.all()
         for i in range(result.size):
             assert_point_is_a_single_run(preset, axes, result, i)

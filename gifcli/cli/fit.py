@@ -223,8 +223,10 @@ def _final_table(result: FitResult, seconds: float, written: Sequence[Path]) -> 
     from gifcli.explore.fit import SpikeTarget
 
     console = stdout()
+    searched = (f" (searched at {result.search_dt:.4g} ms)"
+                if result.search_dt not in (None, result.dt) else "")
     table = new_table(f"{markup_safe(result.preset.name)}: {result.method}, dt = "
-                      f"{result.dt:g} ms")
+                      f"{result.dt:g} ms{searched}")
     headers = ("free", "from", "to", "start", "fitted") + (
         ("± s.e.",) if result.uncertainty is not None else ())
     for header in headers:

@@ -237,7 +237,9 @@ def _check_and_say_the_cost(plan: Any, formats: Sequence[str], out: Path, quiet:
     if not quiet and (seconds > ESTIMATE_ABOVE_S or plan.size > 1_000_000):
         disk = (f", and its store about {_bytes(size)} on disk (up to {_bytes(most)})"
                 if "zarr" in formats else "")
-        warn(f"{plan.size:,} points × {plan.grid.n_steps:,} steps: about "
+        steps, dt = plan.estimate_grid
+        stepped = f" (it steps at {plan.dt:.4g} ms, no slower)" if plan.coarse else ""
+        warn(f"{plan.size:,} points × {steps:,} steps of {dt:g} ms{stepped}: about "
              f"{_duration(seconds)} at {plans.SWEEP_RATE:.0e} neuron-steps/s (a busy machine "
              f"or many spikes take longer){disk}")
 

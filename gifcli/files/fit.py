@@ -152,6 +152,7 @@ def fit_summary(result: FitResult) -> dict[str, Any]:
         "target": aim,
         "method": result.method,
         "dt": result.dt,
+        "search_dt": result.search_dt,  # the grid the search stepped
         "duration_ms": result.preset.duration,
         "overrides": dict(result.preset.overrides),
         "free": [{"name": f.name, "lo": f.lo, "hi": f.hi, "start": result.start[f.name]}

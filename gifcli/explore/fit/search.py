@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from gifcli.analysis import checks
+from gifcli.analysis.spike_grid import coarse_rate, fastest_rate, reads_trace, spike_dt
 from gifcli.core.arguments import choice, count, items, number
 from gifcli.core.errors import GifError, PresetError
 from gifcli.explore.fit import polish
@@ -96,7 +97,7 @@ class FitResult:
     verdict: checks.Verdict | None  # of the fitted preset's check on the first run
     start_run: Result | None  # the preset's own run (None if it fires without end)
     method: str
-    dt: float
+    dt: float  # of the final runs (the figure's traces): the preset's grid, or --dt
     evaluations: int
     history: tuple[Generation, ...]
     seed: int
@@ -107,6 +108,7 @@ class FitResult:
     stops: tuple[str, ...] = ()  # why each CMA-ES run stopped, and the polish after it
     uncertainty: polish.Uncertainty | None = None  # spike trains whose counts all match
     notes: tuple[str, ...] = field(default_factory=tuple)
+    search_dt: float | None = None  # the grid the search stepped (None: dt)
 
     @property
     def target(self) -> Target:
@@ -174,12 +176,14 @@ class _Problem:
     batched call per target, scored (summed over the targets) into the search's record."""
 
     def __init__(self, preset: Preset, free: tuple[Free, ...], targets: tuple[Target, ...],
-                 method: str, dt: float):
+                 method: str, dt: float, fastest_rate: float | None = None):
         from gifcli.simulation.grid import build_grid
 
-        self.preset, self.free, self.targets, self.method, self.dt = (
-            preset, free, targets, method, dt)
-        self.grid = build_grid(list(preset.segments), dt, exact=method == "exact")
+        self.preset, self.free, self.targets, self.method = preset, free, targets, method
+        # with a fastest_rate (exact, no dt given) the search steps at the coarsest grid
+        self.fastest_rate = fastest_rate
+        self.dt = spike_dt(preset.segments, fastest_rate, dt)
+        self.grid = build_grid(list(preset.segments), self.dt, exact=method == "exact")
         self.v_after = (checks.CHECKS[targets[0].name].v_after(preset.segments)
                         if isinstance(targets[0], PatternTarget) else None)
         self.cap = max(t.cap(preset.duration) for t in targets)
@@ -213,7 +217,7 @@ class _Problem:
 
     def evaluate(self, x: np.ndarray) -> np.ndarray:
         points, results = self.batches(x)
-        scored = [t.scores(r, points, self.preset, self.method, self.dt)
+        scored = [t.scores(r, points, self.preset, self.method, self.dt, self.fastest_rate)
                   for t, r in zip(self.targets, results, strict=True)]
         scores = np.sum([score for score, _ in scored], axis=0)
         measures = scored[0][1]
@@ -347,7 +351,8 @@ def fit(preset: Preset, free: Sequence[Free], target: Target | Sequence[SpikeTar
     targets = fit_targets(target)
     _check_options(preset, free, targets, method, budget, restarts, seed)
     budget, restarts, seed = int(budget), int(restarts), int(seed)  # 1e4 is taken as 10000
-    dt = effective_dt(preset, number(dt, "dt"))
+    given = number(dt, "dt")
+    dt = effective_dt(preset, given)
     check_run_size(preset, dt, count(max_steps, "max_steps", 1))
     start = start_values(preset, free)
     notes = [f"the start {f.name} = {start[f.name]:g} lies outside [{f.lo:g}, {f.hi:g}]; "
@@ -361,7 +366,8 @@ def fit(preset: Preset, free: Sequence[Free], target: Target | Sequence[SpikeTar
         raise GifError(f"--budget {budget} is smaller than one generation of "
                        f"{first_popsize} simulations")
     check_fit_memory(preset, targets, first_popsize, budget, restarts)
-    problem = _Problem(preset, free, targets, method, dt)
+    problem = _Problem(preset, free, targets, method, dt, search_rate(preset, free, targets,
+                                                                      method, given))
     problem.check_box()
     run, out_of_budget, stops = _restarted_search(problem, x0, np.random.default_rng(seed),
                                                   first_popsize, budget, restarts, progress)
@@ -385,7 +391,20 @@ def fit(preset: Preset, free: Sequence[Free], target: Target | Sequence[SpikeTar
                      evaluations=search.evaluations, history=tuple(search.history),
                      seed=int(seed), budget=int(budget), restarts=run,
                      popsize=first_popsize, stop="budget" if out_of_budget else "converged",
-                     stops=tuple(stops), uncertainty=uncertainty, notes=tuple(notes))
+                     stops=tuple(stops), uncertainty=uncertainty, notes=tuple(notes),
+                     search_dt=problem.dt)
+
+
+def search_rate(preset: Preset, free: Sequence[Free], targets: tuple[Target, ...],
+                method: str, dt: float | None) -> float | None:
+    """The fastest rate (k1, k2, b, 1/tau) in the box of ``free`` if the search steps at
+    the coarsest grid for it (``exact``, no dt given, a target that reads only spikes),
+    else None: the search steps at the run's dt."""
+    if isinstance(targets[0], PatternTarget) and reads_trace(targets[0].name):
+        return None
+    params = dict(preset.params) | {f.name: np.array([f.lo, f.hi]) for f in free
+                                    if f.name in preset.params}
+    return coarse_rate(method, dt, fastest_rate(params))
 
 
 def check_fit_memory(preset: Preset, targets: tuple[Target, ...], first_popsize: int,

@@ -386,8 +386,8 @@ class SpikeTarget:
         useful = 2.0 * n_target / halves * self.window < 0.5
         return np.concatenate(([math.inf], halves[useful]))
 
-    def scores(self, result, points: Points, preset: Preset, method: str,
-               dt: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def scores(self, result, points: Points, preset: Preset, method: str, dt: float,
+               fastest_rate: float | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         found = Coincidences.of(result.trains(), self.times, result.duration_ms, self.window,
                                 self.stretches(result.duration_ms))
         gamma = found.gamma()
@@ -430,9 +430,9 @@ class PatternTarget:
     def cap(self, duration: float) -> int:
         return math.ceil(duration * MAX_SPIKES_PER_MS)
 
-    def scores(self, result, points: Points, preset: Preset, method: str,
-               dt: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        judged = _judge(self.name, preset, points, result, method, dt)
+    def scores(self, result, points: Points, preset: Preset, method: str, dt: float,
+               fastest_rate: float | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        judged = _judge(self.name, preset, points, result, method, dt, fastest_rate)
         n_conditions = len(checks.CHECKS[self.name].conditions)
         miss = np.where(np.isnan(judged.margin), 1.0, -judged.margin / (1.0 - judged.margin))
         failing = 1.0 + (n_conditions - 1 - judged.failed_at) + np.clip(miss, 0.0, 1.0)
@@ -447,9 +447,12 @@ class PatternTarget:
         return bool(best["passed"])
 
 
-def _judge(name: str, preset: Preset, points: Points, result, method: str, dt: float):
-    """Check ``name`` over the candidates of one batched call, as a sweep judges its points."""
-    return judge_points(preset, points, result, result.trains(), method, dt, name)
+def _judge(name: str, preset: Preset, points: Points, result, method: str, dt: float,
+           fastest_rate: float | None):
+    """Check ``name`` over the candidates of one batched call, as a sweep judges its points
+    (its probe at the coarsest grid for ``fastest_rate``, if given)."""
+    return judge_points(preset, points, result, result.trains(), method, dt, name,
+                        fastest_rate)
 
 
 Target = SpikeTarget | PatternTarget

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from gifcli.analysis.spike_grid import coarse_rate, fastest_rate
 from gifcli.core.errors import GifError
 from gifcli.explore.sweep.axes import sweep_values
 from gifcli.explore.sweep.run import Progress, no_progress
@@ -77,21 +78,27 @@ def fi_curves(presets: Sequence[Preset], start: float = FI_START, stop: float = 
               zoom: bool = True) -> list[FiCurve]:
     """The steady-state rate of each preset's f–I probe at ``num`` input scales from
     ``start`` to ``stop``; with ``zoom``, also FI_ZOOM_NUM scales centred on its onset, which
-    show whether the rate rises from 0 continuously (class 1) or jumps (class 2)."""
+    show whether the rate rises from 0 continuously (class 1) or jumps (class 2).
+
+    With ``exact`` and no ``dt``, the probe steps at the coarsest grid that fits it for the
+    preset's fastest rate (its spikes do not depend on dt); ``FiCurve.dt`` is the grid
+    stepped."""
     from gifcli.analysis import probe
 
     scales = sweep_values(start, stop, num)
-    chosen = []
+    probes = []
     for preset in presets:  # validate everything first
-        step = effective_dt(preset, dt)
-        check_run_size(replace(preset, segments=((1.0, probe.PROBE_MS),)), step, max_steps)
+        single = probe.Probe(preset.params, preset.initial,
+                             probe.probe_amplitude(preset.segments), 1, method,
+                             effective_dt(preset, dt),
+                             fastest_rate=coarse_rate(method, dt, fastest_rate(preset.params)))
+        check_run_size(replace(preset, segments=((1.0, probe.PROBE_MS),)), single.steady_dt,
+                       max_steps)
         _check_drive(preset, scales)
-        chosen.append(step)
+        probes.append(single)
     names = fi_names(presets)
     curves = []
-    for k, (preset, step) in enumerate(zip(presets, chosen, strict=True)):
-        single = probe.Probe(preset.params, preset.initial,
-                             probe.probe_amplitude(preset.segments), 1, method, step)
+    for k, (preset, single) in enumerate(zip(presets, probes, strict=True)):
         many = replace(single, size=scales.size)
         scale, rate = scales, _rates(many, scales)
         onset = probe.onsets(single)
@@ -106,7 +113,7 @@ def fi_curves(presets: Sequence[Preset], start: float = FI_START, stop: float = 
             zoom_rate = _rates(replace(single, size=FI_ZOOM_NUM), zoom_scale)
             zoom_scale, zoom_rate = _merged(zoom_scale, zoom_rate, bracket, bracket_rate)
         onset_rate = float(onset.rate[0])
-        curves.append(FiCurve(preset, method, step, scale, rate, s_star,
+        curves.append(FiCurve(preset, method, single.steady_dt, scale, rate, s_star,
                               onset_rate if math.isfinite(onset_rate) else math.nan,
                               zoom_scale, zoom_rate, *names[k]))
         progress("simulate", k + 1, len(presets))

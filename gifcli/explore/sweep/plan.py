@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gifcli.analysis import checks
+from gifcli.analysis.spike_grid import coarse_rate, fastest_rate, reads_trace, spike_dt
 from gifcli.core.arguments import choice, count, items, number
 from gifcli.core.errors import GifError
 from gifcli.explore.sweep.axes import Axis, check_sweep
@@ -98,6 +99,14 @@ class SweepPlan:
     grid: object  # gifcli.simulation.grid.Grid
     chunks: Chunks
     batch_points: int = BATCH_POINTS
+    #: With ``exact`` and no dt given, the fastest rate (1/ms) of every point of the grid:
+    #: the sweep and its f–I probe step at the coarsest grid for it (None: at dt as given).
+    fastest_rate: float | None = None
+
+    @property
+    def coarse(self) -> bool:
+        """Whether the sweep steps at the coarsest grid of its schedule (docs/sweeps.md)."""
+        return self.fastest_rate is not None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -112,9 +121,19 @@ class SweepPlan:
         return self.preset.check is not None
 
     @property
+    def estimate_grid(self) -> tuple[int, float]:
+        """(steps, dt) that the time estimate counts: the preset's default grid, also for a
+        coarse sweep, whose time goes mostly to the spikes (the same at any grid) and which
+        is not slower (docs/performance.md)."""
+        from gifcli.simulation.grid import n_steps_for
+
+        dt = effective_dt(self.preset, None) if self.coarse else self.dt
+        return n_steps_for(self.preset.duration, dt), dt
+
+    @property
     def seconds_estimate(self) -> float:
         """About how long the sweep takes, at SWEEP_RATE."""
-        return self.size * self.grid.n_steps / SWEEP_RATE
+        return self.size * self.estimate_grid[0] / SWEEP_RATE
 
     def compute(self, k: int) -> ChunkResult:
         """Simulate and judge chunk ``k``'s points."""
@@ -152,7 +171,8 @@ class SweepPlan:
                              ("isi_cv", result.isi_cv), ("n_bursts", result.n_bursts)):
             columns[name][part] = np.where(ok, values, np.nan)
         if passed is not None:
-            judged = judge(self.preset, points, result, trains, self.method, self.dt)
+            judged = judge(self.preset, points, result, trains, self.method, self.dt,
+                           fastest_rate=self.fastest_rate)
             passed[part] = judged.passed & ok
             margin[part] = np.where(ok, judged.margin, np.nan)
         seconds["check"] += time.perf_counter() - started
@@ -168,14 +188,28 @@ def plan_sweep(preset: Preset, axes: Sequence[Axis], method: str = "exact",
                dt: float | None = None, max_steps: int = DEFAULT_MAX_STEPS,
                chunk_points: int = CHUNK_POINTS, stored: bool = False,
                batch_points: int = BATCH_POINTS) -> SweepPlan:
-    """Validate a sweep (PresetError, GifError) and cut its grid into chunks."""
+    """Validate a sweep (PresetError, GifError) and cut its grid into chunks.
+
+    With ``exact`` and no ``dt``, the sweep steps at the coarsest grid that fits the schedule
+    for the fastest rate of every point of the grid (the same for every chunk, so a resumed
+    sweep steps on it too), unless its check reads V off the grid (reads_trace)."""
     from gifcli.simulation.grid import build_grid
 
     preset, axes = validate_preset(preset), items(axes, "axes", Axis)
     method = choice(method, "method", METHODS)
     check_sweep(preset, axes, stored)
-    dt = effective_dt(preset, number(dt, "dt"))
+    given = number(dt, "dt")
+    rate = None if reads_trace(preset.check) else \
+        coarse_rate(method, given, sweep_fastest_rate(preset, axes))
+    dt = spike_dt(preset.segments, rate, effective_dt(preset, given))
     check_run_size(preset, dt, count(max_steps, "max_steps", 1))
     grid = build_grid(list(preset.segments), dt, exact=method == "exact")
     chunks = Chunks.of([axis.size for axis in axes], chunk_points)
-    return SweepPlan(preset, axes, method, dt, grid, chunks, max(1, int(batch_points)))
+    return SweepPlan(preset, axes, method, dt, grid, chunks, max(1, int(batch_points)), rate)
+
+
+def sweep_fastest_rate(preset: Preset, axes: Sequence[Axis]) -> float:
+    """The fastest rate (k1, k2, b, 1/tau) that any point of the grid of ``axes`` has."""
+    params = dict(preset.params) | {axis.param: axis.values for axis in axes
+                                    if axis.param in preset.params}
+    return fastest_rate(params)

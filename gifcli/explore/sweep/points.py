@@ -111,15 +111,16 @@ def simulate(points: Points, grid, method: str, dt: float, v_after: float | None
 
 
 def judge(preset: Preset, points: Points, result, trains, method: str, dt: float,
-          name: str | None = None):
+          name: str | None = None, fastest_rate: float | None = None):
     """Check ``name`` (default: the preset's) over some points
     (gifcli.analysis.checks.judge); V's extrema come from the points' own batched call (see
-    Check.v_after); the f–I probe and the controls run the points in batched calls."""
+    Check.v_after); the f–I probe and the controls run the points in batched calls, at
+    the coarsest grid for ``fastest_rate`` if given (see gifcli.analysis.probe.Probe)."""
     from gifcli.analysis import probe
 
     amplitude = probe.probe_amplitude(preset.segments) * np.asarray(points.scale)
     prober = probe.Probe(points.params, points.initial, amplitude, points.size, method, dt,
-                         points.scale)
+                         points.scale, fastest_rate)
     ctx = checks.Context(
         trains, preset.segments, V_rest=points.params["V_rest"],
         extrema=lambda _after: checks.Extrema(result.peak_mV, result.trough_mV),
