@@ -29,14 +29,15 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numba import njit
 
+from gifcli.simulation.batch.run import _per_neuron
 from gifcli.simulation.kernel import (
     EXACT,
     I1,
     I2,
     K1,
     K2,
-    R,
     TAU,
+    R,
     V,
     decay_convolution,
     enter_segment,
@@ -45,7 +46,6 @@ from gifcli.simulation.kernel import (
     propagator,
     reset,
 )
-from gifcli.simulation.batch.run import _per_neuron
 
 TOLERANCE = 1e-12  # mV: an interval that cannot beat the best by more is dropped
 MAX_DEPTH = 60  # halvings of a piece at most (a 200 ms piece: intervals of 2e-16 ms)
