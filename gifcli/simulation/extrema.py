@@ -29,7 +29,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numba import njit
 
-from gifcli.simulation.batch.run import _per_neuron
 from gifcli.simulation.kernel import (
     EXACT,
     I1,
@@ -52,57 +51,127 @@ MAX_DEPTH = 60  # halvings of a piece at most (a 200 ms piece: intervals of 2e-1
 
 
 @njit(cache=True)
-def v_at(p, y, v_star, tau):
-    """V at tau ms from the deviation y, with no spike in between (the kernel's propagator
-    entries P31, P32, P33 for a step of tau; V does not depend on V_th)."""
+def state_at(p, y, tau):
+    """(y1, y2, yV) at tau ms from the deviation y, with no spike in between: the kernel's
+    propagator entries for a step of tau (V does not depend on V_th)."""
     g, mu = p[R] / p[TAU], 1.0 / p[TAU]
-    return v_star + (g * decay_convolution(p[K1], mu, tau) * y[I1]
-                     + g * decay_convolution(p[K2], mu, tau) * y[I2]
-                     + math.exp(-mu * tau) * y[V])
+    return (math.exp(-p[K1] * tau) * y[I1], math.exp(-p[K2] * tau) * y[I2],
+            g * decay_convolution(p[K1], mu, tau) * y[I1]
+            + g * decay_convolution(p[K2], mu, tau) * y[I2] + math.exp(-mu * tau) * y[V])
+
+
+@njit(cache=True, inline="always")
+def slopes(p, y1, y2, yv):
+    """(V′, V″) at the deviation (y1, y2, yV)."""
+    g, mu = p[R] / p[TAU], 1.0 / p[TAU]
+    return (g * (y1 + y2) - mu * yv,
+            -g * (p[K1] + mu) * y1 - g * (p[K2] + mu) * y2 + mu * mu * yv)
+
+
+@njit(cache=True, inline="always")
+def bends(p, y1, y2, yv):
+    """(B2, B3) ≥ (|V″|, |V‴|) at every later time, from the deviation (y1, y2, yV) now.
+
+    |y1| and |y2| only decay; yV′ = g(y1 + y2) − μ yV, so |yV| never exceeds the larger of
+    |yV| now and g(|y1| + |y2|)/μ (g = R/τ, μ = 1/τ). V″ = −g(k1 + μ) y1 − g(k2 + μ) y2
+    + μ² yV and V‴ = g k1 (k1 + μ) y1 + g k2 (k2 + μ) y2 + μ² yV′ take their bounds term
+    by term.
+    """
+    g, mu, k1, k2 = p[R] / p[TAU], 1.0 / p[TAU], p[K1], p[K2]
+    a1, a2 = abs(y1), abs(y2)
+    drive = g * (a1 + a2)
+    reach = max(abs(yv), drive / mu)
+    return (g * (k1 + mu) * a1 + g * (k2 + mu) * a2 + mu * mu * reach,
+            g * k1 * (k1 + mu) * a1 + g * k2 * (k2 + mu) * a2 + mu * mu * (drive + mu * reach))
 
 
 @njit(cache=True)
-def curvature_bound(p, y, v_dev, a):
-    """B ≥ |V″| at every time ≥ a ms into a piece from the deviation y, v_dev = yV(a).
+def concave_top(p, y, sign, a, b):
+    """The time in (a, b) where sign·V′ (> 0 at a, < 0 at b, decreasing: sign·V concave)
+    reaches 0: Newton safeguarded by bisection, to 1e-13 ms."""
+    lo, hi = a, b
+    tau = 0.5 * (a + b)
+    for _ in range(100):
+        y1, y2, yv = state_at(p, y, tau)
+        d1, d2 = slopes(p, y1, y2, yv)
+        d1, d2 = sign * d1, sign * d2
+        if d1 > 0.0:
+            lo = tau
+        else:
+            hi = tau
+        following = tau - d1 / d2 if d2 < 0.0 else 0.5 * (lo + hi)
+        if abs(following - tau) <= 1e-13:
+            return following  # converged; tested before the bracket, which a root at tau closes
+        if not (lo < following < hi):
+            following = 0.5 * (lo + hi)
+        if hi - lo <= 1e-13:
+            return following
+        tau = following
+    return tau
 
-    V″ = −g(k1 + μ) y1 − g(k2 + μ) y2 + μ² yV (g = R/τ, μ = 1/τ). |y1| and |y2| only decay
-    from their values at a; yV′ = g(y1 + y2) − μ yV, so |yV| never exceeds the larger of
-    |yV(a)| and g(|y1(a)| + |y2(a)|)/μ.
-    """
-    g, mu = p[R] / p[TAU], 1.0 / p[TAU]
-    y1, y2 = abs(y[I1]) * math.exp(-p[K1] * a), abs(y[I2]) * math.exp(-p[K2] * a)
-    yv = max(abs(v_dev), g * (y1 + y2) / mu)
-    return g * (p[K1] + mu) * y1 + g * (p[K2] + mu) * y2 + mu * mu * yv
+
+@njit(cache=True, inline="always")
+def put(node, row, column, y1, y2, yv):
+    node[row, column], node[row, column + 1], node[row, column + 2] = y1, y2, yv
 
 
 @njit(cache=True)
 def piece_extreme(p, y, v_star, width, sign, best, best_at, t0):
     """(best, best_at): the larger of ``best`` and the maximum of sign·V over the piece of
     ``width`` ms from the deviation y (starting at t0 ms), and where it is first reached.
-    Branch and bound, depth first, left half first; ``best`` prunes from the start."""
-    f0, f1 = sign * v_at(p, y, v_star, 0.0), sign * v_at(p, y, v_star, width)
-    if f0 > best:
-        best, best_at = f0, t0
-    if f1 > best:
-        best, best_at = f1, t0 + width
-    size = 2 * MAX_DEPTH + 2
-    lo, hi, f_lo, f_hi = np.empty(size), np.empty(size), np.empty(size), np.empty(size)
-    depth = np.empty(size, np.int64)
-    lo[0], hi[0], f_lo[0], f_hi[0], depth[0], n = 0.0, width, f0, f1, 0, 1
+
+    Branch and bound, depth first, left half first; ``best`` prunes from the start. An
+    interval [a, b] is dropped when max(f(a), f(b)) + B2 (b − a)²/8 cannot beat the best by
+    more than TOLERANCE (f = sign·V, B2 ≥ |f″|); when f is monotone on it (f′(a) + B2 (b − a)
+    < 0 or f′(b) − B2 (b − a) > 0) or convex (f″(a) − B3 (b − a) > 0, B3 ≥ |f‴|), as its
+    ends were candidates; and when concave (f″(a) + B3 (b − a) < 0), after its top, if
+    inside, is found by Newton on f′ (concave_top) and made a candidate.
+    Otherwise it is halved.
+    """
+    node = np.empty((MAX_DEPTH + 2, 8))  # a, b, then (y1, y2, yV) at a and at b
+    depth = np.empty(MAX_DEPTH + 2, np.int64)
+    node[0, 0], node[0, 1], depth[0], n = 0.0, width, 0, 1
+    put(node, 0, 2, y[I1], y[I2], y[V])
+    z = state_at(p, y, width)
+    put(node, 0, 5, z[0], z[1], z[2])
+    for end in range(2):
+        f = sign * (v_star + node[0, 4 + 3 * end])
+        if f > best:
+            best, best_at = f, t0 + end * width
     while n > 0:
         n -= 1
-        a, b, fa, fb, level = lo[n], hi[n], f_lo[n], f_hi[n], depth[n]
-        bend = curvature_bound(p, y, sign * fa - v_star, a)
-        if not (max(fa, fb) + bend * (b - a) * (b - a) * 0.125 > best + TOLERANCE):
+        a, b, level = node[n, 0], node[n, 1], depth[n]
+        fa, fb = sign * (v_star + node[n, 4]), sign * (v_star + node[n, 7])
+        b2, b3 = bends(p, node[n, 2], node[n, 3], node[n, 4])
+        w = b - a
+        if not (max(fa, fb) + b2 * w * w * 0.125 > best + TOLERANCE):
+            continue
+        d1a, d2a = slopes(p, node[n, 2], node[n, 3], node[n, 4])
+        d1a, d2a = sign * d1a, sign * d2a
+        d1b = sign * slopes(p, node[n, 5], node[n, 6], node[n, 7])[0]
+        if d1a + b2 * w < 0.0 or d1b - b2 * w > 0.0 or d2a - b3 * w > 0.0:
+            continue  # monotone or convex: its ends are its maximum
+        if d2a + b3 * w < 0.0:  # concave: one top, at an end or where f′ = 0
+            if d1a > 0.0 and d1b < 0.0:
+                top = concave_top(p, y, sign, a, b)
+                f = sign * (v_star + state_at(p, y, top)[2])
+                if f > best:
+                    best, best_at = f, t0 + top
             continue
         m = 0.5 * (a + b)
         if level >= MAX_DEPTH or not (a < m < b):
             continue
-        fm = sign * v_at(p, y, v_star, m)
-        if fm > best or (fm == best and t0 + m < best_at):
+        zm = state_at(p, y, m)
+        fm = sign * (v_star + zm[2])
+        if fm > best:
             best, best_at = fm, t0 + m
-        lo[n], hi[n], f_lo[n], f_hi[n], depth[n] = m, b, fm, fb, level + 1  # right, later
-        lo[n + 1], hi[n + 1], f_lo[n + 1], f_hi[n + 1], depth[n + 1] = a, m, fa, fm, level + 1
+        # the right half [m, b] in place, to be popped later; the left half [a, m] above it
+        node[n + 1, 0], node[n + 1, 1] = a, m
+        put(node, n + 1, 2, node[n, 2], node[n, 3], node[n, 4])
+        put(node, n + 1, 5, zm[0], zm[1], zm[2])
+        node[n, 0] = m
+        put(node, n, 2, zm[0], zm[1], zm[2])
+        depth[n], depth[n + 1] = level + 1, level + 1
         n += 2
     return best, best_at
 
@@ -152,12 +221,13 @@ def point_extrema(p, x0, amplitudes, ends, spikes, after, stop):
 @njit(cache=True)
 def _all_extrema(base, columns, values, x_init, scale, amplitudes, ends, times, offsets,
                  after, stop, out):
+    # Serial: a few µs a point, and a parallel loop would cost every cold start its compile.
     for i in range(offsets.shape[0] - 1):
         p = base.copy()
-        for c in range(columns.shape[0]):
-            p[columns[c]] = values[i if values.shape[0] > 1 else 0, c]
-        x0 = x_init[i if x_init.shape[0] > 1 else 0]
-        scaled = amplitudes * scale[i if scale.shape[0] > 1 else 0]
+        for c in range(columns.shape[0]):  # values, x_init, scale: 1 row, or 1 per point
+            p[columns[c]] = values[min(i, values.shape[0] - 1), c]
+        x0 = x_init[min(i, x_init.shape[0] - 1)]
+        scaled = amplitudes * scale[min(i, scale.shape[0] - 1)]
         out[i, 0], out[i, 1], out[i, 2] = point_extrema(
             p, x0, scaled, ends, times[offsets[i]:offsets[i + 1]], after, stop)
 
@@ -172,6 +242,8 @@ def v_extrema(params: Mapping[str, float | np.ndarray], segments: Sequence[tuple
     takes them; point i fired at ``times[offsets[i]:offsets[i + 1]]`` (all its spikes, from
     an ``exact`` run of ``segments`` that ended at ``stop`` ms). See the module docstring.
     """
+    from gifcli.simulation.batch.run import _per_neuron  # not for every import of the checks
+
     base, columns, values, x_init, scale, _ = _per_neuron(params, initial, input_scale)
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     out = np.empty((offsets.size - 1, 3))

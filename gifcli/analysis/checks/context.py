@@ -11,7 +11,6 @@ import numpy as np
 
 from gifcli.analysis.features import SpikeTrains, segment_bounds
 from gifcli.core.errors import GifError
-from gifcli.simulation.extrema import v_extrema
 
 if TYPE_CHECKING:
     from gifcli.analysis.probe import Onsets
@@ -81,6 +80,8 @@ class Extrema:
         NaN), from the points' parameters, initial values and input scale (scalars, or one
         per point of ``points``) and their whole spike trains of an ``exact`` run
         (gifcli.simulation.extrema)."""
+        from gifcli.simulation.extrema import v_extrema
+
         chosen = trains.take(points)
         found = v_extrema(params, segments, chosen.times, chosen.offsets, after, trains.end,
                           initial=initial, input_scale=input_scale)
