@@ -11,10 +11,8 @@ end (15 of the run's 200 ms), in one batched call. This times, in one process an
   cost before it had a control: the tracked run and a judgement in NumPy.
 
 and the checked W1 sweep (tonic_bursting, no control), whose path the controls do not touch,
-for reference. With ``--extrema`` it times instead what V's extrema cost the same N points
-of Q: the run that follows V on the grid (``track_after``, what a sweep paid before the
-extrema were exact) against the same run without it, and the continuous-time extrema
-(``gifcli.simulation.extrema``) from that run's spike trains.
+for reference. With ``--extrema`` it times instead what V's extrema cost N points of Q: the
+run, and the continuous-time extrema (``gifcli.simulation.extrema``) from its spike trains.
 
 It prints the medians and the ratio with / without, which should stay under 1.2: the
 control adds 15 / 200 of the run's steps, and its spike (each point that reaches it fires
@@ -58,32 +56,28 @@ def timed(preset, n: int) -> tuple[float, float]:
 
 
 def extrema_costs(preset, n: int, reps: int) -> None:
-    """The grid tracking's cost and the continuous extrema's, on n points of Q (exact, dt
-    0.1), medians of ``reps`` alternated runs."""
+    """What the continuous extrema cost against the run itself, on n points of Q (exact,
+    dt 0.1), medians of ``reps`` alternated runs."""
     from gifcli.simulation.batch import run_batch
     from gifcli.simulation.extrema import v_extrema
 
     params = dict(preset.params) | {"a": np.linspace(-0.01, 0.01, n)}
     after = preset.segments[0][1]
 
-    def run(track):
-        return run_batch(params, list(preset.segments), initial=preset.initial, record=128,
-                         track_after=after if track else None)
+    def run():
+        return run_batch(params, list(preset.segments), initial=preset.initial, record=128)
 
     def extrema(result):
         trains = result.trains()
         return v_extrema(params, preset.segments, trains.times, trains.offsets, after,
                          result.duration_ms, initial=preset.initial)
 
-    extrema(run(False))  # compile
-    rows: dict[str, list[float]] = {"run, grid tracking": [], "run, no tracking": [],
-                                    "continuous extrema": []}
+    extrema(run())  # compile
+    rows: dict[str, list[float]] = {"the run": [], "continuous extrema": []}
     for _ in range(reps):
-        for label, work in (("run, grid tracking", lambda: run(True)),
-                            ("run, no tracking", lambda: run(False))):
-            start = time.perf_counter()
-            result = work()
-            rows[label].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        result = run()
+        rows["the run"].append(time.perf_counter() - start)
         start = time.perf_counter()
         extrema(result)
         rows["continuous extrema"].append(time.perf_counter() - start)
@@ -91,10 +85,6 @@ def extrema_costs(preset, n: int, reps: int) -> None:
     for label, times in rows.items():
         print(f"  {label:20s} {statistics.median(times):7.3f} s  "
               f"({', '.join(f'{t:.3f}' for t in times)})")
-    tracking = statistics.median(rows["run, grid tracking"]) - statistics.median(
-        rows["run, no tracking"])
-    print(f"grid tracking adds {tracking:.3f} s; the continuous extrema take "
-          f"{statistics.median(rows['continuous extrema']):.3f} s")
 
 
 def main() -> None:
@@ -102,7 +92,7 @@ def main() -> None:
     parser.add_argument("--n", type=float, default=1e5)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--extrema", action="store_true",
-                        help="time V's extrema (grid tracking against continuous time)")
+                        help="time V's extrema in continuous time against the run")
     args = parser.parse_args()
     n = int(args.n)
     q, w1 = resolve("afterpotentials"), parse_preset(W1_PRESET, "w1.yaml")

@@ -20,12 +20,13 @@ point of the same parameters find the same onset to the bit.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from gifcli.analysis.features import SpikeTrains
 from gifcli.simulation.batch import OK, run_batch
+from gifcli.simulation.extrema import v_extrema
 from gifcli.simulation.grid import build_grid, fitted_dt
 
 PROBE_MS = 2000.0
@@ -93,15 +94,20 @@ class Probe:
         """V of every point at the end of ``segments`` with the spike-triggered currents
         switched off (A1 = A2 = 0): the passive response, in one batched call. The grid is
         that of any schedule that begins with ``segments``, so this is V at that time in the
-        longer control run too. With ``exact``, a dt that does not fit ``segments`` (it would
-        stop at the last grid point before their end) is shortened until it does: its V at
-        the end is the closed form's, whatever dt."""
-        params = dict(self.params) | {"A1": 0.0, "A2": 0.0}
-        dt = fitted_dt(segments, self.dt) if self.method == "exact" else self.dt
-        grid = build_grid(list(segments), dt, exact=self.method == "exact")
-        return run_batch(params, grid, method=self.method, dt=dt, initial=self.initial,
-                         input_scale=self.input_scale,
-                         track_after=grid.n_steps * dt).peak_mV
+        longer control run too. With ``exact``, V at the end is the closed form's from the
+        control's spike trains (gifcli.simulation.extrema), on a grid that ends there (a dt
+        that does not fit ``segments`` would stop at the grid point before: it is shortened
+        until it does), whatever dt."""
+        passive = replace(self, params=dict(self.params) | {"A1": 0.0, "A2": 0.0})
+        if self.method == "exact":
+            trains = replace(passive, dt=fitted_dt(segments, self.dt)).trains(segments)
+            return v_extrema(passive.params, segments, trains.times, trains.offsets,
+                             trains.end, trains.end, initial=self.initial,
+                             input_scale=self.input_scale)[0]
+        grid = build_grid(list(segments), self.dt, exact=False)
+        return run_batch(passive.params, grid, method=self.method, dt=self.dt,
+                         initial=self.initial, input_scale=self.input_scale,
+                         track_after=grid.n_steps * self.dt).peak_mV
 
     def rates(self, scale: np.ndarray) -> np.ndarray:
         """The steady-state rate (Hz) of every point at its own s = ``scale``."""

@@ -205,7 +205,7 @@ def point_extrema(p, x0, amplitudes, ends, spikes, after, stop):
                                         top_at)[0]
             else:
                 trough = -piece_extreme(p, y, v_star, width, -1.0, -trough, np.nan, t)[0]
-        if t_next >= stop:
+        if t_next >= stop and t >= after:  # (after = stop: once more, for V at stop)
             break
         linear_step(y, propagator(p, width, EXACT))
         t = t_next
