@@ -116,6 +116,18 @@ def test_extrema_equal_a_dense_reference_at_every_dt(a, A1, A2, k1, scale):
         assert abs(got.trough[0] - trough) <= TOLERANCE, (dt, got.trough[0] - trough)
 
 
+@pytest.mark.parametrize("rates", [{"k1": 0.05}, {"k2": 0.05}, {"k1": 0.05, "b": 0.05},
+                                   {"k1": 0.05 * (1 + 1e-9)}], ids=str)
+def test_coinciding_rates_need_no_special_case(rates):
+    """1/tau = 0.05: k1 or k2 on it (V's closed form then holds t·e^{-t/tau}), or nearly."""
+    preset = varied(A1=8.0, **rates)
+    peak, _, trough = reference_extrema(preset.params, preset.segments, preset.initial, AFTER)
+    for dt in (0.1, 1.0):
+        got = gif_extrema(preset, dt)
+        assert abs(got.peak[0] - peak) <= TOLERANCE, (dt, got.peak[0] - peak)
+        assert abs(got.trough[0] - trough) <= TOLERANCE, (dt, got.trough[0] - trough)
+
+
 def test_a_peak_between_grid_points_is_found():
     """A sharp afterpotential (a strong, fast current I1; one spike, in the pulse): at dt = 1
     the grid's highest V (at 16 ms) misses the peak (at 16.41 ms) by 0.22 mV; the extrema do

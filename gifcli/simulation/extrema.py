@@ -14,11 +14,13 @@ closed form reaches it) and V_reset just after. Single runs and sweeps call the 
 function with the same inputs (the spike times agree to the bit), so their extrema agree to
 the bit; and since the spike times of ``exact`` do not depend on dt, neither do these.
 
-On each piece the maximum is found by branch and bound: an interval's ends give candidates,
-and V on [a, b] lies below max(V(a), V(b)) + B (b − a)² / 8, with B ≥ |V″| on [a, b] (see
-:func:`curvature_bound`); an interval that cannot beat the best candidate by more than
-:data:`TOLERANCE` is dropped, the others halved. The result is within TOLERANCE (plus
-rounding) of the true maximum. See docs/integrators.md, "V's extrema".
+On each piece the maximum is found by branch and bound (:func:`piece_extreme`): an
+interval's ends give candidates, and V on [a, b] lies below max(V(a), V(b)) + B (b − a)²/8,
+with B ≥ |V″| there (:func:`bends`); an interval that cannot beat the best candidate by more
+than :data:`TOLERANCE` is dropped, as is one on which V is provably monotone or convex; one
+on which it is provably concave gives its top by Newton on V′; the others are halved. The
+result is within TOLERANCE (plus rounding) of the true maximum. See docs/integrators.md,
+"V's extrema".
 """
 
 from __future__ import annotations
