@@ -312,3 +312,14 @@ def test_scaled_preset_is_what_input_scale_means(shipped):
     result = batch.run_batch(parameter_vector(preset.params), preset.segments, input_scale=1.3,
                              record=100)
     np.testing.assert_array_equal(result.spikes(0), simulate(scaled).spike_times)
+
+
+def test_exact_follows_no_v_on_the_grid():
+    """exact's V extrema are those of continuous time (gifcli.simulation.extrema): asking the
+    batch to follow V at its grid points is refused in one sentence."""
+    from gifcli.core.arguments import ArgumentError
+
+    with pytest.raises(ArgumentError, match="^track_after follows V at the grid points"):
+        batch.run_batch({}, [(1.0, 10.0)], method="exact", track_after=5.0)
+    tracked = batch.run_batch({}, [(1.0, 10.0)], method="euler", track_after=5.0)
+    assert np.isfinite(tracked.peak_mV).all()
