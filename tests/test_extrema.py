@@ -128,6 +128,20 @@ def test_coinciding_rates_need_no_special_case(rates):
         assert abs(got.trough[0] - trough) <= TOLERANCE, (dt, got.trough[0] - trough)
 
 
+def test_a_boundary_after_the_pulse_is_crossed_in_closed_form():
+    """A third segment (off the dt = 0.5 grid, at 100.3 ms) that pulls V down: the trough
+    lies in it, and the walk re-centres on its fixed point there."""
+    from dataclasses import replace
+
+    preset = replace(Q, segments=((2.0, 15.0), (0.0, 85.3), (-0.5, 99.7)))
+    peak, _, trough = reference_extrema(preset.params, preset.segments, preset.initial, AFTER)
+    assert trough < -72.0  # below Q's own trough: the third segment's
+    for dt in (0.1, 0.5):
+        got = gif_extrema(preset, dt)
+        assert abs(got.peak[0] - peak) <= TOLERANCE, (dt, got.peak[0] - peak)
+        assert abs(got.trough[0] - trough) <= TOLERANCE, (dt, got.trough[0] - trough)
+
+
 def test_a_peak_between_grid_points_is_found():
     """A sharp afterpotential (a strong, fast current I1; one spike, in the pulse): at dt = 1
     the grid's highest V (at 16 ms) misses the peak (at 16.41 ms) by 0.22 mV; the extrema do
