@@ -144,10 +144,10 @@ def check_spikes(name: str, spike_times, segments: Sequence[tuple[float, float]]
 
     ``afterpotentials`` also reads V's extrema after the pulse: ``extrema(after, points)``
     if given (see :meth:`Extrema.of_spikes`), else those of the ``t`` and ``V`` traces'
-    grid points (and ``V_rest``); the class 1
-    and class 2 checks call ``onsets`` (see :func:`gifcli.analysis.probe.onsets`) once the other
-    conditions hold; a check with a control calls ``controls(schedule, points)`` for the
-    spike trains under the control's schedule (see :meth:`gifcli.analysis.probe.Probe.trains`),
+    grid points (and ``V_rest``); the class 1 and class 2 checks call ``onsets`` (see
+    :func:`gifcli.analysis.probe.onsets`) once the other conditions hold; a check with a
+    control calls ``controls(schedule, points)`` for the spike trains under the control's
+    schedule (see :meth:`gifcli.analysis.probe.Probe.trains`),
     and ``afterpotentials`` ``passive_end(schedule, points)`` for V at the pulse's end
     without the spike-triggered currents (see :meth:`gifcli.analysis.probe.Probe.passive_end`).
     Without what it needs, a check that reaches that condition raises ValueError.
