@@ -29,7 +29,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from gifcli.simulation.kernel import (
     EXACT,
@@ -220,11 +220,11 @@ def point_extrema(p, x0, amplitudes, ends, spikes, after, stop):
     return peak, peak_at, (trough if peak_at < stop else np.nan)
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _all_extrema(base, columns, values, x_init, scale, amplitudes, ends, times, offsets,
                  after, stop, out):
-    # Serial: a few µs a point, and a parallel loop would cost every cold start its compile.
-    for i in range(offsets.shape[0] - 1):
+    for point in prange(offsets.shape[0] - 1):
+        i = np.int64(point)  # prange's index is unsigned: min() with it would be a float
         p = base.copy()
         for c in range(columns.shape[0]):  # values, x_init, scale: 1 row, or 1 per point
             p[columns[c]] = values[min(i, values.shape[0] - 1), c]
