@@ -305,27 +305,6 @@ def test_the_modal_step_is_vectorised():
     assert "vfmadd" not in asm and "vfmsub" not in asm
 
 
-@pytest.mark.parametrize("steps", ["one", "four"])
-def test_the_tracked_modal_steps_are_vectorised(steps):
-    """Following V (afterpotentials) keeps the modal passes packed SIMD and unfused."""
-    import numba
-
-    width = 264
-    Y = np.zeros((4, width))
-    args = (Y, Y.copy(), np.zeros((9, width)), np.zeros(width), np.zeros(width, np.uint8), 256)
-    tracked = (np.zeros(width), np.full(width, -np.inf), np.full(width, np.inf))
-    if steps == "one":
-        function = numba.njit(vector_pass._modal_step_tracked.py_func)
-        function(*args, *tracked)
-    else:
-        function = numba.njit(vector_pass._modal_steps_tracked.py_func)
-        function(*args, 0, 0, *tracked)
-    asm = "".join(function.inspect_asm().values())
-    packed = [line for line in asm.splitlines() if "vmulpd" in line]
-    assert any("zmm" in line or "ymm" in line for line in packed)
-    assert "vfmadd" not in asm and "vfmsub" not in asm
-
-
 def test_scaled_preset_is_what_input_scale_means(shipped):
     """input_scale multiplies every amplitude (the sweep's f–I axis)."""
     preset = shipped["A"]
@@ -333,3 +312,14 @@ def test_scaled_preset_is_what_input_scale_means(shipped):
     result = batch.run_batch(parameter_vector(preset.params), preset.segments, input_scale=1.3,
                              record=100)
     np.testing.assert_array_equal(result.spikes(0), simulate(scaled).spike_times)
+
+
+def test_exact_follows_no_v_on_the_grid():
+    """exact's V extrema are those of continuous time (gifcli.simulation.extrema): asking the
+    batch to follow V at its grid points is refused in one sentence."""
+    from gifcli.core.arguments import ArgumentError
+
+    with pytest.raises(ArgumentError, match="^track_after follows V at the grid points"):
+        batch.run_batch({}, [(1.0, 10.0)], method="exact", track_after=5.0)
+    tracked = batch.run_batch({}, [(1.0, 10.0)], method="euler", track_after=5.0)
+    assert np.isfinite(tracked.peak_mV).all()

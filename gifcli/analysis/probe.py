@@ -25,13 +25,14 @@ near the onset costs a tenth of the steps. The passive response reads V, on the 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from gifcli.analysis.features import SpikeTrains
 from gifcli.simulation.batch import OK, run_batch
-from gifcli.simulation.grid import build_grid, coarsest_dt
+from gifcli.simulation.extrema import v_extrema
+from gifcli.simulation.grid import build_grid, coarsest_dt, fitted_dt
 
 PROBE_MS = 2000.0
 STEADY_MS = 1000.0  # the steady-state rate counts the spikes of the step's last second
@@ -115,11 +116,19 @@ class Probe:
         """V of every point at the end of ``segments`` with the spike-triggered currents
         switched off (A1 = A2 = 0): the passive response, in one batched call. The grid is
         that of any schedule that begins with ``segments``, so this is V at that time in the
-        longer control run too."""
-        params = dict(self.params) | {"A1": 0.0, "A2": 0.0}
-        grid = build_grid(list(segments), self.dt, exact=self.method == "exact")
-        return run_batch(params, grid, method=self.method, dt=self.dt, initial=self.initial,
-                         input_scale=self.input_scale,
+        longer control run too. With ``exact``, V at the end is the closed form's from the
+        control's spike trains (gifcli.simulation.extrema), on a grid that ends there (a dt
+        that does not fit ``segments`` would stop at the grid point before: it is shortened
+        until it does), whatever dt."""
+        passive = replace(self, params=dict(self.params) | {"A1": 0.0, "A2": 0.0})
+        if self.method == "exact":
+            trains = replace(passive, dt=fitted_dt(segments, self.dt)).trains(segments)
+            return v_extrema(passive.params, segments, trains.times, trains.offsets,
+                             trains.end, trains.end, initial=self.initial,
+                             input_scale=self.input_scale)[0]
+        grid = build_grid(list(segments), self.dt, exact=False)
+        return run_batch(passive.params, grid, method=self.method, dt=self.dt,
+                         initial=self.initial, input_scale=self.input_scale,
                          track_after=grid.n_steps * self.dt).peak_mV
 
     def rates(self, scale: np.ndarray) -> np.ndarray:

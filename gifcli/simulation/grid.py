@@ -81,6 +81,18 @@ def fits_schedule(segments, dt: float) -> bool:
                                                  rel_tol=1e-9)
 
 
+def fitted_dt(segments, dt: float) -> float:
+    """``dt`` if it fits the schedule (``fits_schedule``), else the longest shorter step
+    that does: the run then ends at the schedule's end, not at the grid point before it."""
+    if fits_schedule(segments, dt):
+        return dt
+    total = math.fsum(duration for _, duration in segments)
+    fitted = total / math.ceil(total / dt)
+    while not fits_schedule(segments, fitted):  # rounding of total / n: one more step
+        fitted = total / (round(total / fitted) + 1)
+    return fitted
+
+
 def coarsest_dt(segments, fastest_rate: float = 0.0) -> float:
     """The largest dt that fits the schedule (``fits_schedule``) and keeps ``exact`` in its
     modal form for rates up to ``fastest_rate`` (1/ms; rate * dt below TAYLOR_REACH).

@@ -441,9 +441,9 @@ class Afterpotential:
     def measure(self, ctx: Context, active: np.ndarray) -> Measured:
         if ctx.extrema is None:
             raise CheckError("the afterpotentials check needs V after the segment ends")
-        x = ctx.extrema(end(self.seg).at(ctx))
-        passive = np.full(ctx.size, np.nan)
         points = np.flatnonzero(active)
+        x = ctx.extrema(end(self.seg).at(ctx), points)
+        passive = np.full(ctx.size, np.nan)
         if points.size:
             if ctx.passive_end is None:
                 raise CheckError("the afterpotentials check runs a control that stops at the "

@@ -3,7 +3,7 @@ times and windows a check is written in (half-open ``[lo, hi)``, segments counte
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -52,9 +52,12 @@ class Margin:
 
 @dataclass(frozen=True, eq=False)
 class Extrema:
-    """Per point, V after a segment ends (at the grid points): its first peak, and the lowest
-    V after the peak (NaN when the peak is the last grid point); one run's trace also gives
-    the peak's time (a batch does not keep it: NaN)."""
+    """Per point, V after a segment ends: its first peak, and the lowest V after the peak
+    (NaN when the peak is at the run's end), and the peak's time where known (else None).
+
+    With ``exact`` they are those of continuous time (:meth:`of_spikes`); with the
+    fixed-step methods, whose trajectory is the grid values, those of the grid points
+    (:meth:`of_trace`, and a batch's ``peak_mV`` and ``trough_mV``)."""
 
     peak: np.ndarray
     trough: np.ndarray
@@ -69,6 +72,25 @@ class Extrema:
         trough = float(V[peak_at + 1:].min()) if peak_at + 1 < V.size else np.nan
         return cls(np.array([V[peak_at]]), np.array([trough]), np.array([t[peak_at]]))
 
+    @classmethod
+    def of_spikes(cls, params: Mapping, initial: Mapping, input_scale,
+                  segments: Sequence[tuple[float, float]], trains: SpikeTrains, after: float,
+                  points: np.ndarray) -> Extrema:
+        """The continuous-time extrema of ``points`` (indices into ``trains``; the others
+        NaN), from the points' parameters, initial values and input scale (scalars, or one
+        per point of ``points``) and their whole spike trains of an ``exact`` run
+        (gifcli.simulation.extrema)."""
+        from gifcli.simulation.extrema import v_extrema
+
+        chosen = trains.take(points)
+        found = v_extrema(params, segments, chosen.times, chosen.offsets, after, trains.end,
+                          initial=initial, input_scale=input_scale)
+        out = [np.full(len(trains), np.nan) for _ in range(3)]
+        for column, values in zip(out, found, strict=True):
+            column[points] = values
+        peak, peak_time, trough = out
+        return cls(peak, trough, peak_time)
+
 
 @dataclass(eq=False)
 class Context:
@@ -77,7 +99,8 @@ class Context:
     trains: SpikeTrains
     segments: Sequence[tuple[float, float]]
     V_rest: float | np.ndarray = -70.0
-    extrema: Callable[[float], Extrema] | None = None  # V after that time
+    extrema: Callable[[float, np.ndarray], Extrema] | None = None  # V after that time, at
+    # those points (the others may be NaN)
     onsets: Callable[[np.ndarray], Onsets] | None = None  # the probe of those points
     controls: Controls | None = None  # runs those points under a control's schedule
     passive_end: PassiveEnd | None = None  # V at a shortened schedule's end, A1 = A2 = 0

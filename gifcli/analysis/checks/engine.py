@@ -136,15 +136,18 @@ def check_spikes(name: str, spike_times, segments: Sequence[tuple[float, float]]
                  end_ms: float | None = None, t=None, V=None, V_rest: float = -70.0,
                  onsets: Callable[[np.ndarray], Onsets] | None = None,
                  controls: Controls | None = None,
-                 passive_end: PassiveEnd | None = None) -> Verdict:
+                 passive_end: PassiveEnd | None = None,
+                 extrema: Callable[[float, np.ndarray], Extrema] | None = None) -> Verdict:
     """Run check ``name`` on one train of spike times (ms, sorted) under ``segments`` of
     ``(amplitude, duration ms)``; the simulated time ends at ``end_ms`` (default: the
     schedule's end).
 
-    ``afterpotentials`` also reads the ``t`` and ``V`` traces (and ``V_rest``); the class 1
-    and class 2 checks call ``onsets`` (see :func:`gifcli.analysis.probe.onsets`) once the other
-    conditions hold; a check with a control calls ``controls(schedule, points)`` for the
-    spike trains under the control's schedule (see :meth:`gifcli.analysis.probe.Probe.trains`),
+    ``afterpotentials`` also reads V's extrema after the pulse: ``extrema(after, points)``
+    if given (see :meth:`Extrema.of_spikes`), else those of the ``t`` and ``V`` traces'
+    grid points (and ``V_rest``); the class 1 and class 2 checks call ``onsets`` (see
+    :func:`gifcli.analysis.probe.onsets`) once the other conditions hold; a check with a
+    control calls ``controls(schedule, points)`` for the spike trains under the control's
+    schedule (see :meth:`gifcli.analysis.probe.Probe.trains`),
     and ``afterpotentials`` ``passive_end(schedule, points)`` for V at the pulse's end
     without the spike-triggered currents (see :meth:`gifcli.analysis.probe.Probe.passive_end`).
     Without what it needs, a check that reaches that condition raises ValueError.
@@ -153,10 +156,9 @@ def check_spikes(name: str, spike_times, segments: Sequence[tuple[float, float]]
     if not segments:
         raise CheckError("the input has no segments")
     stop = end_ms if end_ms is not None else sum(d for _, d in segments)
-    extrema = None
-    if t is not None and V is not None:
+    if extrema is None and t is not None and V is not None:
         t, V = np.asarray(t, dtype=np.float64), np.asarray(V, dtype=np.float64)
-        extrema = lambda after: Extrema.of_trace(t, V, after)  # noqa: E731
+        extrema = lambda after, _points: Extrema.of_trace(t, V, after)  # noqa: E731
     ctx = Context(SpikeTrains.single(spike_times, stop), segments, V_rest=V_rest,
                   extrema=extrema, onsets=onsets, controls=controls,
                   passive_end=passive_end)
@@ -171,6 +173,11 @@ def evaluate(result: Result) -> Verdict | None:
     from gifcli.analysis.probe import Probe, onsets, probe_amplitude
 
     preset = result.preset
+    extrema = None
+    if result.method == "exact":  # the closed form between the spikes: no grid
+        trains = SpikeTrains.single(result.spike_times, result.duration)
+        extrema = lambda after, points: Extrema.of_spikes(  # noqa: E731
+            preset.params, preset.initial, 1.0, preset.segments, trains, after, points)
     probe = Probe(preset.params, preset.initial, probe_amplitude(preset.segments), 1,
                   result.method, result.dt)
     return check_spikes(name, result.spike_times, preset.segments, end_ms=result.duration,
@@ -178,4 +185,4 @@ def evaluate(result: Result) -> Verdict | None:
                         onsets=lambda points: onsets(probe.subset(points)),
                         controls=lambda schedule, points: probe.subset(points).trains(schedule),
                         passive_end=lambda schedule, points:
-                        probe.subset(points).passive_end(schedule))
+                        probe.subset(points).passive_end(schedule), extrema=extrema)

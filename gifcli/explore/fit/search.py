@@ -198,7 +198,8 @@ class _Problem:
                                   initial=points.initial,
                                   input_scale=scale * getattr(t, "input_scale", 1.0),
                                   record=self.cap, max_spikes=self.cap,
-                                  track_after=self.v_after) for t in self.targets]
+                                  track_after=None if self.method == "exact" else self.v_after)
+                for t in self.targets]
 
     def check_box(self) -> None:
         """Refuse, before the search, a box in which nothing runs to the end: its centre,

@@ -75,7 +75,8 @@ class Points:
 
         return batch.run_batch(self.params, grid, method=method, dt=dt, initial=self.initial,
                                input_scale=self.scale, record=record, progress=progress,
-                               track_after=track_after)
+                               # exact's extrema come from the spike trains (judge)
+                               track_after=None if method == "exact" else track_after)
 
 
 def simulate(points: Points, grid, method: str, dt: float, v_after: float | None,
@@ -110,12 +111,18 @@ def simulate(points: Points, grid, method: str, dt: float, v_after: float | None
     return result, SpikeTrains.concatenate(parts).take(order)
 
 
+def _chosen(points: Points, chosen: np.ndarray) -> tuple:
+    part = points.subset(chosen)
+    return part.params, part.initial, part.scale
+
+
 def judge(preset: Preset, points: Points, result, trains, method: str, dt: float,
           name: str | None = None, fastest_rate: float | None = None):
     """Check ``name`` (default: the preset's) over some points
-    (gifcli.analysis.checks.judge); V's extrema come from the points' own batched call (see
-    Check.v_after); the f–I probe and the controls run the points in batched calls, at
-    the coarsest grid for ``fastest_rate`` if given (see gifcli.analysis.probe.Probe)."""
+    (gifcli.analysis.checks.judge); V's extrema (see Check.v_after) are those of continuous
+    time with ``exact`` (from the spike trains), else of the points' own batched call; the
+    f–I probe and the controls run the points in batched calls, at the coarsest grid for
+    ``fastest_rate`` if given (see gifcli.analysis.probe.Probe)."""
     from gifcli.analysis import probe
 
     amplitude = probe.probe_amplitude(preset.segments) * np.asarray(points.scale)
@@ -123,7 +130,10 @@ def judge(preset: Preset, points: Points, result, trains, method: str, dt: float
                          points.scale, fastest_rate)
     ctx = checks.Context(
         trains, preset.segments, V_rest=points.params["V_rest"],
-        extrema=lambda _after: checks.Extrema(result.peak_mV, result.trough_mV),
+        extrema=lambda after, chosen: (
+            checks.Extrema.of_spikes(*_chosen(points, chosen), preset.segments, trains, after,
+                                     chosen) if method == "exact"
+            else checks.Extrema(result.peak_mV, result.trough_mV)),
         onsets=lambda chosen: probe.onsets(prober.subset(chosen)),
         controls=lambda schedule, chosen: prober.subset(chosen).trains(schedule),
         passive_end=lambda schedule, chosen: prober.subset(chosen).passive_end(schedule))

@@ -12,7 +12,7 @@ are identical to the bit, which the tests hold.
 
 The modules, each importing only those above it:
 
-- ``tracking``: V's first peak and the trough after it (``track_after``);
+- ``tracking``: V's first peak and the trough after it (``track_after``, fixed-step methods);
 - ``vector_pass``: the branch-free steps over a block's neurons, which LLVM vectorises;
 - ``spike_pass``: the scalar pass over the neurons a vector pass flagged, and the per-neuron
   statistics it records;

@@ -29,7 +29,7 @@ from gifcli.simulation.batch.spike_pass import (
     _redo_steps,
     _store,
 )
-from gifcli.simulation.batch.tracking import P_WEIGHTS, _track, _track_value
+from gifcli.simulation.batch.tracking import _track, _track_value
 from gifcli.simulation.batch.vector_pass import (
     ALL_ROWS,
     BOUNDED,
@@ -37,9 +37,7 @@ from gifcli.simulation.batch.vector_pass import (
     NO_ROWS,
     THRESHOLD_ROWS,
     _modal_step,
-    _modal_step_tracked,
     _modal_steps,
-    _modal_steps_tracked,
     _step2_no_rows,
     _step2_threshold_rows,
     _step_all_rows,
@@ -97,8 +95,8 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
     y0 = np.empty(4)
     D = np.empty((kernel.MAX_TAYLOR_TERMS, 4))
     step_spikes = np.empty(max_per_step)
-    tracking = track_from >= 0
-    V_of = np.zeros((6, n if tracking else 0))
+    tracking = track_from >= 0  # the fixed-step methods only (run_batch)
+    v_reset = np.empty(n if tracking else 0)
     peak = np.full(n if tracking else 0, -np.inf)
     trough = np.full(n if tracking else 0, np.inf)
     last_seg = amplitudes.shape[0] - 1
@@ -127,16 +125,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
         if not math.isfinite(G[j]):
             _kill(j, Ya, G, status, i)
         if tracking:
-            if modal:
-                V_of[0, j] = forms[j, kernel.INVERSE_WEIGHT]
-                V_of[1, j] = forms[j, kernel.INVERSE_WEIGHT + 1]
-                V_of[2, j] = forms[j, kernel.INVERSE_WEIGHT + 2]
-                V_of[3, j], V_of[4, j] = forms[j, kernel.EV1], forms[j, kernel.EV2]
-                for r in range(5):
-                    P[P_WEIGHTS + r, j] = V_of[r, j]
-            else:
-                V_of[2, j] = 1.0  # y_V itself: 0 + 0 + y_V, exactly
-            V_of[5, j] = p[kernel.V_RESET]
+            v_reset[j] = p[kernel.V_RESET]
             if track_from == 0:
                 _track_value(peak, trough, j, x[kernel.V], True)  # the initial state
     variant = BOUNDED if exact else ALL_ROWS
@@ -209,30 +198,19 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                     Ya[r, j] = y[r]
                 if count < 0:
                     _kill(j, Ya, G, status, i)
-            if 0 <= track_from <= k + 1:
-                _track(Ya, F, V_of, v_star, n, False, peak, trough)  # exact only: no reset
             seg += 1
             k += 1
             continue
 
         # Several steps in one vector pass (the state stays in registers in between: a single
         # step is bound by its loads and stores), as many as fit before the next boundary.
-        # A tracked stretch records every grid point: the modal passes follow V themselves,
-        # the triangular ones make one step a pass and follow V after it.
+        # A tracked stretch (fixed-step methods) makes one step a pass and follows V after it.
         free = min(boundary_step[seg] if seg < last_seg else n_steps, n_steps) - k
-        tracked = 0 <= track_from <= k + MODAL_STEPS
-        if tracked and not modal:
+        if 0 <= track_from <= k + MODAL_STEPS:
             free = 1
-        if modal and tracked and free >= MODAL_STEPS:
-            n_sub = MODAL_STEPS
-            fired = _modal_steps_tracked(Ya, Yb, P, G, F, n, k, track_from, v_star, peak,
-                                         trough)
-        elif modal and free >= MODAL_STEPS:
+        if modal and free >= MODAL_STEPS:
             n_sub = MODAL_STEPS
             fired = _modal_steps(Ya, Yb, P, G, F, n)
-        elif modal and 0 <= track_from <= k + 1:
-            n_sub = 1
-            fired = _modal_step_tracked(Ya, Yb, P, G, F, n, v_star, peak, trough)
         elif modal:
             n_sub = 1
             fired = _modal_step(Ya, Yb, P, G, F, n)
@@ -266,7 +244,7 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                 _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props,
                                   forms, params, v_star, th_star, X, quick, decays, active, y,
                                   y0, D, step_spikes, max_per_step, max_spikes, burst_isi,
-                                  runs, stats, (V_of, peak, trough, track_from))
+                                  runs, stats)
             else:
                 for q in range(m):
                     j = flagged[q]
@@ -275,12 +253,11 @@ def _run_block(lo, hi, modal, order, base, columns, values, x_init, scale, ampli
                         y[r] = Ya[r, j]
                     count = _redo_steps(j, i, k, np.int64(0), n_sub, y, y0, dt, method, False,
                                         G, props, forms, params, v_star, th_star, D, step_spikes,
-                                        max_per_step, max_spikes, burst_isi, runs,
-                                        stats, (V_of, peak, trough, np.int64(-1)))  # see below
+                                        max_per_step, max_spikes, burst_isi, runs, stats)
                     _store(j, i, y, Yb, G, status, count)
         k += n_sub
-        if 0 <= track_from <= k and not modal:  # one step, every neuron, after its spikes
-            _track(Yb, F, V_of, v_star, n, not exact, peak, trough)
+        if 0 <= track_from <= k:  # one step, every neuron, after its spikes
+            _track(Yb, F, v_reset, v_star, n, peak, trough)
         Ya, Yb = Yb, Ya
     end = n_steps * dt
     buffer = stats[7]

@@ -35,7 +35,7 @@ Layout (the W1 workload of the README's Performance section):
 Only per-neuron results are kept, never N x T traces: spike count, first and last spike, ISI
 mean and sum of squared deviations (Welford; mean and CV), burst count, and optionally the
 first ``record`` spike times of each neuron (with ``n_spikes - record`` dropped); with
-``track_after``, V's first peak and the trough after it (``tracking``).
+``track_after`` (fixed-step methods), V's first peak and the trough after it (``tracking``).
 
 A run is cut into chunks of blocks, each one parallel call of about CHUNK_SECONDS, so that a
 callback can report progress. Signals are held while the kernel runs (gifcli.core.interrupts):
@@ -55,6 +55,7 @@ import numpy as np
 from numba import get_num_threads
 
 from gifcli.core import interrupts
+from gifcli.core.arguments import ArgumentError
 from gifcli.core.errors import GifError
 from gifcli.model.bursts import BURST_MAX_ISI_MS
 from gifcli.model.parameters import DEFAULTS, PARAMETER_NAMES, PARAMETERS, STATE_NAMES
@@ -241,13 +242,19 @@ def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid
     model.STATE_NAMES order; by default every neuron starts at rest. ``input_scale``
     multiplies every amplitude (a scalar or one per neuron). ``record`` > 0 keeps the first
     ``record`` spike times of each neuron. ``progress(done, total)`` is called after each
-    chunk of neurons. N is the common length of whatever varies. With ``track_after`` (ms),
-    each neuron's V is followed from the first grid point at or after it to the end: its
-    first peak and the lowest V after the peak (``peak_mV``, ``trough_mV``), as
-    :class:`gifcli.analysis.checks.Extrema` reads them off a single run's trace.
+    chunk of neurons. N is the common length of whatever varies. With ``track_after`` (ms;
+    the fixed-step methods, whose trajectory is the grid values), each neuron's V is followed
+    from the first grid point at or after it to the end: its first peak and the lowest V
+    after the peak (``peak_mV``, ``trough_mV``), as :class:`gifcli.analysis.checks.Extrema`
+    reads them off a single run's trace. ``exact``'s are those of continuous time, from the
+    spike trains (:func:`gifcli.simulation.extrema.v_extrema`).
     """
     method, dt, record, max_spikes, max_per_step, block = checked_options(
         method, dt, record, max_spikes, max_per_step, block)
+    if track_after is not None and method == "exact":
+        raise ArgumentError("track_after follows V at the grid points, the trajectory of the "
+                            "fixed-step methods; exact's V extrema are those of continuous "
+                            "time: gifcli.simulation.extrema.v_extrema")
     if not isinstance(segments, Grid):
         segments = checked_schedule(segments, dt, "run_batch()")
     base, columns, values, x_init, scale, N = _per_neuron(params, initial, input_scale)

@@ -16,7 +16,6 @@ from numba import njit
 
 from gifcli.model.bursts import BURST_MIN_PAUSE_MS, BURST_PAUSE_FACTOR
 from gifcli.simulation import kernel
-from gifcli.simulation.batch.tracking import _track_state
 
 OK, TOO_MANY_SPIKES = kernel.OK, kernel.TOO_MANY_SPIKES
 #: A neuron whose state overflowed to inf or NaN, which simulate() refuses; it runs on as
@@ -101,11 +100,10 @@ def _kill(j, Ya, G, status, i):
 @njit(cache=True, _nrt=False)
 def _redo_steps(j, i, k, start, n_sub, y, y0, dt, method, modal, G, props, forms, params,
                 v_star, th_star, D, step_spikes, max_per_step, max_spikes, burst_isi,
-                runs, stats, track):
+                runs, stats):
     """Neuron j's steps start, ..., n_sub - 1 of the pass again, on its state y, one by one
     and in the vector pass's arithmetic; a step whose test fires goes to the kernel as the
-    single path makes it. ``track`` follows V after each step (see _track_state). Returns
-    -1 if the neuron fired without end, else >= 0."""
+    single path makes it. Returns -1 if the neuron fired without end, else >= 0."""
     exact = method == kernel.EXACT
     count = 0
     for sub in range(start, n_sub):
@@ -126,7 +124,6 @@ def _redo_steps(j, i, k, start, n_sub, y, y0, dt, method, modal, G, props, forms
             threshold = y0[kernel.VTH] if method == kernel.EXP_EULER else y[kernel.VTH]
             gap = y[kernel.V] - threshold + G[j]
         if gap < 0.0:
-            _track_state(track, j, k + sub + 1, y, v_star)
             continue
         t0 = (k + sub) * dt
         _note_overflow(stats[6], i, y0)
@@ -146,7 +143,6 @@ def _redo_steps(j, i, k, start, n_sub, y, y0, dt, method, modal, G, props, forms
                                max_spikes, burst_isi, runs)
         if count < 0:
             return -1
-        _track_state(track, j, k + sub + 1, y, v_star)
     return count
 
 
@@ -240,7 +236,7 @@ def _rest_weight(props, X, j, q, r):
 @njit(cache=True, _nrt=False)
 def _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props, forms, params,
                       v_star, th_star, X, quick, decays, active, y, y0, D, step_spikes,
-                      max_per_step, max_spikes, burst_isi, runs, stats, track):
+                      max_per_step, max_spikes, burst_isi, runs, stats):
     """The flagged neurons of a modal pass: their spikes, each as kernel.modal_spikes makes
     it (which a crossing that _modal_crossings did not settle, or a second one in the same
     step, goes to), then the rest of their pass."""
@@ -275,9 +271,8 @@ def _modal_spike_pass(flagged, m, k, n_sub, dt, lo, order, Ya, Yb, F, G, props, 
         count = _record_spikes(stats, count, i, j, step_spikes, (k + first + 1) * dt, True,
                                max_spikes, burst_isi, runs)
         if count >= 0:
-            _track_state(track, j, k + first + 1, y, v_star)
             count = _redo_steps(j, i, k, first + 1, n_sub, y, y0, dt, kernel.EXACT, True, G,
                                 props, forms, params, v_star, th_star, D, step_spikes,
-                                max_per_step, max_spikes, burst_isi, runs, stats, track)
+                                max_per_step, max_spikes, burst_isi, runs, stats)
         _store(j, i, y, Yb, G, stats[6], count)
 

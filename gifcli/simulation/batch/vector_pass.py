@@ -5,7 +5,7 @@ Each reads the old state Ya and writes the new one to Yb, flags in F the neurons
 fired and returns how many did; :mod:`~gifcli.simulation.batch.spike_pass` then redoes the
 flagged neurons' steps one by one. The triangular form's steps (``_step_*``, ``_step2_*``: one
 or two steps, with the propagator rows the whole block shares held in registers) and the modal
-form's (``_modal_step*``: one step or MODAL_STEPS, optionally following V).
+form's (``_modal_step*``: one step or MODAL_STEPS).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 from numba import njit
 
 from gifcli.simulation import kernel
-from gifcli.simulation.batch.tracking import P_WEIGHTS, _peak_trough, _v_from
 
 MODAL_STEPS = 4  # steps per vector pass in the modal form
 
@@ -243,56 +242,3 @@ def _modal_step(Ya, Yb, P, G, F, n):
         F[j] = fired
         count += fired
     return count
-
-
-# --- the modal passes that also follow V (track_after: see tracking) --------------------------
-
-
-@njit(cache=True, inline="always")
-def _modal_steps_tracked(Ya, Yb, P, G, F, n, k, track_from, v_star, peak, trough):
-    """_modal_steps, and V at the end of each of its steps from grid point track_from on,
-    up to the first whose test fires (the spike pass follows V from there: _track_state)."""
-    count = 0
-    w = P_WEIGHTS
-    for j in range(n):
-        c1, c2, c3, c4 = Ya[0, j], Ya[1, j], Ya[2, j], Ya[3, j]
-        e1, e2, e3, e4, gap = P[0, j], P[1, j], P[2, j], P[3, j], G[j]
-        q1, q2 = kernel.curvature_weight(e1), kernel.curvature_weight(e2)
-        q3, q4 = kernel.curvature_weight(e3), kernel.curvature_weight(e4)
-        w1, w2, w3, ev1, ev2 = P[w, j], P[w + 1, j], P[w + 2, j], P[w + 3, j], P[w + 4, j]
-        v_star_j, peak_j, trough_j = v_star[j], peak[j], trough[j]
-        flag = 0
-        for s in range(MODAL_STEPS):
-            b1, b2, b3, b4 = c1, c2, c3, c4
-            c1, c2, c3, c4 = c1 * e1, c2 * e2, c3 * e3, c4 * e4
-            fired = not (kernel.modal_step_bound(b1, b2, b3, b4, c1, c2, c3, c4, q1, q2, q3, q4,
-                                                 gap) < 0.0)
-            flag = max(flag, fired * (MODAL_STEPS - s))
-            v = _v_from(c1, c2, c3, w1, w2, w3, ev1, ev2, v_star_j)
-            peak_j, trough_j = _peak_trough(peak_j, trough_j, v,
-                                            (flag == 0) & (k + s + 1 >= track_from))
-        Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = c1, c2, c3, c4
-        peak[j], trough[j] = peak_j, trough_j
-        F[j] = flag
-        count += flag > 0
-    return count
-
-
-@njit(cache=True, inline="always")
-def _modal_step_tracked(Ya, Yb, P, G, F, n, v_star, peak, trough):
-    """_modal_step, and the V at its end of every neuron that does not fire (the spike pass
-    follows those that do, after their reset: _track_state); V's weights from P's rows
-    P_WEIGHTS on, in _v_of's arithmetic."""
-    count = 0
-    w = P_WEIGHTS
-    for j in range(n):
-        c1, c2, c3, c4, fired = _modal_step_of(Ya, P, G, j)
-        v = _v_from(c1, c2, c3, P[w, j], P[w + 1, j], P[w + 2, j], P[w + 3, j], P[w + 4, j],
-                    v_star[j])
-        new_peak, new_trough = _peak_trough(peak[j], trough[j], v, not fired)
-        Yb[0, j], Yb[1, j], Yb[2, j], Yb[3, j] = c1, c2, c3, c4
-        peak[j], trough[j] = new_peak, new_trough
-        F[j] = fired
-        count += fired
-    return count
-
