@@ -1,9 +1,10 @@
 """The grid of a run that reads only spikes.
 
 With ``exact``, spike times and counts are those of continuous time at any dt that fits the
-schedule (docs/integrators.md), so a run that reads only spikes (a sweep, ``gif fi``, the f–I
-probe, a fit's search) may step at the coarsest grid that fits it: fewer steps, the same
-spikes. The fixed-step methods' spikes depend on dt, so they keep their default grid.
+schedule (docs/integrators.md), and so are V's extrema (afterpotentials), so a sweep, ``gif
+fi``, the f–I probe and a fit's search may step at the coarsest grid that fits it: fewer
+steps, the same spikes. The fixed-step methods' spikes depend on dt, so they keep their
+default grid.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from gifcli.analysis.checks.conditions import Afterpotential
-from gifcli.analysis.checks.definitions import CHECKS
 from gifcli.model.preset import DEFAULT_DT
 from gifcli.simulation.grid import MODAL_REACH, coarsest_dt
 
@@ -29,13 +28,6 @@ def fastest_rate(params: Mapping[str, float | np.ndarray]) -> float:
     rates.append(1.0 / np.abs(np.asarray(params["tau"], dtype=np.float64)))
     return float(max(np.max(rate) for rate in rates))
 
-
-def reads_trace(check: str | None) -> bool:
-    """Whether check ``check`` reads V off the grid (afterpotentials: V's extrema after the
-    pulse, and the passive response), so that its verdict may depend on dt: a sweep or fit
-    of such a check keeps the default grid. Lift this once V's extrema are exact."""
-    return check is not None and any(isinstance(condition, Afterpotential)
-                                     for condition in CHECKS[check].conditions)
 
 
 def coarse_rate(method: str, dt: float | None, rate: float) -> float | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from gifcli.analysis import checks
-from gifcli.analysis.spike_grid import coarse_rate, fastest_rate, reads_trace, spike_dt
+from gifcli.analysis.spike_grid import coarse_rate, fastest_rate, spike_dt
 from gifcli.core.arguments import choice, count, items, number
 from gifcli.core.errors import GifError, PresetError
 from gifcli.explore.fit import polish
@@ -367,8 +367,7 @@ def fit(preset: Preset, free: Sequence[Free], target: Target | Sequence[SpikeTar
         raise GifError(f"--budget {budget} is smaller than one generation of "
                        f"{first_popsize} simulations")
     check_fit_memory(preset, targets, first_popsize, budget, restarts)
-    problem = _Problem(preset, free, targets, method, dt, search_rate(preset, free, targets,
-                                                                      method, given))
+    problem = _Problem(preset, free, targets, method, dt, search_rate(preset, free, method, given))
     problem.check_box()
     run, out_of_budget, stops = _restarted_search(problem, x0, np.random.default_rng(seed),
                                                   first_popsize, budget, restarts, progress)
@@ -396,13 +395,11 @@ def fit(preset: Preset, free: Sequence[Free], target: Target | Sequence[SpikeTar
                      search_dt=problem.dt)
 
 
-def search_rate(preset: Preset, free: Sequence[Free], targets: tuple[Target, ...],
-                method: str, dt: float | None) -> float | None:
+def search_rate(preset: Preset, free: Sequence[Free], method: str,
+                dt: float | None) -> float | None:
     """The fastest rate (k1, k2, b, 1/tau) in the box of ``free`` if the search steps at
-    the coarsest grid for it (``exact``, no dt given, a target that reads only spikes),
-    else None: the search steps at the run's dt."""
-    if isinstance(targets[0], PatternTarget) and reads_trace(targets[0].name):
-        return None
+    the coarsest grid for it (``exact``, no dt given), else None: the search steps at the
+    run's dt."""
     params = dict(preset.params) | {f.name: np.array([f.lo, f.hi]) for f in free
                                     if f.name in preset.params}
     return coarse_rate(method, dt, fastest_rate(params))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gifcli.analysis import checks
-from gifcli.analysis.spike_grid import coarse_rate, fastest_rate, reads_trace, spike_dt
+from gifcli.analysis.spike_grid import coarse_rate, fastest_rate, spike_dt
 from gifcli.core.arguments import choice, count, items, number
 from gifcli.core.errors import GifError
 from gifcli.explore.sweep.axes import Axis, check_sweep
@@ -192,15 +192,14 @@ def plan_sweep(preset: Preset, axes: Sequence[Axis], method: str = "exact",
 
     With ``exact`` and no ``dt``, the sweep steps at the coarsest grid that fits the schedule
     for the fastest rate of every point of the grid (the same for every chunk, so a resumed
-    sweep steps on it too), unless its check reads V off the grid (reads_trace)."""
+    sweep steps on it too)."""
     from gifcli.simulation.grid import build_grid
 
     preset, axes = validate_preset(preset), items(axes, "axes", Axis)
     method = choice(method, "method", METHODS)
     check_sweep(preset, axes, stored)
     given = number(dt, "dt")
-    rate = None if reads_trace(preset.check) else \
-        coarse_rate(method, given, sweep_fastest_rate(preset, axes))
+    rate = coarse_rate(method, given, sweep_fastest_rate(preset, axes))
     dt = spike_dt(preset.segments, rate, effective_dt(preset, given))
     check_run_size(preset, dt, count(max_steps, "max_steps", 1))
     grid = build_grid(list(preset.segments), dt, exact=method == "exact")
