@@ -147,3 +147,72 @@ def test_a_full_disk_mid_sweep_keeps_the_marked_chunks(copy, reference, capsys, 
     monkeypatch.undo()
     assert gif(*SWEEP, "--out", str(copy), "--resume") == 0
     assert grid(store).identical(grid(reference))
+
+
+def test_a_full_disk_while_the_store_is_created_leaves_nothing(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    failing_writes(monkeypatch, errno.ENOSPC, lambda path: path.name == ".zarray")
+    code = gif(*SWEEP, "--out", str(out))
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1, lines
+    assert f"cannot create {out / STORE} (No space left on device)" in lines[0]
+    assert [p.name for p in out.iterdir()] == []  # no half-made store, no temporary folder
+
+
+def make_older(store: Path) -> None:
+    """``store`` as gifcli wrote it before the status variable: no format attribute."""
+    progress = zarr.open_group(store, mode="r+")["gifcli_chunks"]
+    if "format" in progress.attrs:
+        del progress.attrs["format"]
+    shutil.rmtree(store / "status")
+    zarr.consolidate_metadata(store)
+
+
+def test_an_older_store_is_not_resumed_and_a_fresh_run_computes_it_again(copy, reference,
+                                                                         capsys):
+    from gifcli.files.store import STORE_FORMAT
+
+    store = copy / STORE
+    make_older(store)
+    code = gif(*SWEEP, "--out", str(copy), "--resume")
+    refused(capsys, code, store, "was written by an earlier gifcli (store format 1, now "
+            f"{STORE_FORMAT}) and cannot be resumed",
+            "run the same command without --resume to compute it again")
+    assert not (store / "status").exists()  # left as it was
+    assert gif(*SWEEP, "--out", str(copy)) == 0
+    assert grid(store).identical(grid(reference))
+    assert zarr.open_group(store, mode="r")["gifcli_chunks"].attrs["format"] == STORE_FORMAT
+    assert sorted(p.name for p in copy.iterdir()) == sorted(p.name for p in reference.parent
+                                                            .iterdir())  # nothing left aside
+
+
+# --- a bug is not a damaged store ------------------------------------------------------------
+
+
+def broken(*_args, **_kwargs):
+    raise KeyError("a bug in gif's own code")
+
+
+@pytest.mark.parametrize("function, call", [
+    ("merge_stats", lambda store, plan: store.stats()),
+    ("decoded", lambda store, plan: store.read("rate_hz", ([0, 1],))),
+    ("decoded", lambda store, plan: store.load(plan, {}, {})),
+    ("encoded", lambda store, plan: store.write(plan, 0, plan.compute(0))),
+    ("_difference", lambda store, plan: type(store).prepare(store.path, plan, "cmd", True)),
+])
+def test_a_programming_error_inside_the_store_is_not_reported_as_damage(
+        tmp_path, monkeypatch, function, call):
+    """Only zarr's reads and writes of the store's files are said as "damaged": a KeyError
+    or ValueError of gif's own code around them is a bug, and stays one (exit 3)."""
+    import numpy as np
+
+    from gifcli.explore.sweep import Axis, plan_sweep
+    from gifcli.files import store as sweep_store
+    from gifcli.model.preset import resolve
+
+    plan = plan_sweep(resolve("tonic_bursting"), [Axis("a", np.array([0.0, 0.01]))],
+                      chunk_points=2, stored=True)
+    store = sweep_store.run_into_store(plan, tmp_path / "s.zarr", "cmd").store
+    monkeypatch.setattr(sweep_store, function, broken)
+    with pytest.raises(KeyError, match="a bug in gif's own code"):
+        call(store, plan)
