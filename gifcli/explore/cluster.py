@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+from gifcli.core.arguments import count, shown
 from gifcli.core.errors import GifError
 
 CONNECT_TIMEOUT_S = 20  # to reach a scheduler, handshake included, and to see a worker
@@ -81,22 +82,24 @@ def _warm() -> None:
     run_batch({"a": np.zeros(2)}, [(1.0, 1.0)], dt=0.1, record=1)
 
 
-def _check_workers(workers: int) -> None:
+def _check_workers(workers: Any) -> int:
     import os
 
     cores = os.cpu_count() or 1
-    if workers < 1:
-        raise GifError(f"--workers must be ≥ 1, got {workers}")
+    workers = count(workers, "--workers", 1)
     if workers > WORKERS_PER_CORE * cores:
         raise GifError(f"--workers {workers:,} is more than {WORKERS_PER_CORE} per core of this "
                        f"machine ({cores} cores): each worker is a process with its own "
                        f"memory; use at most {WORKERS_PER_CORE * cores}")
+    return workers
 
 
 def _check_address(address: str) -> None:
     """A scheduler address must be tcp://HOST:PORT (the protocol gif's workers speak)."""
     from urllib.parse import urlsplit
 
+    if not isinstance(address, str):
+        raise GifError(f"--scheduler must be tcp://HOST:PORT, got {shown(address)}")
     parts = urlsplit(address)
     if parts.scheme != "tcp":
         raise GifError(f"--scheduler must be tcp://HOST:PORT, got {address!r} "
@@ -162,7 +165,7 @@ class Cluster:
         if (workers is None) == (scheduler is None):
             raise GifError("give either --workers N or --scheduler tcp://HOST:PORT")
         if workers is not None:
-            _check_workers(workers)
+            workers = _check_workers(workers)
         if scheduler is not None:
             _check_address(scheduler)
         self.workers, self.scheduler = workers, scheduler
