@@ -216,3 +216,41 @@ def test_a_programming_error_inside_the_store_is_not_reported_as_damage(
     monkeypatch.setattr(sweep_store, function, broken)
     with pytest.raises(KeyError, match="a bug in gif's own code"):
         call(store, plan)
+
+
+# --- chunks too big for memory ---------------------------------------------------------------
+
+
+def test_a_chunk_too_big_for_the_free_memory_is_refused_before_anything_is_written(
+        tmp_path, capsys, monkeypatch):
+    from gifcli.files import store as sweep_store
+    from gifcli.simulation import single
+
+    monkeypatch.setattr(single, "available_memory", lambda: 10**9)
+    big = ["sweep", "A", "-p", "a=0:0.01:2000", "-p", "b=0.01:1:1000", "-f", "zarr", "-q",
+           "--chunk-points", "2000000", "--out", str(tmp_path / "out")]
+    code = gif(*big)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1, lines
+    points_gb = 2_000_000 * sweep_store.CHUNK_BYTES_PER_POINT / 1e9
+    assert (f"a chunk of 2,000,000 points needs about {points_gb:.1f} GB of memory, and 1.0 "
+            "GB is free; lower --chunk-points") in lines[0]
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_chunk_that_runs_out_of_memory_is_one_sentence(copy, capsys, monkeypatch):
+    from gifcli.explore.sweep import SweepPlan
+
+    compute = SweepPlan.compute
+
+    def out_of_memory(self, k):  # chunk 3 of the sweep; the warm-up's own plan runs as ever
+        if k == 3:
+            raise MemoryError("Unable to allocate 95.4 MiB for an array")
+        return compute(self, k)
+
+    monkeypatch.setattr(SweepPlan, "compute", out_of_memory)
+    store = copy / STORE
+    zarr.open_group(store, mode="r+")["gifcli_chunks/done"][3] = 0
+    code = gif(*SWEEP, "--out", str(copy), "--resume")
+    refused(capsys, code, store, "a chunk of 10 points ran out of memory; lower --chunk-points, "
+            "with another --out or after removing")
