@@ -7,6 +7,7 @@ the one the test sets.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -231,3 +232,44 @@ def test_no_gc_callback_of_distributed_runs_in_gifs_process():
         assert cluster.client.submit(sum, [1, 2]).result() == 3
         hooks = [c for c in gc.callbacks if "distributed" in getattr(c, "__module__", "")]
         assert hooks == []
+
+
+def test_a_server_that_is_not_a_dask_scheduler_is_one_sentence(monkeypatch):
+    """Something else at the address (a web server, say): it answers, but not in Dask's
+    protocol."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def answer_http() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = server.accept()
+                connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                connection.close()
+
+    threading.Thread(target=answer_http, daemon=True).start()
+    monkeypatch.setattr(cluster_module, "CONNECT_TIMEOUT_S", 2)
+    try:
+        with pytest.raises(GifError, match="cannot reach the Dask scheduler at tcp://"), \
+                Cluster(scheduler=f"tcp://127.0.0.1:{server.getsockname()[1]}"):
+            pass
+    finally:
+        server.close()
+
+
+def test_the_empty_store_is_built_without_a_task_per_chunk(tmp_path, monkeypatch):
+    """--chunk-points 1 made one Dask task per chunk and variable to write the empty store
+    (24 GB before the kernel killed it): the empty store is one task per variable."""
+    import xarray as xr
+
+    real, partitions = xr.Dataset.to_zarr, []
+
+    def counting(ds, *args, **kwargs):
+        partitions.extend(ds[name].data.npartitions for name in ds.data_vars)
+        return real(ds, *args, **kwargs)
+
+    monkeypatch.setattr(xr.Dataset, "to_zarr", counting)
+    sweep = plan(values=np.linspace(0.0, 0.02, 50), chunk_points=1)
+    sweep_store.Store.prepare(tmp_path / "s.zarr", sweep, "cmd", resume=False)
+    assert sweep.chunks.count == 50 and partitions and set(partitions) == {1}
