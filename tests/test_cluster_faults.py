@@ -273,3 +273,48 @@ def test_the_empty_store_is_built_without_a_task_per_chunk(tmp_path, monkeypatch
     sweep = plan(values=np.linspace(0.0, 0.02, 50), chunk_points=1)
     sweep_store.Store.prepare(tmp_path / "s.zarr", sweep, "cmd", resume=False)
     assert sweep.chunks.count == 50 and partitions and set(partitions) == {1}
+
+
+# --- a cluster that fails under the sweep (real processes on 127.0.0.1) --------------------------
+
+
+def _sent_whole(function):
+    """``function`` sent to the workers by value: they cannot import this test file.
+    distributed pickles by reference what pickle can find, and hands what lives in
+    ``__main__`` to cloudpickle, which sends it whole."""
+    function.__module__ = "__main__"
+    return function
+
+
+@_sent_whole
+def _kill_own_worker(_plan, _k):
+    os._exit(1)  # as a worker killed for its memory: no exception, the process is gone
+
+
+@_sent_whole
+def _wait_long(_plan, _k):
+    time.sleep(120)
+
+
+def test_a_chunk_that_kills_its_worker_again_and_again_is_one_sentence():
+    """distributed gives up on a task after its workers died under it 4 times (KilledWorker):
+    one sentence that says what may be wrong, not a traceback."""
+    with Cluster(workers=1) as cluster, pytest.raises(
+            GifError, match="chunk 7 killed the Dask worker that ran it, again on retry"):
+        cluster.run(_kill_own_worker, None, [7], (), lambda k, result: None)
+
+
+def test_a_scheduler_killed_in_mid_run_is_one_sentence():
+    import signal
+
+    from test_cluster import dask_processes
+
+    with dask_processes(1) as (address, _workers), Cluster(scheduler=address) as cluster:
+        scheduler_pid = cluster.client.run_on_scheduler(os.getpid)
+        killer = threading.Timer(2.0, os.kill, (scheduler_pid, signal.SIGKILL))
+        killer.start()
+        try:
+            with pytest.raises(GifError, match=f"lost the Dask scheduler at {address}"):
+                cluster.run(_wait_long, None, [0, 1], (), lambda k, result: None)
+        finally:
+            killer.cancel()

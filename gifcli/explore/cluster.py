@@ -22,6 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import CancelledError
 from typing import Any
 
 from gifcli.core.arguments import count, shown
@@ -152,6 +153,9 @@ def _result(future: Any, k: int, timeout: float) -> Any:
         raise
     except OSError as error:
         raise GifError(f"lost the Dask scheduler while chunk {k} ran ({error})") from None
+    except CancelledError:  # gif cancels only after this wait: the scheduler went away
+        raise GifError(f"lost the Dask scheduler while chunk {k} ran (the connection "
+                       "closed, and the chunk was cancelled)") from None
 
 
 class Cluster:
@@ -292,6 +296,9 @@ class Cluster:
                 done = set()
             except OSError as error:
                 raise GifError(f"lost the Dask scheduler at {self.where} ({error})") from None
+            except CancelledError:  # by distributed, once the scheduler is gone for good
+                raise GifError(f"lost the Dask scheduler at {self.where} (the connection "
+                               "closed, and the chunks it held were cancelled)") from None
             yield from done
             alone_since = None if done else self._alone_since(alone_since)
 
