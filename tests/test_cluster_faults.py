@@ -14,6 +14,7 @@ import socket
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -318,3 +319,39 @@ def test_a_scheduler_killed_in_mid_run_is_one_sentence():
                 cluster.run(_wait_long, None, [0, 1], (), lambda k, result: None)
         finally:
             killer.cancel()
+
+
+def test_a_local_worker_killed_in_mid_run_leaves_no_warning_on_a_finished_run(tmp_path):
+    """A --workers sweep whose workers are killed (by the kernel, for their memory, say)
+    finishes on the ones the nanny starts again and says nothing: no "leaked semaphore"
+    from multiprocessing's resource tracker at exit."""
+    import signal
+    import subprocess
+    import sys
+
+    import psutil
+    from test_cluster import SLOW_CHUNKS, SLOW_GRID, SLOW_PRESET, marked
+
+    (tmp_path / "slow.yaml").write_text(SLOW_PRESET)
+    gif = str(Path(sys.executable).with_name("gif"))
+    client = subprocess.Popen([gif, "sweep", "slow.yaml", *SLOW_GRID, "-f", "zarr", "--out",
+                               "out", "--workers", "2", "--quiet"], cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    store = tmp_path / "out" / "slow_sweep_a_A1_A2.zarr"
+    try:
+        deadline = time.monotonic() + 240
+        while len(marked(store)) < 1:
+            assert client.poll() is None and time.monotonic() < deadline, client.communicate()
+            time.sleep(0.05)
+        workers = [p for p in psutil.Process(client.pid).children()
+                   if "spawn_main" in " ".join(p.cmdline())]
+        assert len(workers) == 2, [p.cmdline() for p in workers]
+        for worker in workers:  # the nanny starts others, which finish the sweep
+            os.kill(worker.pid, signal.SIGKILL)
+        out, err = client.communicate(timeout=300)
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.communicate()
+    assert client.returncode == 0 and err == "" and out == "", err
+    assert marked(store) == set(range(SLOW_CHUNKS))

@@ -59,6 +59,26 @@ def _no_gc_diagnosis() -> None:
     disable_gc_diagnosis(force=True)
 
 
+def _quiet_resource_tracker() -> None:
+    """multiprocessing's resource tracker, started with the null device as its stderr. A
+    worker killed while it held a semaphore (by the kernel, for its memory, say) made it
+    warn of "leaked semaphore objects" after a run that had finished well; it frees them
+    all the same. It inherits descriptor 2 itself, hence the swap around its start."""
+    import os
+    import sys
+    from multiprocessing import resource_tracker
+
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        resource_tracker.ensure_running()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
 def _on_worker(function: Callable[..., Any], plan: Any, k: int, *args: Any) -> Any:
     """Run ``function(plan, k, *args)`` on a Dask worker, with the worker's thread count."""
     import numba
@@ -231,6 +251,7 @@ class Cluster:
         from distributed.deploy.spec import SpecCluster
 
         threads = max(1, (os.cpu_count() or 1) // workers)
+        _quiet_resource_tracker()
         earlier = set(SpecCluster._instances)
         try:
             # No dashboard, and the scheduler's HTTP routes on a free port (not 8787, which
