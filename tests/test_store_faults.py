@@ -254,3 +254,17 @@ def test_a_chunk_that_runs_out_of_memory_is_one_sentence(copy, capsys, monkeypat
     code = gif(*SWEEP, "--out", str(copy), "--resume")
     refused(capsys, code, store, "a chunk of 10 points ran out of memory; lower --chunk-points, "
             "with another --out or after removing")
+
+
+@pytest.mark.parametrize("resume", [True, False], ids=["resume", "fresh"])
+def test_a_store_of_a_later_format_is_refused_not_overwritten(copy, capsys, resume):
+    from gifcli.files.store import STORE_FORMAT
+
+    store = copy / STORE
+    progress = zarr.open_group(store, mode="r+")["gifcli_chunks"]
+    progress.attrs["format"] = STORE_FORMAT + 1
+    zarr.consolidate_metadata(store)
+    code = gif(*SWEEP, "--out", str(copy), *(["--resume"] if resume else []))
+    refused(capsys, code, store, f"was written by a later gifcli (store format "
+            f"{STORE_FORMAT + 1}, this one writes {STORE_FORMAT}); it is not overwritten")
+    assert (store / "n_spikes" / "0").is_file()

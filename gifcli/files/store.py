@@ -197,10 +197,16 @@ class Store:
 
     def _replace_older(self, path: Path, plan: SweepPlan, command: str, resume: bool) -> None:
         """The same sweep in an earlier format: its chunks lack what this gifcli writes (the
-        status), so they cannot be resumed; a fresh run computes the store again."""
+        status), so they cannot be resumed; a fresh run computes the store again. A later
+        format is refused: this gifcli cannot know what it holds."""
+        found = self._format()
+        if not isinstance(found, int) or found > STORE_FORMAT:
+            raise GifError(f"{path} was written by a later gifcli (store format {found}, this "
+                           f"one writes {STORE_FORMAT}); it is not overwritten: remove it or "
+                           "choose another --out")
         if resume:
             raise GifError(f"--resume: {path} was written by an earlier gifcli (store format "
-                           f"{self._format()}, now {STORE_FORMAT}) and cannot be resumed; "
+                           f"{found}, now {STORE_FORMAT}) and cannot be resumed; "
                            "run the same command without --resume to compute it again")
         self._create(plan, command, replacing=True)
 
