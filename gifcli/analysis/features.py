@@ -30,7 +30,7 @@ from functools import cached_property
 
 import numpy as np
 
-from gifcli.core.arguments import ArgumentError, count, number, positive, shown
+from gifcli.core.arguments import ArgumentError, number, positive, shown
 from gifcli.core.errors import GifError
 from gifcli.model.bursts import (  # noqa: F401  (features.BURST_* as before)
     BURST_MAX_ISI_MS,
@@ -376,7 +376,10 @@ def segment_window(segments: Sequence[tuple[float, float]], i: int) -> tuple[flo
     if not all(d is not None and 0 <= d < np.inf for d in durations):
         raise ArgumentError("segments must be (amplitude, duration ms) pairs, such as "
                             f"[(1.5, 200.0)], got {shown(segments)}")
-    i = count(i, "i", 1)
-    if i > len(durations):
+    if not isinstance(i, int | np.integer) or isinstance(i, bool | np.bool_):
+        raise ArgumentError(f"i must be a whole number (a segment, counting from 1), got "
+                            f"{shown(i)}")
+    if not 1 <= i <= len(durations):
         raise NoSegment(f"segment {i} does not exist: the input has {len(durations)} segments")
-    return segment_bounds(segments)[i - 1]
+    ends = np.cumsum(durations)  # as segment_bounds sums them, to the bit
+    return (float(ends[i - 2]) if i > 1 else 0.0), float(ends[i - 1])
