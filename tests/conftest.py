@@ -32,7 +32,11 @@ SLOW = {
                         "test_an_external_cluster_gives_the_in_process_grid",
                         "test_a_store_of_another_sweep_is_refused_not_overwritten",
                         "test_local_workers_give_the_in_process_grid"),
-    "test_cluster_faults.py": ("test_a_server_that_accepts_and_never_answers_is_one_sentence",),
+    "test_cluster_faults.py": ("test_a_server_that_accepts_and_never_answers_is_one_sentence",
+                               "test_a_chunk_that_kills_its_worker_again_and_again_is_one_sentence",
+                               "test_a_scheduler_killed_in_mid_run_is_one_sentence",
+                               "test_a_local_worker_killed_in_mid_run_leaves_no_warning_on_a_"
+                               "finished_run"),
     "test_export.py": ("test_random_neurons_and_schedules_brian2_matches_both_ways",
                        "test_brian2_exact_spike_counts_first_spike_and_grid_reset_steps_on_all_20",
                        "test_brainpy_gives_gifcli_exp_euler_spike_steps",

@@ -19,11 +19,13 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import gifcli
-from gifcli.analysis.features import SpikeTrains, bursts, spike_features
+from gifcli.analysis.checks import Context, check_spikes, evaluate, judge
+from gifcli.analysis.features import SpikeTrains, bursts, segment_window, spike_features
 from gifcli.core.errors import GifError
+from gifcli.explore.cluster import Cluster
 from gifcli.explore.fit import Free, SpikeTarget, fit
 from gifcli.explore.fit.targets import coincidence_factor
-from gifcli.explore.sweep import Axis, run_sweep
+from gifcli.explore.sweep import Axis, fi_curves, run_sweep
 from gifcli.model.stimuli import Noise, Ramp, Samples, Sine
 from gifcli.simulation.batch import run_batch
 
@@ -60,6 +62,11 @@ def _with_input(part, step):
     return SHORT.with_input((0.0, 5.0), part, step=step)
 
 
+def _judge(name, segments, V_rest):
+    return judge(name, Context(SpikeTrains(np.array([5.0, 15.0]), np.array([0, 2]), 30.0),
+                               segments, V_rest))
+
+
 CALLS = [
     Call("simulate", gifcli.simulate, {"preset": SHORT, "method": "exact", "dt": 0.1,
                                        "max_steps": 2_000_000, "initial": {"V": -65.0}}),
@@ -87,8 +94,29 @@ CALLS = [
          {"times": np.array([1.0, 2.0, 5.0]), "offsets": np.array([0, 2, 3]), "end": 10.0}),
     Call("spike_features", spike_features, {"spike_times": [1.0, 2.0], "duration_ms": 10.0}),
     Call("bursts", bursts, {"spike_times": [1.0, 2.0], "end_ms": 10.0}),
+    Call("fi_curves", fi_curves, {"presets": [SHORT], "start": 0.5, "stop": 1.5, "num": 3,
+                                  "method": "exact", "dt": 0.1, "max_steps": 2_000_000,
+                                  "zoom": False}, slow=("num", "max_steps")),
+    Call("check_spikes", check_spikes, {"name": "tonic_spiking", "spike_times": [5.0, 15.0],
+                                        "segments": SEGMENTS, "end_ms": 30.0}),
+    Call("judge", _judge, {"name": "tonic_spiking", "segments": SEGMENTS, "V_rest": -70.0}),
+    Call("evaluate", evaluate, {"result": gifcli.simulate(SHORT, dt=0.1)}),
+    Call("segment_window", segment_window, {"segments": SEGMENTS, "i": 1}),
+    # Not entered: nothing starts, nothing is reached.
+    Call("Cluster", Cluster, {"workers": 1, "scheduler": None}),
+    Call("Cluster(scheduler)", Cluster, {"scheduler": "tcp://127.0.0.1:8786"}),
 ]
-ARGUMENTS = [(call, name) for call in CALLS for name in call.kwargs]
+# Arguments whose check belongs in a module another branch owns (#23's closing round):
+# each fails today, and the test says so the day it holds (strict), to be moved out of here.
+PENDING = {("fi_curves", name) for name in ("presets", "start", "stop", "num", "dt",
+                                            "max_steps", "zoom")} | {
+    ("check_spikes", "name"), ("check_spikes", "segments"), ("judge", "name"),
+    ("judge", "segments"), ("evaluate", "result")}
+ARGUMENTS = [(call, name) for call in CALLS for name in call.kwargs
+             if (call.name, name) not in PENDING]
+PENDING_ARGUMENTS = [pytest.param(call, name, id=f"{call.name}-{name}", marks=pytest.mark.xfail(
+    strict=True, reason="explore/sweep/fi.py and analysis/checks do not validate it yet"))
+    for call in CALLS for name in call.kwargs if (call.name, name) in PENDING]
 
 # Known offenders: wrong types, empty and mis-shaped arrays, values out of range.
 OFFENDERS = [
@@ -110,7 +138,8 @@ def check_outcome(call: Call, name: str, value) -> None:
         pytest.fail(f"{call}({name}={value!r:.60}) raised {type(error).__name__}: {error}")
 
 
-@pytest.mark.parametrize("call, name", ARGUMENTS, ids=lambda x: getattr(x, "name", x))
+@pytest.mark.parametrize("call, name", [*ARGUMENTS, *PENDING_ARGUMENTS],
+                         ids=lambda x: getattr(x, "name", x))
 def test_every_known_offender_is_a_gif_error_or_a_result(call, name):
     for value in OFFENDERS:
         if name in call.slow and isinstance(value, int) and value > 1000:

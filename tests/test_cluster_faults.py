@@ -7,12 +7,14 @@ the one the test sets.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -231,3 +233,125 @@ def test_no_gc_callback_of_distributed_runs_in_gifs_process():
         assert cluster.client.submit(sum, [1, 2]).result() == 3
         hooks = [c for c in gc.callbacks if "distributed" in getattr(c, "__module__", "")]
         assert hooks == []
+
+
+def test_a_server_that_is_not_a_dask_scheduler_is_one_sentence(monkeypatch):
+    """Something else at the address (a web server, say): it answers, but not in Dask's
+    protocol."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def answer_http() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = server.accept()
+                connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                connection.close()
+
+    threading.Thread(target=answer_http, daemon=True).start()
+    monkeypatch.setattr(cluster_module, "CONNECT_TIMEOUT_S", 2)
+    try:
+        with pytest.raises(GifError, match="cannot reach the Dask scheduler at tcp://"), \
+                Cluster(scheduler=f"tcp://127.0.0.1:{server.getsockname()[1]}"):
+            pass
+    finally:
+        server.close()
+
+
+def test_the_empty_store_is_built_without_a_task_per_chunk(tmp_path, monkeypatch):
+    """--chunk-points 1 made one Dask task per chunk and variable to write the empty store
+    (24 GB before the kernel killed it): the empty store is one task per variable."""
+    import xarray as xr
+
+    real, partitions = xr.Dataset.to_zarr, []
+
+    def counting(ds, *args, **kwargs):
+        partitions.extend(ds[name].data.npartitions for name in ds.data_vars)
+        return real(ds, *args, **kwargs)
+
+    monkeypatch.setattr(xr.Dataset, "to_zarr", counting)
+    sweep = plan(values=np.linspace(0.0, 0.02, 50), chunk_points=1)
+    sweep_store.Store.prepare(tmp_path / "s.zarr", sweep, "cmd", resume=False)
+    assert sweep.chunks.count == 50 and partitions and set(partitions) == {1}
+
+
+# --- a cluster that fails under the sweep (real processes on 127.0.0.1) --------------------------
+
+
+def _sent_whole(function):
+    """``function`` sent to the workers by value: they cannot import this test file.
+    distributed pickles by reference what pickle can find, and hands what lives in
+    ``__main__`` to cloudpickle, which sends it whole."""
+    function.__module__ = "__main__"
+    return function
+
+
+@_sent_whole
+def _kill_own_worker(_plan, _k):
+    os._exit(1)  # as a worker killed for its memory: no exception, the process is gone
+
+
+@_sent_whole
+def _wait_long(_plan, _k):
+    time.sleep(120)
+
+
+def test_a_chunk_that_kills_its_worker_again_and_again_is_one_sentence():
+    """distributed gives up on a task after its workers died under it 4 times (KilledWorker):
+    one sentence that says what may be wrong, not a traceback."""
+    with Cluster(workers=1) as cluster, pytest.raises(
+            GifError, match="chunk 7 killed the Dask worker that ran it, again on retry"):
+        cluster.run(_kill_own_worker, None, [7], (), lambda k, result: None)
+
+
+def test_a_scheduler_killed_in_mid_run_is_one_sentence():
+    import signal
+
+    from test_cluster import dask_processes
+
+    with dask_processes(1) as (address, _workers), Cluster(scheduler=address) as cluster:
+        scheduler_pid = cluster.client.run_on_scheduler(os.getpid)
+        killer = threading.Timer(2.0, os.kill, (scheduler_pid, signal.SIGKILL))
+        killer.start()
+        try:
+            with pytest.raises(GifError, match=f"lost the Dask scheduler at {address}"):
+                cluster.run(_wait_long, None, [0, 1], (), lambda k, result: None)
+        finally:
+            killer.cancel()
+
+
+def test_a_local_worker_killed_in_mid_run_leaves_no_warning_on_a_finished_run(tmp_path):
+    """A --workers sweep whose workers are killed (by the kernel, for their memory, say)
+    finishes on the ones the nanny starts again and says nothing: no "leaked semaphore"
+    from multiprocessing's resource tracker at exit."""
+    import signal
+    import subprocess
+    import sys
+
+    import psutil
+    from test_cluster import SLOW_CHUNKS, SLOW_GRID, SLOW_PRESET, marked
+
+    (tmp_path / "slow.yaml").write_text(SLOW_PRESET)
+    gif = str(Path(sys.executable).with_name("gif"))
+    client = subprocess.Popen([gif, "sweep", "slow.yaml", *SLOW_GRID, "-f", "zarr", "--out",
+                               "out", "--workers", "2", "--quiet"], cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    store = tmp_path / "out" / "slow_sweep_a_A1_A2.zarr"
+    try:
+        deadline = time.monotonic() + 240
+        while len(marked(store)) < 1:
+            assert client.poll() is None and time.monotonic() < deadline, client.communicate()
+            time.sleep(0.05)
+        workers = [p for p in psutil.Process(client.pid).children()
+                   if "spawn_main" in " ".join(p.cmdline())]
+        assert len(workers) == 2, [p.cmdline() for p in workers]
+        for worker in workers:  # the nanny starts others, which finish the sweep
+            os.kill(worker.pid, signal.SIGKILL)
+        out, err = client.communicate(timeout=300)
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.communicate()
+    assert client.returncode == 0 and err == "" and out == "", err
+    assert marked(store) == set(range(SLOW_CHUNKS))

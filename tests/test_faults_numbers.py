@@ -354,3 +354,22 @@ def test_the_billion_point_estimate_is_the_one_the_docs_show(shipped, tmp_path, 
     sweep_command._check_and_say_the_cost(plan, ["zarr"], tmp_path, quiet=False)
     (line,) = capsys.readouterr().err.splitlines()
     assert line in (DOCS / "sweeps.md").read_text(encoding="utf-8")
+
+
+def test_an_f_i_curve_up_to_the_largest_float_marks_its_runaway_points(tmp_path, capsys):
+    """The issue's own command, `gif fi A --stop 1e308`: exit 3 before ("column 'rate_hz'
+    has an infinite value"); the points that overflow have no rate and the status runaway."""
+    import json
+
+    out = tmp_path / "fi"
+    assert gif("fi", "A", "--stop", "1e308", "--num", "3", "-f", "json,csv", "--out",
+               str(out)) == 0
+    curve = json.loads((out / "fi_tonic_spiking.json").read_text())["curves"][0]
+    runaway = [s for s, status in zip(curve["input_scale"], curve["status"], strict=True)
+               if status == "runaway"]
+    assert runaway == [5e307, 1e308]
+    assert all(r is None for r, status in zip(curve["rate_hz"], curve["status"], strict=True)
+               if status == "runaway")
+    assert "inf" not in (out / "fi_tonic_spiking.csv").read_text()
+    assert "2 of 5 points of the curve (the first at input_scale 5e+307)" in \
+        capsys.readouterr().err

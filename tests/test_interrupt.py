@@ -318,6 +318,24 @@ def test_a_warning_that_a_swallowed_signal_caused_is_not_shown(monkeypatch, caps
                                        "complete\n")
 
 
+def test_a_signal_that_a_library_turned_into_another_error_is_the_signal(monkeypatch, capsys):
+    """SIGINT while matplotlib's import built a class came back as a RuntimeError ("Error
+    calling __set_name__"), which gif called an internal error (exit 3) before its one line
+    (test_a_signal_at_a_random_moment[one long run-SIGINT], once): it is the signal."""
+    import typer
+
+    from gifcli.cli import terminal
+    from gifcli.core import interrupts
+
+    monkeypatch.setattr(interrupts._State, "unacknowledged", signal.SIGINT)
+    with pytest.raises(typer.Exit) as ended, terminal.reporting_errors():
+        raise RuntimeError("Error calling __set_name__ on '_axis_method_wrapper' instance")
+    assert ended.value.exit_code == 130
+    assert capsys.readouterr().err == ("gif: error: interrupted; every file already written is "
+                                       "complete\n")
+    assert interrupts._State.unacknowledged is None  # said once
+
+
 SHUTDOWN_PROBE = """
 import signal, sys
 from gifcli.__main__ import main

@@ -30,7 +30,8 @@ from functools import cached_property
 
 import numpy as np
 
-from gifcli.core.arguments import ArgumentError, positive, shown
+from gifcli.core.arguments import ArgumentError, number, positive, shown
+from gifcli.core.errors import GifError
 from gifcli.model.bursts import (  # noqa: F401  (features.BURST_* as before)
     BURST_MAX_ISI_MS,
     BURST_MIN_PAUSE_MS,
@@ -361,8 +362,24 @@ def segment_bounds(segments: Sequence[tuple[float, float]]) -> list[tuple[float,
     return [(float(s), float(e)) for s, e in zip(starts, ends, strict=True)]
 
 
+class NoSegment(GifError, IndexError):
+    """A segment number the input does not have: a GifError, and an IndexError as it was."""
+
+
 def segment_window(segments: Sequence[tuple[float, float]], i: int) -> tuple[float, float]:
-    """``(start, end)`` in ms of segment ``i``, counting from 1; IndexError if there is none."""
-    if not 1 <= i <= len(segments):
-        raise IndexError(f"segment {i} does not exist: the input has {len(segments)} segments")
-    return segment_bounds(segments)[i - 1]
+    """``(start, end)`` in ms of segment ``i``, counting from 1; NoSegment (an IndexError)
+    if there is none."""
+    try:
+        durations = [number(duration, "a duration") for _amplitude, duration in segments]
+    except (TypeError, ValueError):
+        durations = [np.nan]
+    if not all(d is not None and 0 <= d < np.inf for d in durations):
+        raise ArgumentError("segments must be (amplitude, duration ms) pairs, such as "
+                            f"[(1.5, 200.0)], got {shown(segments)}")
+    if not isinstance(i, int | np.integer) or isinstance(i, bool | np.bool_):
+        raise ArgumentError(f"i must be a whole number (a segment, counting from 1), got "
+                            f"{shown(i)}")
+    if not 1 <= i <= len(durations):
+        raise NoSegment(f"segment {i} does not exist: the input has {len(durations)} segments")
+    ends = np.cumsum(durations)  # as segment_bounds sums them, to the bit
+    return (float(ends[i - 2]) if i > 1 else 0.0), float(ends[i - 1])

@@ -125,6 +125,11 @@ def reporting_errors_only(debug: bool = False) -> Iterator[None]:
         raise  # typer's own handling: usage errors
     except Exception as error:
         _traceback_if(debug)
+        # A signal that a library turned into another error (raised while matplotlib builds
+        # a class, Python reports a RuntimeError) is the signal, not a bug.
+        stop = interrupts.signal_behind(error)
+        if stop is not None:
+            raise fail(*interruption(stop)) from None
         raise fail(f"internal error ({type(error).__name__}: {error}); run again with --debug "
                    "for the traceback, and please report it", EXIT_INTERNAL) from None
 

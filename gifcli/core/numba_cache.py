@@ -11,10 +11,10 @@ directory, so that the tool runs and later runs start fast again.
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
-PACKAGE_CACHE = Path(__file__).parent / "__pycache__"
+# Paths as text and no tempfile: this runs at every start, before gif's signal handlers
+# exist, and pathlib and tempfile would add 10-20 ms of imports to that window.
+PACKAGE_CACHE = os.path.join(os.path.dirname(__file__), "__pycache__")
 
 
 def choose_cache_dir() -> None:
@@ -27,27 +27,33 @@ def choose_cache_dir() -> None:
     os.environ["NUMBA_CACHE_DIR"] = str(fallback_cache())
 
 
-def user_cache() -> Path | None:
+def user_cache() -> str | None:
     """The folder Numba uses when the package's is read-only (``$XDG_CACHE_HOME/numba``)."""
     base = os.environ.get("XDG_CACHE_HOME")
-    try:
-        return Path(base) / "numba" if base else Path.home() / ".cache" / "numba"
-    except RuntimeError:  # no home directory at all
+    home = os.path.expanduser("~")
+    if base:
+        return os.path.join(base, "numba")
+    if home == "~":  # no home directory at all
         return None
+    return os.path.join(home, ".cache", "numba")
 
 
-def fallback_cache() -> Path:
+def fallback_cache() -> str:
+    import tempfile
+
     user = os.getuid() if hasattr(os, "getuid") else "user"
-    return Path(tempfile.gettempdir()) / f"gifcli-numba-cache-{user}"
+    return os.path.join(tempfile.gettempdir(), f"gifcli-numba-cache-{user}")
 
 
-def writable(folder: Path | None) -> bool:
+def writable(folder: str | None) -> bool:
     """Whether ``folder`` exists or can be made, and takes a new file (as Numba checks)."""
     if folder is None:
         return False
+    probe = os.path.join(folder, f".gifcli-probe-{os.getpid()}")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=folder).close()
+        os.makedirs(folder, exist_ok=True)
+        os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        os.unlink(probe)
     except OSError:
         return False
     return True

@@ -22,8 +22,10 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import CancelledError
 from typing import Any
 
+from gifcli.core.arguments import count, shown
 from gifcli.core.errors import GifError
 
 CONNECT_TIMEOUT_S = 20  # to reach a scheduler, handshake included, and to see a worker
@@ -57,6 +59,26 @@ def _no_gc_diagnosis() -> None:
     disable_gc_diagnosis(force=True)
 
 
+def _quiet_resource_tracker() -> None:
+    """multiprocessing's resource tracker, started with the null device as its stderr. A
+    worker killed while it held a semaphore (by the kernel, for its memory, say) made it
+    warn of "leaked semaphore objects" after a run that had finished well; it frees them
+    all the same. It inherits descriptor 2 itself, hence the swap around its start."""
+    import os
+    import sys
+    from multiprocessing import resource_tracker
+
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        resource_tracker.ensure_running()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
 def _on_worker(function: Callable[..., Any], plan: Any, k: int, *args: Any) -> Any:
     """Run ``function(plan, k, *args)`` on a Dask worker, with the worker's thread count."""
     import numba
@@ -81,22 +103,24 @@ def _warm() -> None:
     run_batch({"a": np.zeros(2)}, [(1.0, 1.0)], dt=0.1, record=1)
 
 
-def _check_workers(workers: int) -> None:
+def _check_workers(workers: Any) -> int:
     import os
 
     cores = os.cpu_count() or 1
-    if workers < 1:
-        raise GifError(f"--workers must be ≥ 1, got {workers}")
+    workers = count(workers, "--workers", 1)
     if workers > WORKERS_PER_CORE * cores:
         raise GifError(f"--workers {workers:,} is more than {WORKERS_PER_CORE} per core of this "
                        f"machine ({cores} cores): each worker is a process with its own "
                        f"memory; use at most {WORKERS_PER_CORE * cores}")
+    return workers
 
 
 def _check_address(address: str) -> None:
     """A scheduler address must be tcp://HOST:PORT (the protocol gif's workers speak)."""
     from urllib.parse import urlsplit
 
+    if not isinstance(address, str):
+        raise GifError(f"--scheduler must be tcp://HOST:PORT, got {shown(address)}")
     parts = urlsplit(address)
     if parts.scheme != "tcp":
         raise GifError(f"--scheduler must be tcp://HOST:PORT, got {address!r} "
@@ -149,6 +173,9 @@ def _result(future: Any, k: int, timeout: float) -> Any:
         raise
     except OSError as error:
         raise GifError(f"lost the Dask scheduler while chunk {k} ran ({error})") from None
+    except CancelledError:  # gif cancels only after this wait: the scheduler went away
+        raise GifError(f"lost the Dask scheduler while chunk {k} ran (the connection "
+                       "closed, and the chunk was cancelled)") from None
 
 
 class Cluster:
@@ -162,7 +189,7 @@ class Cluster:
         if (workers is None) == (scheduler is None):
             raise GifError("give either --workers N or --scheduler tcp://HOST:PORT")
         if workers is not None:
-            _check_workers(workers)
+            workers = _check_workers(workers)
         if scheduler is not None:
             _check_address(scheduler)
         self.workers, self.scheduler = workers, scheduler
@@ -224,6 +251,7 @@ class Cluster:
         from distributed.deploy.spec import SpecCluster
 
         threads = max(1, (os.cpu_count() or 1) // workers)
+        _quiet_resource_tracker()
         earlier = set(SpecCluster._instances)
         try:
             # No dashboard, and the scheduler's HTTP routes on a free port (not 8787, which
@@ -289,6 +317,9 @@ class Cluster:
                 done = set()
             except OSError as error:
                 raise GifError(f"lost the Dask scheduler at {self.where} ({error})") from None
+            except CancelledError:  # by distributed, once the scheduler is gone for good
+                raise GifError(f"lost the Dask scheduler at {self.where} (the connection "
+                               "closed, and the chunks it held were cancelled)") from None
             yield from done
             alone_since = None if done else self._alone_since(alone_since)
 

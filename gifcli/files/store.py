@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import json
 import math
 import os
@@ -75,6 +74,9 @@ EXTRA = "cluster"
 PROGRESS_GROUP = "gifcli_chunks"  # the chunks' marks and summaries, beside the Dataset
 STALE_PARTIAL_S = 60.0  # a zarr write's temporary file is renamed within milliseconds
 MAX_CHUNKS = 100_000  # chunks of a store: each is a mark, a summary row and a file per variable
+# A chunk's peak memory per point while it is computed and checked: 190-590 bytes measured
+# (tracemalloc, presets A and M, chunks of 2e4-8e4 points); rounded up for spike buffers.
+CHUNK_BYTES_PER_POINT = 1000
 
 
 def require(what: str, netcdf: bool = False) -> None:
@@ -107,22 +109,21 @@ class StoreFull(GifError):
 NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
 # What zarr, numcodecs and json raise for a missing, truncated or malformed file.
 DAMAGE = (OSError, KeyError, ValueError, RuntimeError)
+# 1: before the status variable and the run token (no "format" attribute); 2: with them.
+STORE_FORMAT = 2
 
 
-def _guarded(method):
-    """``method`` of a Store, with a store that cannot be read or written said in one sentence
-    (a GifError) instead of zarr's exception."""
-
-    @functools.wraps(method)
-    def guarded(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except GifError:
-            raise
-        except DAMAGE as error:
-            raise store_error(self.path, error) from None
-
-    return guarded
+@contextlib.contextmanager
+def _files(path: Path):
+    """Zarr reading or writing the store's files: a store that cannot be read or written is
+    said in one sentence (a GifError). Only around zarr's own calls, so that a bug in gif's
+    code is not reported as a damaged store."""
+    try:
+        yield
+    except GifError:
+        raise
+    except DAMAGE as error:
+        raise store_error(path, error) from None
 
 
 def store_error(path: Path, error: BaseException) -> GifError:
@@ -157,16 +158,14 @@ class Store:
     def prepare(cls, path: Path, plan: SweepPlan, command: str, resume: bool) -> Store:
         """The store for ``plan``: created, or the existing one of the same sweep (its
         marks kept with ``resume``, cleared without). Another sweep's store is refused."""
-        return cls(Path(path).absolute(), uuid.uuid4().hex)._prepare(path, plan, command, resume)
-
-    @_guarded
-    def _prepare(self, path: Path, plan: SweepPlan, command: str, resume: bool) -> Store:
+        store = cls(Path(path).absolute(), uuid.uuid4().hex)
         if resume:
             check_resumable(path)
-        if not self.path.exists():
-            self._create(plan, command)
-            return self
-        found = self._identity()
+        if not store.path.exists():
+            store._create(plan, command)
+            return store
+        with _files(store.path):
+            found = store._identity()
         if found is None:
             raise GifError(f"{path} exists and is not a gifcli sweep store; it is not "
                            "overwritten: remove it or choose another --out")
@@ -174,28 +173,62 @@ class Store:
         if difference:
             raise GifError(f"{path} holds {difference}; it is not overwritten: remove it, "
                            "choose another --out, or run the same sweep")
-        self._remove_partial_files()
-        self._set_attrs(PROGRESS_GROUP, run=self.token)
-        # `command` names the latest run that wrote the store, a resumed one too.
-        self._set_attrs(command=command, **({} if resume else {"complete": False}))
-        if not resume:
-            self._group()[f"{PROGRESS_GROUP}/done"][:] = 0
-        return self
+        if store._format() != STORE_FORMAT:
+            store._replace_older(path, plan, command, resume)
+            return store
+        store._reuse(command, resume)
+        return store
 
-    def _create(self, plan: SweepPlan, command: str) -> None:
+    def _reuse(self, command: str, resume: bool) -> None:
+        """This run's token and command in a store of the same sweep; marks cleared unless
+        resumed."""
+        self._remove_partial_files()
+        with _files(self.path):
+            self._set_attrs(PROGRESS_GROUP, run=self.token)
+            # `command` names the latest run that wrote the store, a resumed one too.
+            self._set_attrs(command=command, **({} if resume else {"complete": False}))
+            if not resume:
+                self._group()[f"{PROGRESS_GROUP}/done"][:] = 0
+
+    def _format(self) -> int:
+        """The store's format (STORE_FORMAT when this gifcli made it)."""
+        with _files(self.path):
+            return self._group("r")[PROGRESS_GROUP].attrs.get("format", 1)
+
+    def _replace_older(self, path: Path, plan: SweepPlan, command: str, resume: bool) -> None:
+        """The same sweep in an earlier format: its chunks lack what this gifcli writes (the
+        status), so they cannot be resumed; a fresh run computes the store again. A later
+        format is refused: this gifcli cannot know what it holds."""
+        found = self._format()
+        if not isinstance(found, int) or found > STORE_FORMAT:
+            raise GifError(f"{path} was written by a later gifcli (store format {found}, this "
+                           f"one writes {STORE_FORMAT}); it is not overwritten: remove it or "
+                           "choose another --out")
+        if resume:
+            raise GifError(f"--resume: {path} was written by an earlier gifcli (store format "
+                           f"{found}, now {STORE_FORMAT}) and cannot be resumed; "
+                           "run the same command without --resume to compute it again")
+        self._create(plan, command, replacing=True)
+
+    def _create(self, plan: SweepPlan, command: str, replacing: bool = False) -> None:
         """The empty store, built in a temporary folder beside ``path`` and renamed into
-        place: an interruption or a full disk leaves no half-made store behind."""
+        place: an interruption or a full disk leaves no half-made store behind. With
+        ``replacing``, the store at ``path`` is moved aside first and removed after."""
         if plan.chunks.count > MAX_CHUNKS:
             raise GifError(f"{plan.chunks.count:,} chunks are more than a store holds "
                            f"({MAX_CHUNKS:,}: a few files each); raise --chunk-points")
         building = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        older = self.path.with_name(f".{self.path.name}.{os.getpid()}.older")
         try:
             _write_empty(building, plan, command, self.token)
+            if replacing:
+                os.rename(self.path, older)
             os.rename(building, self.path)
         except OSError as error:
             raise GifError(f"cannot create {self.path} ({error.strerror or error})") from None
         finally:
             shutil.rmtree(building, ignore_errors=True)  # gone already after the rename
+            shutil.rmtree(older, ignore_errors=True)
 
     def _group(self, mode: str = "r+"):
         import zarr
@@ -237,46 +270,53 @@ class Store:
                 if now - partial.stat().st_mtime > STALE_PARTIAL_S:
                     partial.unlink()
 
-    @_guarded
     def done(self) -> np.ndarray:
         """Per chunk, whether it is complete (marked)."""
-        return self._group("r")[f"{PROGRESS_GROUP}/done"][:].astype(bool)
+        with _files(self.path):
+            return self._group("r")[f"{PROGRESS_GROUP}/done"][:].astype(bool)
 
-    @_guarded
     def complete_chunks(self, plan: SweepPlan) -> np.ndarray:
         """Per chunk, whether it is marked and its data is there. A mark alone is not
         trusted: a chunk file may have been deleted or cut short since it was set."""
         done = self.done()
-        status = self._group("r")["status"]
+        with _files(self.path):
+            group = self._group("r")
+            arrays = {name: group[name] for name in variables(plan.checked)}
         for k in np.flatnonzero(done):
-            done[k] = self._chunk_present(plan, int(k), status)
+            done[k] = self._chunk_present(plan, int(k), arrays)
         return done
 
-    def _chunk_present(self, plan: SweepPlan, k: int, status: Any) -> bool:
+    def _chunk_present(self, plan: SweepPlan, k: int, arrays: dict[str, Any]) -> bool:
         """Whether chunk ``k`` has a file in every variable and a status at every point
         (a computed point never has the fill value there)."""
         region = plan.chunks.region(k)
-        key = ".".join(str(s.start // c) for s, c in zip(region, plan.chunks.chunk_shape,
-                                                          strict=True))
-        if not all((self.path / name / key).is_file() for name in variables(plan.checked)):
+        grid_index = tuple(s.start // c for s, c in zip(region, plan.chunks.chunk_shape,
+                                                        strict=True))
+        # The file name is zarr's to choose (its chunk key encoding), not ours to guess.
+        if not all((self.path / name / array.metadata.encode_chunk_key(grid_index)).is_file()
+                   for name, array in arrays.items()):
             return False
         try:
-            return not np.any(status[region] == fill_value("status"))
+            status = arrays["status"][region]
         except DAMAGE:  # a file cut short
             return False
+        return not np.any(status == fill_value("status"))
 
-    @_guarded
     def write(self, plan: SweepPlan, k: int, chunk: ChunkResult) -> None:
         """Chunk ``k``'s variables into its region, then its summary, then its mark, each
         only while the store is still this run's (StoreChanged otherwise)."""
         region = plan.chunks.region(k)
         block = tuple(s.stop - s.start for s in region)
         for name in variables(plan.checked):
-            # Every chunk a file, even one all at the fill value: --resume checks they are there.
-            array = self._still_ours(plan, k)[name].with_config({"write_empty_chunks": True})
-            array[region] = encoded(chunk, name).reshape(block)
-        self._still_ours(plan, k)[f"{PROGRESS_GROUP}/stats"][k, :] = chunk.stats()
-        self._still_ours(plan, k)[f"{PROGRESS_GROUP}/done"][k] = 1
+            values = encoded(chunk, name).reshape(block)
+            with _files(self.path):
+                # Every chunk a file, even one all at the fill value: --resume checks each.
+                array = self._still_ours(plan, k)[name].with_config({"write_empty_chunks": True})
+                array[region] = values
+        stats = chunk.stats()
+        with _files(self.path):
+            self._still_ours(plan, k)[f"{PROGRESS_GROUP}/stats"][k, :] = stats
+            self._still_ours(plan, k)[f"{PROGRESS_GROUP}/done"][k] = 1
 
     def _still_ours(self, plan: SweepPlan, k: int):
         """The store's group, if it still holds this sweep for this run."""
@@ -292,32 +332,35 @@ class Store:
                                "run of gif sweep")
         return group
 
-    @_guarded
     def finish(self) -> None:
         """Say that every chunk is complete (after the last one's mark)."""
-        self._set_attrs(complete=True)
+        with _files(self.path):
+            self._set_attrs(complete=True)
 
-    @_guarded
     def stats(self) -> dict[str, float | None]:
         """The grid's summary, from the chunks' summary rows."""
-        return merge_stats(self._group("r")[f"{PROGRESS_GROUP}/stats"][:])
+        with _files(self.path):
+            rows = self._group("r")[f"{PROGRESS_GROUP}/stats"][:]
+        return merge_stats(rows)
 
-    @_guarded
     def read(self, name: str, index: tuple[np.ndarray, ...]) -> np.ndarray:
         """``name`` at the grid points ``index`` (one array of indices per axis, as
         numpy.ix_ takes them), decoded; only the chunks that hold them are read."""
-        array = self._group("r")[name]
-        return decoded(name, array.get_orthogonal_selection(tuple(np.asarray(i) for i in index)))
+        selection = tuple(np.asarray(i) for i in index)
+        with _files(self.path):
+            values = self._group("r")[name].get_orthogonal_selection(selection)
+        return decoded(name, values)
 
-    @_guarded
     def load(self, plan: SweepPlan, seconds: dict[str, float], chunks: dict[str, Any]
              ) -> SweepResult:
         """The whole sweep back in memory (for grids of up to MAX_POINTS points)."""
-        group = self._group("r")
-        columns = {name: decoded(name, group[name][...]).ravel() for name in METRICS}
-        status = group["status"][...].ravel().astype(np.int8)
-        passed = group["check_passed"][...].ravel() if plan.checked else None
-        margin = group["check_margin"][...].ravel() if plan.checked else None
+        with _files(self.path):
+            group = self._group("r")
+            raw = {name: group[name][...].ravel() for name in variables(plan.checked)}
+        columns = {name: decoded(name, raw[name]) for name in METRICS}
+        status = raw["status"].astype(np.int8)
+        passed = raw["check_passed"] if plan.checked else None
+        margin = raw["check_margin"] if plan.checked else None
         return SweepResult(plan.preset, plan.method, plan.dt, plan.axes, columns, status,
                            passed, margin,
                            samples=sample_trains(plan, lambda points: status[points]),
@@ -346,7 +389,8 @@ def _write_empty(path: Path, plan: SweepPlan, command: str, token: str) -> None:
     ds.to_zarr(path, mode="w-", compute=False, encoding=encoding, zarr_format=2,
                consolidated=True, safe_chunks=False)
     progress = zarr.open_group(path, mode="r+").create_group(PROGRESS_GROUP)
-    progress.attrs["run"] = token  # bookkeeping, like the marks: not the data's metadata
+    # Bookkeeping, like the marks: not the data's metadata.
+    progress.attrs.update(run=token, format=STORE_FORMAT)
     n = plan.chunks.count
     # One tiny file per chunk, uncompressed: a mark is written whole or not at all.
     progress.create_array("done", shape=(n,), chunks=(1,), dtype="uint8", fill_value=0,
@@ -425,12 +469,37 @@ def check_resumable(path: Path) -> None:
                        "command without --resume to start the sweep")
 
 
+def check_chunk_memory(plan: SweepPlan, processes: int) -> None:
+    """Refuse, before anything is written, chunks that ``processes`` processes of this
+    machine cannot compute at once: a chunk's arrays are allocated whole, and an allocation
+    beyond the memory free ends in MemoryError or in the kernel killing the process."""
+    from gifcli.simulation.single import available_memory
+
+    points = math.prod(plan.chunks.chunk_shape)
+    needed, free = processes * points * CHUNK_BYTES_PER_POINT, available_memory()
+    if free is not None and needed > free:
+        each = f" each, {processes} at once" if processes > 1 else ""
+        raise GifError(f"a chunk of {points:,} points needs about {needed / 1e9:.1f} GB of "
+                       f"memory{each}, and {free / 1e9:.1f} GB is free; lower --chunk-points")
+
+
+def _out_of_memory(plan: SweepPlan, path: Path) -> GifError:
+    # Other chunks make another sweep, which the store refuses: hence another --out.
+    points = math.prod(plan.chunks.chunk_shape)
+    return GifError(f"a chunk of {points:,} points ran out of memory; lower --chunk-points, "
+                    f"with another --out or after removing {path}")
+
+
 def run_into_store(plan: SweepPlan, path: Path, command: str, resume: bool = False,
                    progress: ChunkProgress = no_chunk_progress, executor=None
                    ) -> StoredSweep:
     """Fill the zarr store at ``path`` with ``plan``'s chunks, in this process or on
     ``executor`` (a :class:`gifcli.explore.cluster.Cluster`), each chunk written as soon as it is
     done. With ``resume``, the chunks that the store marks as complete are kept."""
+    # Workers of an external cluster have memory of their own, which this machine cannot see.
+    local = 1 if executor is None else getattr(executor, "workers", None)
+    if local:
+        check_chunk_memory(plan, local)
     store = Store.prepare(path, plan, command, resume)
     pending = np.flatnonzero(~store.complete_chunks(plan)).tolist()
     count = plan.chunks.count
@@ -446,11 +515,14 @@ def run_into_store(plan: SweepPlan, path: Path, command: str, resume: bool = Fal
 
     progress(finished, count)
     started = time.perf_counter()
-    if executor is None:
-        for k in pending:
-            record(k, chunk_to_store(plan, k, store))
-    else:
-        executor.run(chunk_to_store, plan, pending, (store,), record)
+    try:
+        if executor is None:
+            for k in pending:
+                record(k, chunk_to_store(plan, k, store))
+        else:
+            executor.run(chunk_to_store, plan, pending, (store,), record)
+    except MemoryError:
+        raise _out_of_memory(plan, store.path) from None
     seconds["chunks_wall"] = time.perf_counter() - started
     store.finish()
     chunks = {"count": count, "computed": len(pending), "reused": count - len(pending),
