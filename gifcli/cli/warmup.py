@@ -40,8 +40,9 @@ def warm_single_runs() -> None:
 
 
 def warm_batches() -> None:
-    """What ``gif sweep`` and ``gif fi`` compile: the batched kernel (with spike times, with
-    V followed for afterpotentials), the batched checks, the f–I probe, the table writer."""
+    """What ``gif sweep`` and ``gif fi`` compile: the batched kernel (with spike times), V's
+    continuous extrema for afterpotentials, the batched checks, the f–I probe, the table
+    writer."""
     from gifcli.explore import sweep
     from gifcli.files.table import table_csv_bytes
 
