@@ -94,6 +94,28 @@ def test_a_coarse_sweep_gives_what_dt_0_1_gives(shipped, drawn):
                                    atol=TIME_TOLERANCE_MS)
 
 
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(durations=st.lists(st.floats(0.05, 500.0), min_size=1, max_size=5),
+       rate=st.floats(0.0, 10.0))
+def test_the_coarsest_grid_fits_and_no_coarser_one_does(durations, rate):
+    """The grid fits the schedule, keeps rate × dt within the modal form, and the next
+    coarser whole number of steps breaks one of the two."""
+    from gifcli.simulation.grid import MODAL_REACH, fits_schedule
+
+    segments = [(1.0, d) for d in durations]
+    dt = coarsest_dt(segments, rate)
+    assert fits_schedule(segments, dt) and rate * dt <= MODAL_REACH
+    steps = round(sum(durations) / dt)
+    if steps > 1:
+        coarser = sum(durations) / (steps - 1)
+        assert not fits_schedule(segments, coarser) or rate * coarser > MODAL_REACH
+
+
+def test_equal_segments_step_at_their_length():
+    assert coarsest_dt([(1.0, 25.0)] * 4) == 25.0  # was 20: a padding took one step more
+    assert coarsest_dt([(1.0, 25.0)] * 4, 0.049) == 10.0  # 0.49 / 0.049 = 10 ms
+
+
 def test_the_grid_is_that_of_the_whole_grid_whatever_the_chunks(shipped):
     """A fast rate in the last chunk sets the grid of every chunk (so a resumed sweep, or a
     chunk on a worker, steps on the same grid), and chunked results are the whole one's."""

@@ -101,12 +101,7 @@ def coarsest_dt(segments, fastest_rate: float = 0.0) -> float:
     run that reads only spikes may step at this grid. The run is cut into a whole number of
     equal steps, each no longer than the shortest segment.
     """
-    durations = [duration for _, duration in segments]
-    total = math.fsum(durations)
-    limit = min(durations)
-    if fastest_rate > 0.0:
+    limit = min(duration for _, duration in segments)
+    if fastest_rate > 0.0:  # MODAL_REACH keeps a margin below TAYLOR_REACH: no padding here
         limit = min(limit, MODAL_REACH / fastest_rate)
-    dt = total / math.ceil(total / limit * (1.0 + 1e-12))
-    while not fits_schedule(segments, dt):  # rounding of total / n: one more step
-        dt = total / (round(total / dt) + 1)
-    return dt
+    return fitted_dt(segments, limit)
