@@ -6,7 +6,8 @@ dt = 0.01 with ``exact`` (run_batch), and the worst spike-time difference.
 Points: a in [-0.05, 0.05], A1 in [-10, 20], A2 in [-2, 2], input x0.5-2; points that fire
 without end (status != OK at any dt: more than MAX_SPIKES, or the cap of spikes per step,
 which trips first at a coarse dt) are left out. Coarse grids that do not fit a preset's
-schedule are skipped for that preset.
+schedule are skipped for that preset. "coarsest" is the grid an ``exact`` sweep of the
+preset steps by default (gifcli.analysis.spike_grid; 2-25 ms for the presets).
 Every point also runs at dt = 0.005 and 0.02: where either of these fine grids disagrees
 with dt = 0.01 (a count, or a time by more than 1e-6 ms), the train is ill-conditioned
 (chaotic, or a spike drifting across the end of the run: rounding decides it at any dt),
@@ -19,12 +20,13 @@ import sys
 
 import numpy as np
 
+from gifcli.analysis.spike_grid import coarse_rate, fastest_rate, spike_dt
 from gifcli.model.parameters import PARAMETER_NAMES, STATE_NAMES
 from gifcli.model.preset import shipped_presets
 from gifcli.simulation.batch import run_batch
 from gifcli.simulation.grid import fits_schedule
 
-FINE, COARSE, CHAOS_PROBES = 0.01, (0.1, 0.5, 1.0), (0.005, 0.02)
+FINE, COARSE, CHAOS_PROBES = 0.01, (0.1, 0.5, 1.0, "coarsest"), (0.005, 0.02)
 RECORD = 400
 # Firing faster than 40 kHz on average: without end, for this purpose (and it keeps the run short)
 MAX_SPIKES = 20_000
@@ -48,12 +50,22 @@ def _parted(run, fine):
     return parted
 
 
+def grid_dt(preset, grid) -> float:
+    """The dt of a column: a number, or "coarsest" (a default exact sweep's grid)."""
+    if grid != "coarsest":
+        return grid
+    rate = coarse_rate("exact", None, fastest_rate(preset.params))
+    return spike_dt(preset.segments, rate, 0.1)
+
+
 def compare(preset, params, scale):
     initial = {name: preset.initial[name] for name in STATE_NAMES}
-    dts = [dt for dt in (FINE, *CHAOS_PROBES, *COARSE) if fits_schedule(preset.segments, dt)]
-    runs = {dt: run_batch(params, list(preset.segments), dt=dt, initial=initial,
-                          input_scale=scale, record=RECORD, max_spikes=MAX_SPIKES)
-            for dt in dts}
+    grids = [g for g in (FINE, *CHAOS_PROBES, *COARSE)
+             if fits_schedule(preset.segments, grid_dt(preset, g))]
+    runs = {g: run_batch(params, list(preset.segments), dt=grid_dt(preset, g),
+                         initial=initial, input_scale=scale, record=RECORD,
+                         max_spikes=MAX_SPIKES)
+            for g in grids}
     kept = np.logical_and.reduce([run.status == 0 for run in runs.values()])
     fine = runs[FINE]
     chaotic = kept & np.logical_or.reduce([_parted(runs[dt], fine)
@@ -91,7 +103,7 @@ def main(per_preset: int = 2000, seed: int = 21) -> None:
           "| worst time difference elsewhere (ms) |")
     print("|---|---|---|---|")
     for dt, (n_diff, n_chaotic, n_kept, worst) in totals.items():
-        print(f"| {dt:g} | {n_diff} of {n_kept:,} ({100 * n_diff / max(n_kept, 1):.2f} %) "
+        print(f"| {dt} | {n_diff} of {n_kept:,} ({100 * n_diff / max(n_kept, 1):.2f} %) "
               f"| {n_chaotic} | {worst:.2g} |")
 
 
