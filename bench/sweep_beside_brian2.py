@@ -30,7 +30,7 @@ from sweep import W1_PRESET  # bench/sweep.py: run as python bench/sweep_beside_
 
 STEPS = 10_000  # W1: 1000 ms of 0.1 ms steps
 HERE = Path(__file__).resolve().parent
-BRIAN2 = "/work/main/.venv-brian2/bin/python"
+BRIAN2 = str(HERE.parent / ".venv-brian2" / "bin" / "python")  # what make test builds
 
 
 def gif_sweep(preset: str, n: int, out: str, *extra: str) -> tuple[float, float]:
