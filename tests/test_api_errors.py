@@ -106,17 +106,7 @@ CALLS = [
     Call("Cluster", Cluster, {"workers": 1, "scheduler": None}),
     Call("Cluster(scheduler)", Cluster, {"scheduler": "tcp://127.0.0.1:8786"}),
 ]
-# Arguments whose check belongs in a module another branch owns (#23's closing round):
-# each fails today, and the test says so the day it holds (strict), to be moved out of here.
-PENDING = {("fi_curves", name) for name in ("presets", "start", "stop", "num", "dt",
-                                            "max_steps", "zoom")} | {
-    ("check_spikes", "name"), ("check_spikes", "segments"), ("judge", "name"),
-    ("judge", "segments"), ("evaluate", "result")}
-ARGUMENTS = [(call, name) for call in CALLS for name in call.kwargs
-             if (call.name, name) not in PENDING]
-PENDING_ARGUMENTS = [pytest.param(call, name, id=f"{call.name}-{name}", marks=pytest.mark.xfail(
-    strict=True, reason="explore/sweep/fi.py and analysis/checks do not validate it yet"))
-    for call in CALLS for name in call.kwargs if (call.name, name) in PENDING]
+ARGUMENTS = [(call, name) for call in CALLS for name in call.kwargs]
 
 # Known offenders: wrong types, empty and mis-shaped arrays, values out of range.
 OFFENDERS = [
@@ -138,8 +128,7 @@ def check_outcome(call: Call, name: str, value) -> None:
         pytest.fail(f"{call}({name}={value!r:.60}) raised {type(error).__name__}: {error}")
 
 
-@pytest.mark.parametrize("call, name", [*ARGUMENTS, *PENDING_ARGUMENTS],
-                         ids=lambda x: getattr(x, "name", x))
+@pytest.mark.parametrize("call, name", ARGUMENTS, ids=lambda x: getattr(x, "name", x))
 def test_every_known_offender_is_a_gif_error_or_a_result(call, name):
     for value in OFFENDERS:
         if name in call.slow and isinstance(value, int) and value > 1000:
