@@ -211,3 +211,39 @@ def test_spike_trains_refuse_offsets_that_do_not_slice_the_times():
         SpikeTrains(np.array([2.0, 1.0]), np.array([0, 2]), 10.0)
     # Sorted within each train is all that is asked: train 1 may start before train 0 ends.
     assert list(SpikeTrains(np.array([5.0, 1.0]), np.array([0, 1, 2]), 10.0).counts) == [1, 1]
+
+
+def test_fi_curves_checks_every_argument_before_it_simulates_anything():
+    simulated = []
+    for wrong, phrase in (({"presets": SHORT}, "presets must be a list of Preset"),
+                          ({"start": "0"}, "start must be a number"),
+                          ({"stop": math.inf}, "stop must be a finite number"),
+                          ({"num": 2.0}, "num must be a whole number >= 1"),
+                          ({"method": "rk4"}, "method must be one of exact, euler, exp-euler"),
+                          ({"max_steps": 0}, "max_steps must be a whole number >= 1"),
+                          ({"zoom": "no"}, "zoom must be True or False")):
+        with pytest.raises(GifError, match=phrase):
+            fi_curves(**{"presets": [SHORT, SHORT], "num": 3, "dt": 0.1} | wrong,
+                      progress=lambda *done: simulated.append(done))
+    assert simulated == []  # the first preset's curve was never computed
+
+
+def test_the_checks_refuse_an_unknown_name_a_bad_schedule_and_what_is_not_a_run():
+    with pytest.raises(GifError, match=r"unknown check 'tonic_spikng'; did you mean tonic_spiking"):
+        check_spikes("tonic_spikng", [5.0], SEGMENTS)
+    with pytest.raises(GifError, match="unknown check None"):
+        _judge(None, SEGMENTS, -70.0)
+    for segments, phrase in (("x", "segments: must be .amplitude, duration ms. pairs"),
+                             ([], "non-empty list of segments"),
+                             ([(1.5, -30.0)], r"input\[1\].duration: must be > 0"),
+                             ([(math.nan, 30.0)], r"input\[1\].amplitude")):
+        with pytest.raises(GifError, match=r"check_spikes\(\): .*" + phrase):
+            check_spikes("tonic_spiking", [5.0], segments)
+        with pytest.raises(GifError, match=r"Context\(\): .*" + phrase):
+            _judge("tonic_spiking", segments, -70.0)
+    with pytest.raises(GifError, match="ctx must be a Context"):
+        judge("tonic_spiking", SEGMENTS)
+    with pytest.raises(GifError, match="trains must be a SpikeTrains"):
+        Context([5.0, 15.0], SEGMENTS)
+    with pytest.raises(GifError, match=r"result must be a Result \(what simulate\(\) returns\)"):
+        evaluate(SHORT)
