@@ -152,7 +152,7 @@ def check_spikes(name: str, spike_times, segments: Sequence[tuple[float, float]]
     schedule (see :meth:`gifcli.analysis.probe.Probe.trains`),
     and ``afterpotentials`` ``passive_end(schedule, points)`` for V at the pulse's end
     without the spike-triggered currents (see :meth:`gifcli.analysis.probe.Probe.passive_end`).
-    Without what it needs, a check that reaches that condition raises ValueError.
+    Without what it needs, a check that reaches that condition raises CheckError (a ValueError).
     """
     resolve_check(name)
     segments = checked_schedule(segments, None, "check_spikes()")
