@@ -106,17 +106,7 @@ CALLS = [
     Call("Cluster", Cluster, {"workers": 1, "scheduler": None}),
     Call("Cluster(scheduler)", Cluster, {"scheduler": "tcp://127.0.0.1:8786"}),
 ]
-# Arguments whose check belongs in a module another branch owns (#23's closing round):
-# each fails today, and the test says so the day it holds (strict), to be moved out of here.
-PENDING = {("fi_curves", name) for name in ("presets", "start", "stop", "num", "dt",
-                                            "max_steps", "zoom")} | {
-    ("check_spikes", "name"), ("check_spikes", "segments"), ("judge", "name"),
-    ("judge", "segments"), ("evaluate", "result")}
-ARGUMENTS = [(call, name) for call in CALLS for name in call.kwargs
-             if (call.name, name) not in PENDING]
-PENDING_ARGUMENTS = [pytest.param(call, name, id=f"{call.name}-{name}", marks=pytest.mark.xfail(
-    strict=True, reason="explore/sweep/fi.py and analysis/checks do not validate it yet"))
-    for call in CALLS for name in call.kwargs if (call.name, name) in PENDING]
+ARGUMENTS = [(call, name) for call in CALLS for name in call.kwargs]
 
 # Known offenders: wrong types, empty and mis-shaped arrays, values out of range.
 OFFENDERS = [
@@ -138,8 +128,7 @@ def check_outcome(call: Call, name: str, value) -> None:
         pytest.fail(f"{call}({name}={value!r:.60}) raised {type(error).__name__}: {error}")
 
 
-@pytest.mark.parametrize("call, name", [*ARGUMENTS, *PENDING_ARGUMENTS],
-                         ids=lambda x: getattr(x, "name", x))
+@pytest.mark.parametrize("call, name", ARGUMENTS, ids=lambda x: getattr(x, "name", x))
 def test_every_known_offender_is_a_gif_error_or_a_result(call, name):
     for value in OFFENDERS:
         if name in call.slow and isinstance(value, int) and value > 1000:
@@ -222,3 +211,39 @@ def test_spike_trains_refuse_offsets_that_do_not_slice_the_times():
         SpikeTrains(np.array([2.0, 1.0]), np.array([0, 2]), 10.0)
     # Sorted within each train is all that is asked: train 1 may start before train 0 ends.
     assert list(SpikeTrains(np.array([5.0, 1.0]), np.array([0, 1, 2]), 10.0).counts) == [1, 1]
+
+
+def test_fi_curves_checks_every_argument_before_it_simulates_anything():
+    simulated = []
+    for wrong, phrase in (({"presets": SHORT}, "presets must be a list of Preset"),
+                          ({"start": "0"}, "start must be a number"),
+                          ({"stop": math.inf}, "stop must be a finite number"),
+                          ({"num": 2.0}, "num must be a whole number >= 1"),
+                          ({"method": "rk4"}, "method must be one of exact, euler, exp-euler"),
+                          ({"max_steps": 0}, "max_steps must be a whole number >= 1"),
+                          ({"zoom": "no"}, "zoom must be True or False")):
+        with pytest.raises(GifError, match=phrase):
+            fi_curves(**{"presets": [SHORT, SHORT], "num": 3, "dt": 0.1} | wrong,
+                      progress=lambda *done: simulated.append(done))
+    assert simulated == []  # the first preset's curve was never computed
+
+
+def test_the_checks_refuse_an_unknown_name_a_bad_schedule_and_what_is_not_a_run():
+    with pytest.raises(GifError, match=r"unknown check 'tonic_spikng'; did you mean tonic_spiking"):
+        check_spikes("tonic_spikng", [5.0], SEGMENTS)
+    with pytest.raises(GifError, match="unknown check None"):
+        _judge(None, SEGMENTS, -70.0)
+    for segments, phrase in (("x", "segments: must be .amplitude, duration ms. pairs"),
+                             ([], "non-empty list of segments"),
+                             ([(1.5, -30.0)], r"input\[1\].duration: must be > 0"),
+                             ([(math.nan, 30.0)], r"input\[1\].amplitude")):
+        with pytest.raises(GifError, match=r"check_spikes\(\): .*" + phrase):
+            check_spikes("tonic_spiking", [5.0], segments)
+        with pytest.raises(GifError, match=r"Context\(\): .*" + phrase):
+            _judge("tonic_spiking", segments, -70.0)
+    with pytest.raises(GifError, match="ctx must be a Context"):
+        judge("tonic_spiking", SEGMENTS)
+    with pytest.raises(GifError, match="trains must be a SpikeTrains"):
+        Context([5.0, 15.0], SEGMENTS)
+    with pytest.raises(GifError, match=r"result must be a Result \(what simulate\(\) returns\)"):
+        evaluate(SHORT)

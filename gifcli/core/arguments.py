@@ -90,3 +90,28 @@ def positive(value: Any, name: str, unit: str = "") -> float:
         raise ArgumentError(f"{name} must be a finite number{' of ' + unit if unit else ''} "
                             f"> 0, got {shown(value)}")
     return checked
+
+
+def finite(value: Any, name: str) -> float:
+    """A finite real number (an end of a range), as a float."""
+    checked = number(value, name)
+    if checked is None or not np.isfinite(checked):
+        raise ArgumentError(f"{name} must be a finite number, got {shown(value)}")
+    return checked
+
+
+def flag(value: Any, name: str) -> bool:
+    """True or False (NumPy's too), as a bool: a truthy list is a mistake, not a yes."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    raise ArgumentError(f"{name} must be True or False, got {type(value).__name__} "
+                        f"{shown(value)}")
+
+
+def instance(value: Any, name: str, kind: type, hint: str) -> Any:
+    """An instance of ``kind`` (a ``Result``, a ``Context``); ``hint`` says where one comes
+    from."""
+    if isinstance(value, kind):
+        return value
+    raise ArgumentError(f"{name} must be a {kind.__name__} ({hint}), got "
+                        f"{type(value).__name__} {shown(value)}")

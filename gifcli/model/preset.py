@@ -339,17 +339,20 @@ def validate_preset(preset: Preset) -> Preset:
     return replace(checked, overrides=preset.overrides, yaml_text=preset.yaml_text)
 
 
-def checked_schedule(segments: Any, dt: float, source: str) -> tuple[tuple[float, float], ...]:
+def checked_schedule(segments: Any, dt: float | None, source: str
+                     ) -> tuple[tuple[float, float], ...]:
     """(amplitude, duration ms) pairs given in code, checked as a file's ``input:`` is, and
-    ``dt`` against them as :func:`check_run_size` does."""
+    ``dt`` (if any: a check reads spike times, with no step) against them as
+    :func:`check_run_size` does."""
     try:
         data = [{"amplitude": amplitude, "duration": duration} for amplitude, duration in segments]
     except (TypeError, ValueError):
         raise PresetError(source, "segments", "must be (amplitude, duration ms) pairs, such "
                                               "as [(1.5, 200.0)]") from None
     schedule = _segments(data, source)
-    check_run_size(Preset(name="schedule", title="", segments=schedule, params=dict(DEFAULTS),
-                          source=source), dt, None, key="dt")
+    if dt is not None:
+        check_run_size(Preset(name="schedule", title="", segments=schedule, params=dict(DEFAULTS),
+                              source=source), dt, None, key="dt")
     return schedule
 
 

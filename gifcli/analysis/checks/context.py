@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gifcli.analysis.features import SpikeTrains, segment_bounds
+from gifcli.core.arguments import instance
 from gifcli.core.errors import GifError
+from gifcli.model.preset import checked_schedule
 
 if TYPE_CHECKING:
     from gifcli.analysis.probe import Onsets
@@ -22,8 +24,8 @@ Controls = Callable[[Sequence[tuple[float, float]], np.ndarray], SpikeTrains]
 PassiveEnd = Callable[[Sequence[tuple[float, float]], np.ndarray], np.ndarray]
 
 class CheckError(GifError, ValueError):
-    """A check asked of what cannot answer it (an unknown name, no segments, a control or a
-    probe from spike times alone). A GifError, and a ValueError as it always was."""
+    """A check asked of what cannot answer it (an unknown name, a control or a probe from
+    spike times alone). A GifError, and a ValueError as it always was."""
 
 
 # --- margins ------------------------------------------------------------------------------------
@@ -107,6 +109,9 @@ class Context:
     bounds: list[tuple[float, float]] = field(init=False)
 
     def __post_init__(self) -> None:
+        self.trains = instance(self.trains, "trains", SpikeTrains, "SpikeTrains(times, offsets, "
+                                                                   "end) or SpikeTrains.single")
+        self.segments = checked_schedule(self.segments, None, "Context()")
         self.bounds = segment_bounds(self.segments)
 
     @property

@@ -36,6 +36,8 @@ from gifcli.analysis.checks.context import (
 )
 from gifcli.analysis.checks.definitions import CHECKS, Check
 from gifcli.analysis.features import SpikeTrains
+from gifcli.core.arguments import instance, shown
+from gifcli.model.preset import checked_schedule
 
 if TYPE_CHECKING:
     from gifcli.analysis.probe import Onsets
@@ -95,19 +97,19 @@ class Judgement:
 
 
 def resolve_check(name: str) -> Check:
-    if name not in CHECKS:
-        close = difflib.get_close_matches(name, list(CHECKS), n=1, cutoff=0.5)
+    if not isinstance(name, str) or name not in CHECKS:
+        close = difflib.get_close_matches(name, list(CHECKS), n=1, cutoff=0.5) \
+            if isinstance(name, str) else []
         hint = f"; did you mean {close[0]}?" if close else ""
-        raise CheckError(f"unknown check {name!r}{hint}")
+        raise CheckError(f"unknown check {shown(name)}{hint}")
     return CHECKS[name]
 
 
 def judge(name: str, ctx: Context) -> Judgement:
     """Check ``name`` at every point of ``ctx``, with no Python loop over the points."""
     check = resolve_check(name)
+    ctx = instance(ctx, "ctx", Context, "Context(trains, segments, ...)")
     n = ctx.size
-    if not ctx.segments:
-        raise CheckError("the input has no segments")
     if check.segments_needed > len(ctx.segments):
         note = (f"the input has {_n(len(ctx.segments), 'segment')}; this check reads "
                 f"seg {check.segments_needed}")
@@ -150,11 +152,10 @@ def check_spikes(name: str, spike_times, segments: Sequence[tuple[float, float]]
     schedule (see :meth:`gifcli.analysis.probe.Probe.trains`),
     and ``afterpotentials`` ``passive_end(schedule, points)`` for V at the pulse's end
     without the spike-triggered currents (see :meth:`gifcli.analysis.probe.Probe.passive_end`).
-    Without what it needs, a check that reaches that condition raises ValueError.
+    Without what it needs, a check that reaches that condition raises CheckError (a ValueError).
     """
     resolve_check(name)
-    if not segments:
-        raise CheckError("the input has no segments")
+    segments = checked_schedule(segments, None, "check_spikes()")
     stop = end_ms if end_ms is not None else sum(d for _, d in segments)
     if extrema is None and t is not None and V is not None:
         t, V = np.asarray(t, dtype=np.float64), np.asarray(V, dtype=np.float64)
@@ -167,10 +168,12 @@ def check_spikes(name: str, spike_times, segments: Sequence[tuple[float, float]]
 
 def evaluate(result: Result) -> Verdict | None:
     """The verdict of the preset's check on ``result``, or None if the preset names none."""
-    name = result.preset.check
+    from gifcli.analysis.probe import Probe, onsets, probe_amplitude
+    from gifcli.simulation.result import Result
+
+    name = instance(result, "result", Result, "what simulate() returns").preset.check
     if name is None:
         return None
-    from gifcli.analysis.probe import Probe, onsets, probe_amplitude
 
     preset = result.preset
     extrema = None

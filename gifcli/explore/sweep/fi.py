@@ -17,10 +17,18 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from gifcli.analysis.spike_grid import coarse_rate, fastest_rate
+from gifcli.core.arguments import choice, count, finite, flag, items, number
 from gifcli.core.errors import GifError
 from gifcli.explore.sweep.axes import sweep_values
 from gifcli.explore.sweep.run import Progress, no_progress
-from gifcli.model.preset import DEFAULT_MAX_STEPS, Preset, check_run_size, effective_dt
+from gifcli.model.parameters import METHODS
+from gifcli.model.preset import (
+    DEFAULT_MAX_STEPS,
+    Preset,
+    check_run_size,
+    effective_dt,
+    validate_preset,
+)
 
 FI_START, FI_STOP, FI_NUM = 0.0, 2.0, 201
 FI_ZOOM_NUM = 121  # points of the finer curve centred on the onset
@@ -85,9 +93,13 @@ def fi_curves(presets: Sequence[Preset], start: float = FI_START, stop: float = 
     stepped."""
     from gifcli.analysis import probe
 
-    scales = sweep_values(start, stop, num)
+    # Validate everything first: each argument's kind, then each preset's run.
+    presets = [validate_preset(preset) for preset in items(presets, "presets", Preset)]
+    scales = sweep_values(finite(start, "start"), finite(stop, "stop"), count(num, "num", 1))
+    method, dt = choice(method, "method", METHODS), number(dt, "dt")
+    max_steps, zoom = count(max_steps, "max_steps", 1), flag(zoom, "zoom")
     probes = []
-    for preset in presets:  # validate everything first
+    for preset in presets:
         single = probe.Probe(preset.params, preset.initial,
                              probe.probe_amplitude(preset.segments), 1, method,
                              effective_dt(preset, dt),
