@@ -33,10 +33,11 @@ from gifcli.model.preset import (
 CHUNK_POINTS = 100_000  # points per chunk: a worker's unit of work and a zarr chunk
 BATCH_POINTS = 8_192  # points per batched call: its spike buffer and trains, some 14 MB
 #: What a sweep costs, for the estimate given before a long one: the neuron-steps per second
-#: of ``gif sweep`` with a check (docs/performance.md: 0.9-1.1e9 on the reference machine),
+#: of ``gif sweep`` with a check (docs/performance.md: 4.5e8 end to end for W1, 60 spikes a
+#: point, on a quiet 2-core machine since the crossing test that cannot miss; rounded up),
 #: and a zarr store's bytes per point: 11 measured on a 200,000-point grid of
 #: tonic_bursting (compressed), 42 uncompressed (the most).
-SWEEP_RATE = 1e9
+SWEEP_RATE = 5e8
 STORED_BYTES_PER_POINT = 11
 STORED_BYTES_PER_POINT_MOST = 42
 
