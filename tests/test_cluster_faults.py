@@ -132,6 +132,14 @@ def test_more_workers_than_the_machine_can_use_are_refused_before_starting_any()
     Cluster(workers=cores)  # within the limit: accepted (not started until entered)
 
 
+def assert_unreachable(monkeypatch, server: socket.socket, timeout_s: float) -> None:
+    """A Cluster at ``server`` gives up after ``timeout_s`` in gif's one sentence."""
+    monkeypatch.setattr(cluster_module, "CONNECT_TIMEOUT_S", timeout_s)
+    with pytest.raises(GifError, match="cannot reach the Dask scheduler at tcp://"), \
+            Cluster(scheduler=f"tcp://127.0.0.1:{server.getsockname()[1]}"):
+        pass
+
+
 def test_a_server_that_accepts_and_never_answers_is_one_sentence(monkeypatch):
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
@@ -139,11 +147,8 @@ def test_a_server_that_accepts_and_never_answers_is_one_sentence(monkeypatch):
     accepted: list[socket.socket] = []
     taker = threading.Thread(target=lambda: accepted.append(server.accept()[0]), daemon=True)
     taker.start()
-    monkeypatch.setattr(cluster_module, "CONNECT_TIMEOUT_S", 1)
     try:
-        with pytest.raises(GifError, match="cannot reach the Dask scheduler at tcp://"), \
-                Cluster(scheduler=f"tcp://127.0.0.1:{server.getsockname()[1]}"):
-            pass
+        assert_unreachable(monkeypatch, server, timeout_s=1)
     finally:
         for connection in accepted:
             connection.close()
@@ -250,11 +255,8 @@ def test_a_server_that_is_not_a_dask_scheduler_is_one_sentence(monkeypatch):
                 connection.close()
 
     threading.Thread(target=answer_http, daemon=True).start()
-    monkeypatch.setattr(cluster_module, "CONNECT_TIMEOUT_S", 2)
     try:
-        with pytest.raises(GifError, match="cannot reach the Dask scheduler at tcp://"), \
-                Cluster(scheduler=f"tcp://127.0.0.1:{server.getsockname()[1]}"):
-            pass
+        assert_unreachable(monkeypatch, server, timeout_s=2)
     finally:
         server.close()
 
