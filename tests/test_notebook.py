@@ -74,7 +74,7 @@ def test_a_run_as_a_dataset_holds_the_arrays_with_units(bursting):
 
 def test_a_sweep_is_short_in_repr_and_html(sweep):
     assert repr(sweep) == ("SweepResult(tonic_bursting, a[4] × A2[3] = 12 points, "
-                           "method=exact, dt=0.1 ms, 6 pass)")
+                           "method=exact, dt=2.43902 ms, 6 pass)")  # the coarsest grid
     page = sweep._repr_html_()
     assert "6 of 12 pass" in page and "-1 … -0.2" in page
 
@@ -92,7 +92,7 @@ def test_the_grid_and_the_dataset_are_the_columns_reshaped(sweep):
     np.testing.assert_array_equal(sweep.grid("n_bursts").ravel(), sweep.columns["n_bursts"])
     np.testing.assert_array_equal(grid.check_passed.values, sweep.grid("check_passed"))
     i, j = 2, 1  # a = 0.005, A2 = -0.6: the preset itself
-    point = gifcli.simulate("M")
+    point = gifcli.simulate("M", dt=sweep.dt)  # the sweep's own grid: equal to the bit
     assert grid.n_spikes.values[i, j] == point.n_spikes
     assert grid.check_margin.values[i, j] == point.verdict.margin.relative
 
