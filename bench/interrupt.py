@@ -17,6 +17,9 @@ writes and Python's shutdown after them. Clean is exit 0 (the run finished
 first) or the signal's code with gif's one line and nothing else; anything else (a
 traceback, or a process killed by the signal with no message) is counted apart, with the
 moment it was sent.
+
+Run it from a terminal, not in the background: a shell ignores SIGINT for what it starts
+with &, and gif keeps an ignored signal ignored.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ one an uninterrupted run made (every variable and attribute but ``command``).
 
     python bench/sweep_signals.py                  # 20 tries in this process's cores
     python bench/sweep_signals.py --workers 2 --tries 10
+
+Run it from a terminal, not in the background: a shell ignores SIGINT for what it starts
+with &, and gif keeps an ignored signal ignored.
 """
 
 from __future__ import annotations

@@ -76,6 +76,19 @@ SLOW = {
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes 5 s or more (make test leaves it to "
                             "make test-slow; .ci/run runs both)")
+    handle_signals_as_a_terminal_does()
+
+
+def handle_signals_as_a_terminal_does() -> None:
+    """The suite sends Ctrl-C, SIGTERM and SIGHUP to gif and to itself. A shell that starts
+    it in the background ignores SIGINT (and nohup SIGHUP), which gif rightly keeps ignored,
+    and so would the gif processes the tests start: give them Python's usual handling."""
+    import signal
+
+    for signum, handler in ((signal.SIGINT, signal.default_int_handler),
+                            (signal.SIGTERM, signal.SIG_DFL), (signal.SIGHUP, signal.SIG_DFL)):
+        if signal.getsignal(signum) == signal.SIG_IGN:
+            signal.signal(signum, handler)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -360,6 +360,31 @@ except SystemExit as end:
 """
 
 
+def test_a_signal_ignored_when_gif_starts_stays_ignored(tmp_path):
+    """nohup ignores SIGHUP so that a command outlives its terminal (and a shell ignores
+    SIGINT for a command it starts in the background): gif keeps such a signal ignored, in
+    its start-up and around its kernels, and still ends at one it handles. Before, its own
+    handler replaced the ignored one, and a hang-up ended a nohup'ed run."""
+    (tmp_path / "long_step.yaml").write_text(LONG_RUN, encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gifcli", "run", "long_step.yaml", "--format", "json",
+         "--dt", "0.01", "--max-steps", "30000000"],  # about 6 s of kernel
+        cwd=tmp_path, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))  # as nohup does
+    try:
+        time.sleep(2.0)  # into the run (its imports, or its kernel: both must ignore it)
+        process.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert process.poll() is None, f"a hang-up ended it: {process.communicate()}"
+        code, _, stderr, _ = signal_and_wait(process, signal.SIGTERM)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert (code, stderr) == (143, "gif: error: terminated; every file already written is "
+                                   "complete\n")
+
+
 def test_once_the_command_is_over_a_signal_no_longer_kills_it():
     """Python's shutdown puts handled signals back to their default: a SIGHUP there killed a
     finished `gif run` (status -1, nothing on stderr) in a busy test suite. Once the exit code

@@ -88,11 +88,15 @@ def install() -> None:
 
     The ``gif`` command calls this first, so that ``kill``, ``timeout`` and a closed terminal
     remove the temporary files and exit with 143 or 129. Library users keep their own handlers.
+    A signal ignored when gif starts stays ignored, as deferred() keeps it: ``nohup`` ignores
+    SIGHUP so that the command outlives its terminal, and a shell ignores SIGINT for a
+    command it starts in the background.
     """
     if threading.current_thread() is not threading.main_thread():
         return
     for signum in SIGNALS:
-        signal.signal(signum, _raise_signal)
+        if signal.getsignal(signum) != signal.SIG_IGN:
+            signal.signal(signum, _raise_signal)
     sys.unraisablehook = _quiet_about_signals
 
 
