@@ -30,9 +30,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from gifcli.analysis.features import SpikeTrains
+from gifcli.analysis.spike_grid import spike_dt
 from gifcli.simulation.batch import OK, run_batch
 from gifcli.simulation.extrema import v_extrema
-from gifcli.simulation.grid import build_grid, coarsest_dt, fitted_dt
+from gifcli.simulation.grid import build_grid, fitted_dt
 
 PROBE_MS = 2000.0
 STEADY_MS = 1000.0  # the steady-state rate counts the spikes of the step's last second
@@ -69,9 +70,8 @@ class Probe:
 
     def spike_dt(self, segments: Sequence[tuple[float, float]]) -> float:
         """The dt of a run of ``segments`` that reads only spikes."""
-        if self.fastest_rate is None or self.method != "exact":
-            return self.dt
-        return coarsest_dt(list(segments), self.fastest_rate)
+        return spike_dt(segments, self.fastest_rate if self.method == "exact" else None,
+                        self.dt)
 
     @property
     def steady_dt(self) -> float:

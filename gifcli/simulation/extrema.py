@@ -244,9 +244,9 @@ def v_extrema(params: Mapping[str, float | np.ndarray], segments: Sequence[tuple
     takes them; point i fired at ``times[offsets[i]:offsets[i + 1]]`` (all its spikes, from
     an ``exact`` run of ``segments`` that ended at ``stop`` ms). See the module docstring.
     """
-    from gifcli.simulation.batch.run import _per_neuron  # not for every import of the checks
+    from gifcli.simulation.batch.run import per_neuron  # not for every import of the checks
 
-    base, columns, values, x_init, scale, _ = _per_neuron(params, initial, input_scale)
+    base, columns, values, x_init, scale, _ = per_neuron(params, initial, input_scale)
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     out = np.empty((offsets.size - 1, 3))
     _all_extrema(base, columns, values, x_init, scale,

@@ -257,7 +257,7 @@ def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid
                             "time: gifcli.simulation.extrema.v_extrema")
     if not isinstance(segments, Grid):
         segments = checked_schedule(segments, dt, "run_batch()")
-    base, columns, values, x_init, scale, N = _per_neuron(params, initial, input_scale)
+    base, columns, values, x_init, scale, N = per_neuron(params, initial, input_scale)
     check_size(N, record)
     grid = segments if isinstance(segments, Grid) else build_grid(list(segments), dt,
                                                                   exact=method == "exact")
@@ -277,7 +277,7 @@ def run_batch(params: ParamsLike, segments: Sequence[tuple[float, float]] | Grid
     return _result(method, float(dt), grid, stats, record, extrema if tracked else None)
 
 
-def _per_neuron(params: ParamsLike, initial, input_scale):
+def per_neuron(params: ParamsLike, initial, input_scale):
     """(base, columns, values, x_init, scale, N): run_batch's per-neuron arguments, checked."""
     base, columns, values = split_params(params)
     _check_values(base, columns, values)
